@@ -1,0 +1,50 @@
+"""A replayable log of server-sent events that many readers can follow."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+
+class EventLog:
+    """Events in order; readers replay from any point, then follow live ones."""
+
+    def __init__(self) -> None:
+        self.events: list[tuple[str, Any]] = []
+        self.closed = False
+        self._changed = asyncio.Event()
+
+    def emit(self, event: str, data: Any) -> None:
+        """Append an event (``data`` is a JSON-able object or a raw string)."""
+        if self.closed:
+            return
+        self.events.append((event, data))
+        self._wake()
+
+    def close(self) -> None:
+        """Mark the end of the log: readers stop after the last event."""
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def follow(self, start: int = 0) -> AsyncIterator[tuple[str, Any]]:
+        """Yield events from index ``start`` on, waiting for new ones until closed."""
+        index = start
+        while True:
+            while index < len(self.events):
+                yield self.events[index]
+                index += 1
+            if self.closed:
+                return
+            await self._changed.wait()
+
+
+def sse(event: str, data: Any) -> bytes:
+    """Encode one server-sent event."""
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return f"event: {event}\ndata: {payload}\n\n".encode()

@@ -1,0 +1,243 @@
+"""Plain dataclasses shared by every layer.
+
+The API adapters turn SDK objects into these, the registry stores them and the
+widgets render them, so threads and conversations look the same everywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Kind(StrEnum):
+    """The two kinds of server-side conversation state the app browses."""
+
+    THREAD = "thread"
+    CONVERSATION = "conversation"
+
+    @property
+    def prefix(self) -> str:
+        """The ID prefix of this kind (``thread_`` or ``conv_``)."""
+        return "thread_" if self is Kind.THREAD else "conv_"
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """Where an item lives: base URL, organization and project. Never a key."""
+
+    base_url: str
+    organization: str | None = None
+    project: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+
+    @property
+    def key(self) -> str:
+        """A stable string that identifies the connection in the registry."""
+        return f"{self.base_url}|{self.organization or ''}|{self.project or ''}"
+
+    @property
+    def label(self) -> str:
+        """A short human-readable description of the connection."""
+        parts = [self.base_url]
+        if self.organization:
+            parts.append(f"org {self.organization}")
+        if self.project:
+            parts.append(f"project {self.project}")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteItem:
+    """A thread or conversation as the server describes it."""
+
+    id: str
+    kind: Kind
+    created_at: datetime
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def title(self) -> str | None:
+        """The ``metadata.title`` of the item, if any."""
+        return self.metadata.get("title") or None
+
+
+class RunStatus(StrEnum):
+    """Every status a run (threads) or response (conversations) can have."""
+
+    QUEUED = "queued"
+    IN_PROGRESS = "in_progress"
+    REQUIRES_ACTION = "requires_action"
+    CANCELLING = "cancelling"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+    COMPLETED = "completed"
+    INCOMPLETE = "incomplete"
+    EXPIRED = "expired"
+
+    @property
+    def is_terminal(self) -> bool:
+        """True when the run will not change any more on its own."""
+        return self in _TERMINAL
+
+    @property
+    def is_active(self) -> bool:
+        """True while a run blocks new messages and runs on its thread."""
+        return not self.is_terminal
+
+
+_TERMINAL = frozenset(
+    {
+        RunStatus.CANCELLED,
+        RunStatus.FAILED,
+        RunStatus.COMPLETED,
+        RunStatus.INCOMPLETE,
+        RunStatus.EXPIRED,
+    }
+)
+
+
+class TurnKind(StrEnum):
+    """What a history entry is."""
+
+    MESSAGE = "message"
+    TOOL_CALL = "tool_call"
+    TOOL_OUTPUT = "tool_output"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """One piece of message content: text, an image or a file, by reference."""
+
+    type: str
+    text: str = ""
+    ref: str | None = None
+    annotations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A tool call made by the assistant, and its output when known."""
+
+    call_id: str
+    name: str
+    arguments: str = ""
+    type: str = "function"
+    output: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token usage reported by a run or response."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One entry of a history: a message, a tool call or a tool output."""
+
+    id: str
+    role: str
+    kind: TurnKind = TurnKind.MESSAGE
+    created_at: datetime | None = None
+    parts: tuple[Part, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    run_id: str | None = None
+    status: str | None = None
+    attachments: tuple[str, ...] = ()
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The text parts joined by blank lines."""
+        return "\n\n".join(p.text for p in self.parts if p.text)
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """A page of history, oldest first, with a cursor to the page before it."""
+
+    turns: tuple[Turn, ...]
+    older_cursor: str | None
+
+    @property
+    def has_older(self) -> bool:
+        """True when older turns exist before this page."""
+        return self.older_cursor is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """Something a reply can come from: an assistant (threads) or a model."""
+
+    id: str
+    name: str
+    model: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolOutput:
+    """The user's answer to one tool call."""
+
+    call_id: str
+    output: str
+
+
+# Stream events: what send-and-stream yields, in the order the server sent it.
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChanged:
+    """The run or response moved to a new status."""
+
+    run_id: str
+    status: RunStatus
+    detail: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    """A piece of the reply's text."""
+
+    run_id: str
+    turn_id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallsRequested:
+    """The run waits for the outputs of these tool calls."""
+
+    run_id: str
+    calls: tuple[ToolCall, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnCompleted:
+    """A whole new history entry, as the server finished it."""
+
+    run_id: str
+    turn: Turn
+
+
+@dataclass(frozen=True, slots=True)
+class UsageReported:
+    """Token usage of the finished run or response."""
+
+    run_id: str
+    usage: Usage
+
+
+StreamEvent = StatusChanged | TextDelta | ToolCallsRequested | TurnCompleted | UsageReported
