@@ -84,6 +84,11 @@ class RunStatus(StrEnum):
         return self in _TERMINAL
 
     @property
+    def is_settled(self) -> bool:
+        """True when nothing more happens without the user (terminal or waiting for tools)."""
+        return self.is_terminal or self is RunStatus.REQUIRES_ACTION
+
+    @property
     def is_active(self) -> bool:
         """True while a run blocks new messages and runs on its thread."""
         return not self.is_terminal

@@ -12,15 +12,20 @@ class EventLog:
     """Events in order; readers replay from any point, then follow live ones."""
 
     def __init__(self) -> None:
-        self.events: list[tuple[str, Any]] = []
+        self.events: list[tuple[str, str]] = []
         self.closed = False
         self._changed = asyncio.Event()
 
     def emit(self, event: str, data: Any) -> None:
-        """Append an event (``data`` is a JSON-able object or a raw string)."""
+        """Append an event; ``data`` (JSON-able, or a raw string) is encoded now.
+
+        Encoding at once freezes the object as it is at this moment, as the real
+        server does, even when the caller goes on mutating it.
+        """
         if self.closed:
             return
-        self.events.append((event, data))
+        payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+        self.events.append((event, payload))
         self._wake()
 
     def close(self) -> None:
@@ -32,7 +37,7 @@ class EventLog:
         self._changed.set()
         self._changed = asyncio.Event()
 
-    async def follow(self, start: int = 0) -> AsyncIterator[tuple[str, Any]]:
+    async def follow(self, start: int = 0) -> AsyncIterator[tuple[str, str]]:
         """Yield events from index ``start`` on, waiting for new ones until closed."""
         index = start
         while True:
@@ -44,7 +49,6 @@ class EventLog:
             await self._changed.wait()
 
 
-def sse(event: str, data: Any) -> bytes:
+def sse(event: str, payload: str) -> bytes:
     """Encode one server-sent event."""
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
     return f"event: {event}\ndata: {payload}\n\n".encode()

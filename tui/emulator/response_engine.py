@@ -39,19 +39,16 @@ class ResponseEngine:
         self.rec.sequence += 1
         self.rec.log.emit(event, data)
 
-    def _snapshot(self) -> Obj:
-        return json.loads(json.dumps(self.resp))
-
     async def drive(self) -> None:
         """The whole life of the response."""
-        self.emit("response.created", response=self._snapshot())
+        self.emit("response.created", response=self.resp)
         if self.resp["status"] == "queued":
-            self.emit("response.queued", response=self._snapshot())
+            self.emit("response.queued", response=self.resp)
             await asyncio.sleep(self.delay)
         if self._cancelled():
             return
         self.resp["status"] = "in_progress"
-        self.emit("response.in_progress", response=self._snapshot())
+        self.emit("response.in_progress", response=self.resp)
         inputs = self.rec.input_items
         outputs = [i["output"] for i in inputs if i["type"] == "function_call_output"]
         prompt = next((item_text(i) for i in reversed(inputs) if item_text(i)), "")
@@ -96,7 +93,7 @@ class ResponseEngine:
     async def _reply(self, text: str, mode: str | None, prompt: str) -> None:
         item = objects.input_message(self.emu.ids.conversation_message(), "assistant", [])
         item["status"] = "in_progress"
-        self.emit("response.output_item.added", output_index=0, item=json.loads(json.dumps(item)))
+        self.emit("response.output_item.added", output_index=0, item=item)
         part = objects.output_text("")
         self.emit(
             "response.content_part.added",
@@ -170,5 +167,5 @@ class ResponseEngine:
 
     def _finish(self, status: str, prompt: str, **fields: Any) -> None:
         self.resp.update(status=status, usage=self._usage(prompt), **fields)
-        self.emit(f"response.{status}", response=self._snapshot())
+        self.emit(f"response.{status}", response=self.resp)
         self.rec.log.close()

@@ -86,9 +86,8 @@ class EmulatorServer:
         self.stop()
 
 
-def serve_forever(emulator: Emulator, host: str, port: int) -> None:
-    """Serve in the foreground until interrupted (the CLI's ``emulator`` command)."""
-    sock = bind(host, port)
+def serve_forever(emulator: Emulator, sock: socket.socket) -> None:
+    """Serve on a bound socket in the foreground until interrupted (the CLI's command)."""
     try:
         _server(emulator).run(sockets=[sock])
     finally:

@@ -1,0 +1,63 @@
+"""Shared fixtures: emulators served over real HTTP on 127.0.0.1, strict SDK clients."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+
+import pytest
+from openai import AsyncOpenAI, OpenAI
+
+from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
+
+TEST_KEY = "test-key-alpha"
+OTHER_KEY = "test-key-beta"
+
+ServerFactory = Callable[..., EmulatorServer]
+
+
+@pytest.fixture
+def make_server() -> Iterator[ServerFactory]:
+    """Start emulators with given knobs; all are stopped at the end of the test."""
+    started: list[EmulatorServer] = []
+
+    def make(**knobs: object) -> EmulatorServer:
+        knobs.setdefault("token_delay_ms", 1)
+        server = EmulatorServer(Emulator(EmulatorConfig(**knobs))).start()  # type: ignore[arg-type]
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def server(make_server: ServerFactory) -> EmulatorServer:
+    """An emulator with fast token streaming and no faults."""
+    return make_server()
+
+
+def strict_client(base_url: str, key: str = TEST_KEY, **kw: object) -> OpenAI:
+    """A synchronous SDK client that fails on any shape the real types reject."""
+    kw.setdefault("max_retries", 0)
+    return OpenAI(api_key=key, base_url=base_url, _strict_response_validation=True, **kw)  # type: ignore[arg-type]
+
+
+def strict_async_client(base_url: str, key: str = TEST_KEY, **kw: object) -> AsyncOpenAI:
+    """An asynchronous SDK client with strict response validation."""
+    kw.setdefault("max_retries", 0)
+    return AsyncOpenAI(api_key=key, base_url=base_url, _strict_response_validation=True, **kw)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(server: EmulatorServer) -> Iterator[OpenAI]:
+    """A strict synchronous client of the default emulator."""
+    with strict_client(server.base_url) as c:
+        yield c
+
+
+@pytest.fixture
+async def aclient(server: EmulatorServer) -> AsyncIterator[AsyncOpenAI]:
+    """A strict asynchronous client of the default emulator."""
+    async with strict_async_client(server.base_url) as c:
+        yield c

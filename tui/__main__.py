@@ -1,0 +1,5 @@
+"""``python -m tui`` runs the ``thread-browser`` command."""
+
+from tui.cli import main
+
+main()

@@ -1,0 +1,188 @@
+"""The Responses adapter: conversations, their items, and responses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from openai import AsyncOpenAI
+
+from tui.api import convert
+from tui.api.errors import translate
+from tui.api.protocol import DEFAULT_PAGE, Tool
+from tui.model import (
+    Choice,
+    Connection,
+    HistoryPage,
+    Kind,
+    RemoteItem,
+    RunStatus,
+    StatusChanged,
+    StreamEvent,
+    TextDelta,
+    ToolCall,
+    ToolCallsRequested,
+    ToolOutput,
+    TurnCompleted,
+    UsageReported,
+)
+
+_STATUS_EVENTS = {
+    "response.created",
+    "response.queued",
+    "response.in_progress",
+    "response.completed",
+    "response.failed",
+    "response.incomplete",
+}
+
+
+class _ResponseFollower:
+    """Turns one response's stream events into :mod:`tui.model` stream events."""
+
+    def __init__(self) -> None:
+        self.response_id = ""
+        self.calls: list[ToolCall] = []
+        self.last: RunStatus | None = None
+
+    def events(self, raw: Any) -> list[StreamEvent]:
+        """The events one raw stream event stands for."""
+        kind: str = raw.type
+        if kind in _STATUS_EVENTS:
+            return self.status(raw.response)
+        if kind == "response.output_text.delta":
+            return [TextDelta(self.response_id, raw.item_id, raw.delta)]
+        if kind == "response.output_item.done":
+            turn = convert.conversation_item(raw.item)
+            if raw.item.type == "function_call":
+                self.calls.extend(turn.tool_calls)
+            return [TurnCompleted(self.response_id, turn)]
+        return []
+
+    def status(self, response: Any) -> list[StreamEvent]:
+        """The events a response object's status stands for."""
+        self.response_id = response.id
+        status = convert.run_status(response.status)
+        events: list[StreamEvent] = []
+        if status.is_terminal:
+            usage = convert.run_usage(response.usage)
+            if usage is not None:
+                events.append(UsageReported(response.id, usage))
+        if status is RunStatus.COMPLETED and self.calls:
+            events.append(ToolCallsRequested(response.id, tuple(self.calls)))
+            status = RunStatus.REQUIRES_ACTION
+        self.last = status
+        events.append(StatusChanged(response.id, status, convert.run_detail(response)))
+        return events
+
+
+class ConversationsAdapter:
+    """:class:`~tui.api.protocol.ConversationApi` over Responses conversations."""
+
+    kind = Kind.CONVERSATION
+
+    def __init__(self, client: AsyncOpenAI, connection: Connection) -> None:
+        self.client = client
+        self.connection = connection
+        self._conversations = client.conversations
+
+    def _errors(self, item_id: str | None = None) -> Any:
+        return translate(self.connection, self.kind, item_id)
+
+    async def retrieve(self, item_id: str) -> RemoteItem:
+        """The conversation as the server has it."""
+        with self._errors(item_id):
+            conv = await self._conversations.retrieve(item_id)
+        return convert.remote_item(conv, self.kind)
+
+    async def create(
+        self, *, metadata: dict[str, str] | None = None, first_message: str | None = None
+    ) -> RemoteItem:
+        """Create a conversation, optionally with a first user message."""
+        items: list[Any] = []
+        if first_message:
+            items.append({"type": "message", "role": "user", "content": first_message})
+        with self._errors():
+            conv = await self._conversations.create(items=items, metadata=metadata or {})
+        return convert.remote_item(conv, self.kind)
+
+    async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
+        """Replace the conversation's metadata."""
+        with self._errors(item_id):
+            conv = await self._conversations.update(item_id, metadata=metadata)
+        return convert.remote_item(conv, self.kind)
+
+    async def delete(self, item_id: str) -> None:
+        """Delete the conversation."""
+        with self._errors(item_id):
+            await self._conversations.delete(item_id)
+
+    async def history(
+        self, item_id: str, *, before: str | None = None, limit: int = DEFAULT_PAGE
+    ) -> HistoryPage:
+        """A page of items, oldest first, with the cursor of the page before it."""
+        kwargs: dict[str, Any] = {"order": "desc", "limit": limit}
+        if before:
+            kwargs["after"] = before
+        with self._errors(item_id):
+            page = await self._conversations.items.list(item_id, **kwargs)
+        turns = tuple(convert.conversation_item(i) for i in reversed(page.data))
+        older = page.data[-1].id if page.has_more and page.data else None
+        return HistoryPage(turns, older)
+
+    async def send(
+        self, item_id: str, text: str, *, choice: str, tools: Sequence[Tool] = ()
+    ) -> AsyncIterator[StreamEvent]:
+        """Create a response in the conversation and stream it."""
+        async for event in self._respond(item_id, text, choice, tools):
+            yield event
+
+    async def submit_tool_outputs(
+        self,
+        item_id: str,
+        run_id: str,
+        outputs: Sequence[ToolOutput],
+        *,
+        choice: str,
+        tools: Sequence[Tool] = (),
+    ) -> AsyncIterator[StreamEvent]:
+        """Send the outputs as ``function_call_output`` items and stream the reply."""
+        items = [
+            {"type": "function_call_output", "call_id": o.call_id, "output": o.output}
+            for o in outputs
+        ]
+        async for event in self._respond(item_id, items, choice, tools):
+            yield event
+
+    async def _respond(
+        self, item_id: str, input: Any, model: str, tools: Sequence[Tool]
+    ) -> AsyncIterator[StreamEvent]:
+        follower = _ResponseFollower()
+        with self._errors(item_id):
+            stream = await self.client.responses.create(
+                model=model,
+                input=input,
+                conversation=item_id,
+                stream=True,
+                tools=[dict(t) for t in tools],  # type: ignore[misc]
+            )
+            async for raw in stream:
+                for event in follower.events(raw):
+                    yield event
+        if follower.response_id and (follower.last is None or not follower.last.is_settled):
+            with self._errors(item_id):
+                response = await self.client.responses.retrieve(follower.response_id)
+            for event in follower.status(response):
+                yield event
+
+    async def cancel(self, item_id: str, run_id: str) -> RunStatus:
+        """Ask the server to cancel a background response."""
+        with self._errors(item_id):
+            response = await self.client.responses.cancel(run_id)
+        return convert.run_status(response.status)
+
+    async def list_choices(self) -> list[Choice]:
+        """The server's models."""
+        with self._errors():
+            page = await self.client.models.list()
+        return [Choice(m.id, m.id, m.id) for m in page.data]

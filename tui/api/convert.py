@@ -1,0 +1,169 @@
+"""SDK objects in, plain ``tui.model`` dataclasses out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tui.model import Kind, Part, RemoteItem, RunStatus, ToolCall, Turn, TurnKind, Usage
+
+
+def timestamp(value: float | int | None) -> datetime | None:
+    """A Unix time as an aware UTC datetime."""
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+def str_metadata(value: object) -> dict[str, str]:
+    """Metadata as ``str -> str`` (conversations type it as a bare object)."""
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(v) for k, v in value.items()}
+
+
+def remote_item(obj: Any, kind: Kind) -> RemoteItem:
+    """A thread or conversation object as a :class:`RemoteItem`."""
+    return RemoteItem(
+        id=obj.id,
+        kind=kind,
+        created_at=timestamp(obj.created_at) or datetime.now(UTC),
+        metadata=str_metadata(obj.metadata),
+    )
+
+
+def _annotation(annotation: Any) -> str:
+    kind = getattr(annotation, "type", "annotation")
+    if kind == "file_citation":
+        ref = getattr(annotation, "file_citation", None)
+        file_id = getattr(ref, "file_id", None) or getattr(annotation, "file_id", "")
+        return f"file_citation {file_id}".strip()
+    if kind == "file_path":
+        return f"file_path {annotation.file_path.file_id}"
+    if kind == "url_citation":
+        return f"url_citation {getattr(annotation, 'url', '')}".strip()
+    return str(kind)
+
+
+def _thread_part(block: Any) -> Part:
+    kind = block.type
+    if kind == "text":
+        notes = tuple(_annotation(a) for a in block.text.annotations)
+        return Part("text", block.text.value, annotations=notes)
+    if kind == "image_file":
+        return Part("image", ref=block.image_file.file_id)
+    if kind == "image_url":
+        return Part("image", ref=block.image_url.url)
+    if kind == "refusal":
+        return Part("refusal", block.refusal)
+    return Part(str(kind))
+
+
+def thread_message(msg: Any) -> Turn:
+    """A ``thread.message`` as a :class:`Turn`."""
+    return Turn(
+        id=msg.id,
+        role=msg.role,
+        created_at=timestamp(msg.created_at),
+        parts=tuple(_thread_part(b) for b in msg.content),
+        run_id=msg.run_id,
+        status=msg.status,
+        attachments=tuple(a.file_id for a in msg.attachments or [] if a.file_id),
+        metadata=str_metadata(msg.metadata),
+    )
+
+
+def _item_part(part: Any) -> Part:
+    kind = getattr(part, "type", "")
+    if kind in ("input_text", "output_text", "text", "summary_text", "reasoning_text"):
+        notes = tuple(_annotation(a) for a in getattr(part, "annotations", None) or [])
+        return Part("text", part.text, annotations=notes)
+    if kind == "refusal":
+        return Part("refusal", part.refusal)
+    if kind == "input_image":
+        return Part("image", ref=getattr(part, "image_url", None) or getattr(part, "file_id", None))
+    if kind == "input_file":
+        ref = getattr(part, "file_id", None) or getattr(part, "filename", None)
+        return Part("file", ref=ref)
+    return Part(str(kind))
+
+
+def _output_text(output: Any) -> str:
+    if isinstance(output, str):
+        return output
+    return "\n".join(str(getattr(p, "text", "") or getattr(p, "type", "")) for p in output)
+
+
+def conversation_item(item: Any) -> Turn:
+    """A conversation item (message, function call or output, or other) as a :class:`Turn`."""
+    kind = item.type
+    item_id = getattr(item, "id", None) or ""
+    if kind == "message":
+        return Turn(
+            id=item_id,
+            role=item.role,
+            parts=tuple(_item_part(p) for p in item.content),
+            status=item.status,
+        )
+    if kind == "function_call":
+        call = ToolCall(item.call_id, item.name, item.arguments)
+        return Turn(
+            id=item_id,
+            role="assistant",
+            kind=TurnKind.TOOL_CALL,
+            tool_calls=(call,),
+            status=getattr(item, "status", None),
+        )
+    if kind == "function_call_output":
+        call = ToolCall(item.call_id, "", output=_output_text(item.output))
+        return Turn(
+            id=item_id,
+            role="tool",
+            kind=TurnKind.TOOL_OUTPUT,
+            tool_calls=(call,),
+            status=getattr(item, "status", None),
+        )
+    return Turn(
+        id=item_id,
+        role="system",
+        kind=TurnKind.OTHER,
+        parts=(Part(str(kind)),),
+        status=getattr(item, "status", None),
+    )
+
+
+def run_status(value: str | None) -> RunStatus:
+    """A run or response status; unknown values read as ``in_progress``."""
+    try:
+        return RunStatus(value or "in_progress")
+    except ValueError:
+        return RunStatus.IN_PROGRESS
+
+
+def run_detail(run: Any) -> str | None:
+    """Why a run or response ended badly, in the server's words."""
+    error = getattr(run, "last_error", None) or getattr(run, "error", None)
+    if error is not None:
+        return f"{error.message} ({error.code})" if getattr(error, "code", None) else error.message
+    details = getattr(run, "incomplete_details", None)
+    if details is not None and getattr(details, "reason", None):
+        return f"incomplete: {details.reason}"
+    return None
+
+
+def run_usage(usage: Any) -> Usage | None:
+    """Usage of a run (prompt/completion) or a response (input/output)."""
+    if usage is None:
+        return None
+    if hasattr(usage, "prompt_tokens"):
+        return Usage(usage.prompt_tokens, usage.completion_tokens)
+    return Usage(usage.input_tokens, usage.output_tokens)
+
+
+def required_calls(run: Any) -> tuple[ToolCall, ...]:
+    """The tool calls a ``requires_action`` run waits for."""
+    action = getattr(run, "required_action", None)
+    if action is None:
+        return ()
+    return tuple(
+        ToolCall(c.id, c.function.name, c.function.arguments)
+        for c in action.submit_tool_outputs.tool_calls
+    )

@@ -1,0 +1,84 @@
+"""The one interface both API kinds are used through."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
+
+from tui.model import (
+    Choice,
+    Connection,
+    HistoryPage,
+    Kind,
+    RemoteItem,
+    RunStatus,
+    StreamEvent,
+    ToolOutput,
+)
+
+DEFAULT_PAGE = 50
+Tool = dict[str, Any]
+
+
+class ConversationApi(Protocol):
+    """Threads (Assistants v2) and conversations (Responses) behind one interface.
+
+    Every method raises only :mod:`tui.api.errors` errors.
+    """
+
+    kind: Kind
+    connection: Connection
+
+    async def retrieve(self, item_id: str) -> RemoteItem:
+        """The item as the server has it."""
+        ...
+
+    async def create(
+        self, *, metadata: dict[str, str] | None = None, first_message: str | None = None
+    ) -> RemoteItem:
+        """Create an item, optionally with a first user message."""
+        ...
+
+    async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
+        """Replace the item's metadata."""
+        ...
+
+    async def delete(self, item_id: str) -> None:
+        """Delete the item (raises ``NotFound`` when it is already gone)."""
+        ...
+
+    async def history(
+        self, item_id: str, *, before: str | None = None, limit: int = DEFAULT_PAGE
+    ) -> HistoryPage:
+        """The newest page of history, or the page older than the cursor ``before``."""
+        ...
+
+    def send(
+        self, item_id: str, text: str, *, choice: str, tools: Sequence[Tool] = ()
+    ) -> AsyncIterator[StreamEvent]:
+        """Add a user message and stream the reply from ``choice`` (assistant or model).
+
+        ``tools`` are function tools offered with this message (conversations; a thread's
+        tools are its assistant's).
+        """
+        ...
+
+    def submit_tool_outputs(
+        self,
+        item_id: str,
+        run_id: str,
+        outputs: Sequence[ToolOutput],
+        *,
+        choice: str,
+        tools: Sequence[Tool] = (),
+    ) -> AsyncIterator[StreamEvent]:
+        """Answer the tool calls of a run and stream what follows."""
+        ...
+
+    async def cancel(self, item_id: str, run_id: str) -> RunStatus:
+        """Ask the server to cancel a run or background response."""
+        ...
+
+    async def list_choices(self) -> list[Choice]:
+        """Assistants (threads) or models (conversations) a reply can come from."""
+        ...

@@ -1,0 +1,238 @@
+"""Demo data: threads and conversations of varied length, metadata and tool calls."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from tui.emulator import objects, replies
+from tui.emulator.state import ConversationRec, Namespace, RunRec, ThreadRec
+
+if TYPE_CHECKING:
+    from tui.emulator.app import Emulator
+
+Obj = dict[str, Any]
+DEMO_KEY = "demo-key"
+THREAD_COUNT = 40
+CONVERSATION_COUNT = 15
+LONG_THREAD = 10_000
+LONG_CONVERSATION = 2_000
+
+_TOPICS = (
+    "Refund policy questions",
+    "Debugging a flaky SQL migration",
+    "Onboarding checklist",
+    "Translate release notes to Japanese",
+    "Weather lookups for the trip",
+    "Summarise the Q3 incident report",
+    "Regex for parsing log lines",
+    "Kubernetes pod keeps restarting",
+    "Write a haiku about databases",
+    "Compare pricing tiers",
+    "Draft a polite follow-up email",
+    "Explain Rust lifetimes",
+    "Plan a team offsite",
+    "Markdown table of API limits",
+    "Customer complaint triage",
+    "Unit tests for the billing module",
+    "Рецепт борща",
+    "中文客服对话",
+    "Data retention policy review",
+    "Shell one-liners for CSV files",
+)
+_PROMPTS = (
+    "How do I list the messages of a thread?",
+    "Can you show me some code for that?",
+    "Give me a comparison table.",
+    "Say hello in a few languages.",
+    "Summarise what we discussed so far.",
+    "What should I check first?",
+    "Why does this fail on Mondays?",
+    "Make it shorter, please.",
+)
+
+
+@dataclass
+class DemoManifest:
+    """The IDs of the seeded items, for tracking them in a registry."""
+
+    threads: list[str] = field(default_factory=list)
+    conversations: list[str] = field(default_factory=list)
+    assistants: list[str] = field(default_factory=list)
+    long_thread: str = ""
+    long_conversation: str = ""
+    tool_thread: str = ""
+    failed_thread: str = ""
+
+
+class _Seeder:
+    def __init__(self, emulator: Emulator, ns: Namespace, epoch: float) -> None:
+        self.emu = emulator
+        self.ids = emulator.ids
+        self.ns = ns
+        self.epoch = int(epoch)
+        self.rng = random.Random(emulator.config.seed + 7)
+        self.manifest = DemoManifest()
+
+    def metadata(self, index: int, title: str) -> dict[str, str]:
+        return {
+            "title": title,
+            "user_id": f"user_{index % 7:03d}",
+            "session_id": f"sess_{self.rng.randrange(16**8):08x}",
+        }
+
+    def assistant(self, name: str, tools: list[Obj]) -> Obj:
+        body = {"model": "gpt-4.1", "name": name, "instructions": "Be brief.", "tools": tools}
+        obj = objects.assistant(self.ids.new("asst"), body, self.epoch - 100 * 86400)
+        self.manifest.assistants.append(obj["id"])
+        return self.ns.assistants.add(obj)
+
+    def thread(self, index: int, title: str, turns: int, asst: Obj, start: int) -> ThreadRec:
+        meta = self.metadata(index, title)
+        rec = ThreadRec(objects.thread(self.ids.new("thread"), meta, start))
+        self.ns.threads[rec.obj["id"]] = rec
+        self.manifest.threads.append(rec.obj["id"])
+        for turn in range(turns):
+            stamp = start + turn * 30
+            prompt = _PROMPTS[(index + turn) % len(_PROMPTS)] if turn else title
+            self._message(rec, "user", prompt, stamp)
+            run = self._run(rec, asst, stamp + 1, "completed")
+            self._message(rec, "assistant", replies.reply_text(prompt, turn), stamp + 2, run)
+        return rec
+
+    def _message(
+        self, rec: ThreadRec, role: str, text: str, stamp: int, run: Obj | None = None
+    ) -> Obj:
+        msg = objects.message(
+            self.ids.new("msg"),
+            rec.obj["id"],
+            role,
+            [objects.text_block(text)],
+            stamp,
+            run_id=run["id"] if run else None,
+            assistant_id=run["assistant_id"] if run else None,
+        )
+        return rec.messages.add(msg)
+
+    def _run(self, rec: ThreadRec, asst: Obj, stamp: int, status: str) -> Obj:
+        run = objects.run(self.ids.new("run"), rec.obj["id"], asst, {}, stamp)
+        run.update(status=status, started_at=stamp, usage=objects.usage(12, 60))
+        run["completed_at" if status == "completed" else "failed_at"] = stamp + 1
+        rec.runs[run["id"]] = RunRec(run)
+        rec.run_order.add(run)
+        return run
+
+    def tool_thread(self, asst: Obj, start: int) -> None:
+        rec = self.thread(THREAD_COUNT - 2, "Weather lookups with a tool", 1, asst, start)
+        prompt = "What's the weather in Lisbon?"
+        self._message(rec, "user", prompt, start + 100)
+        run = self._run(rec, asst, start + 101, "completed")
+        call = {
+            "id": self.ids.new("call"),
+            "type": "function",
+            "function": {
+                "name": "get_weather",
+                "arguments": json.dumps({"city": "Lisbon"}),
+                "output": json.dumps({"temp_c": 21, "sky": "clear"}),
+            },
+        }
+        step = objects.step(
+            self.ids.new("step"),
+            run,
+            "tool_calls",
+            {"type": "tool_calls", "tool_calls": [call]},
+            start + 101,
+        )
+        step.update(status="completed", completed_at=start + 102)
+        rec.runs[run["id"]].steps.add(step)
+        reply = replies.tool_reply([call["function"]["output"]])
+        self._message(rec, "assistant", reply, start + 103, run)
+        self.manifest.tool_thread = rec.obj["id"]
+
+    def failed_thread(self, asst: Obj, start: int) -> None:
+        rec = self.thread(THREAD_COUNT - 1, "A run that failed", 1, asst, start)
+        self._message(rec, "user", "Please do the impossible #fail", start + 100)
+        run = self._run(rec, asst, start + 101, "failed")
+        run["last_error"] = {
+            "code": "rate_limit_exceeded",
+            "message": "You exceeded your current quota.",
+        }
+        self.manifest.failed_thread = rec.obj["id"]
+
+    def conversation(self, index: int, title: str, turns: int, start: int) -> ConversationRec:
+        rec = ConversationRec(
+            objects.conversation(self.ids.new("conv"), self.metadata(index, title), start)
+        )
+        self.ns.conversations[rec.obj["id"]] = rec
+        self.manifest.conversations.append(rec.obj["id"])
+        for turn in range(turns):
+            prompt = _PROMPTS[(index + turn) % len(_PROMPTS)] if turn else title
+            user = [{"type": "input_text", "text": prompt}]
+            rec.items.add(objects.input_message(self.ids.conversation_message(), "user", user))
+            answer = [objects.output_text(replies.reply_text(prompt, turn))]
+            rec.items.add(
+                objects.input_message(self.ids.conversation_message(), "assistant", answer)
+            )
+        return rec
+
+    def tool_conversation(self, start: int) -> None:
+        rec = self.conversation(CONVERSATION_COUNT - 1, "Order status with a tool call", 1, start)
+        call_id = self.ids.new("call")
+        rec.items.add(
+            objects.function_call(
+                self.ids.new("fc"), call_id, "lookup_order", json.dumps({"order": "A-1042"})
+            )
+        )
+        output = json.dumps({"status": "shipped", "eta": "2 days"})
+        rec.items.add(objects.function_call_output(self.ids.new("fco"), call_id, output))
+        rec.items.add(
+            objects.input_message(
+                self.ids.conversation_message(),
+                "assistant",
+                [objects.output_text(replies.tool_reply([output]))],
+            )
+        )
+
+
+def seed_demo(emulator: Emulator, api_key: str = DEMO_KEY) -> DemoManifest:
+    """Fill the namespace of ``api_key`` with demo data and say what was made."""
+    epoch = emulator.config.epoch or time.time()
+    seeder = _Seeder(emulator, emulator.namespace(api_key), epoch)
+    helper = seeder.assistant("Demo helper", [])
+    tool_asst = seeder.assistant(
+        "Weather assistant",
+        [
+            {
+                "type": "function",
+                "function": {
+                    "name": "get_weather",
+                    "description": "Current weather for a city",
+                    "parameters": {"type": "object", "properties": {"city": {"type": "string"}}},
+                },
+            }
+        ],
+    )
+    day = 86400
+    base = int(epoch) - 60 * day
+    long_thread = seeder.thread(0, "A very long support thread", LONG_THREAD // 2, helper, base)
+    seeder.manifest.long_thread = long_thread.obj["id"]
+    for index in range(1, THREAD_COUNT - 2):
+        turns = seeder.rng.choice((1, 2, 3, 5, 8, 13, 21))
+        start = base + index * day + seeder.rng.randrange(day)
+        seeder.thread(index, _TOPICS[index % len(_TOPICS)], turns, helper, start)
+    seeder.tool_thread(tool_asst, base + 50 * day)
+    seeder.failed_thread(helper, base + 55 * day)
+    long_conv = seeder.conversation(
+        0, "A long planning conversation", LONG_CONVERSATION // 2, base + day
+    )
+    seeder.manifest.long_conversation = long_conv.obj["id"]
+    for index in range(1, CONVERSATION_COUNT - 1):
+        turns = seeder.rng.choice((1, 2, 4, 6, 10))
+        seeder.conversation(
+            index, _TOPICS[(index * 3) % len(_TOPICS)], turns, base + (index * 4) * day
+        )
+    seeder.tool_conversation(base + 58 * day)
+    return seeder.manifest
