@@ -246,3 +246,53 @@ class UsageReported:
 
 
 StreamEvent = StatusChanged | TextDelta | ToolCallsRequested | TurnCompleted | UsageReported
+
+
+class ItemState(StrEnum):
+    """Where a tracked item stands."""
+
+    ACTIVE = "active"
+    MISSING = "missing"
+    DELETING = "deleting"
+    DELETED = "deleted"
+
+
+class TitleSource(StrEnum):
+    """Where a tracked item's title came from (a user's title is never replaced)."""
+
+    METADATA = "metadata"
+    MESSAGE = "message"
+    ID = "id"
+    USER = "user"
+
+
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    """An item the registry knows, with where it lives and what happened to it."""
+
+    pk: int
+    id: str
+    kind: Kind
+    connection: Connection
+    title: str
+    title_source: TitleSource
+    created_at: datetime | None
+    last_activity: datetime
+    metadata: dict[str, str]
+    message_count: int
+    history_complete: bool
+    state: ItemState
+    tags: tuple[str, ...]
+    notes: str
+    source: str
+
+
+@dataclass(frozen=True, slots=True)
+class JournalEntry:
+    """One change a user would care about."""
+
+    at: datetime
+    item_id: str | None
+    event: str
+    source: str
+    detail: str = ""
