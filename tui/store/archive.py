@@ -1,0 +1,196 @@
+"""The message archive: every history page loaded, kept in order, readable offline."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import TypeAdapter
+
+from tui.model import TitleSource, Tracked, Turn
+from tui.store.titles import derive
+
+if TYPE_CHECKING:
+    from tui.store.registry import Registry
+
+_TURN = TypeAdapter(Turn)
+ANCHOR = 1 << 40
+UPSERT = """
+INSERT INTO messages (item_pk, id, seq, role, created_at, body, data)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (item_pk, id) DO UPDATE SET
+    seq = excluded.seq, role = excluded.role, created_at = excluded.created_at,
+    body = excluded.body,
+    data = excluded.data
+"""
+
+
+# When nothing was known of an item's activity, last_activity fell back to the time it
+# was tracked; the newest archived message replaces that guess.
+LAST_ACTIVITY = (
+    "CASE WHEN created_at IS NULL AND last_activity = tracked_at AND ? > 0 THEN ? "
+    "ELSE max(last_activity, ?) END"
+)
+
+
+def encode(turn: Turn) -> str:
+    """A turn as JSON."""
+    return _TURN.dump_json(turn).decode()
+
+
+def decode(data: str | bytes) -> Turn:
+    """A turn from JSON."""
+    return _TURN.validate_json(data)
+
+
+def searchable(turn: Turn) -> str:
+    """The text of a turn that search should find (text, tool names, arguments, outputs)."""
+    pieces = [turn.text]
+    for call in turn.tool_calls:
+        pieces += [call.name, call.arguments, call.output or ""]
+    return "\n".join(p for p in pieces if p)
+
+
+@dataclass(frozen=True, slots=True)
+class ArchivedPage:
+    """A page of archived turns, oldest first, with the cursor of older ones."""
+
+    turns: tuple[Turn, ...]
+    older_seq: int | None
+
+
+class Archive:
+    """Stores history pages in their order and serves them back, newest page first."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    async def store(
+        self,
+        item: Tracked,
+        turns: Sequence[Turn],
+        *,
+        older_than: str | None = None,
+        complete: bool = False,
+    ) -> Tracked:
+        """Archive one page (oldest first).
+
+        ``older_than`` is the ID of the turn just newer than this page (the cursor it was
+        fetched with), ``None`` for the newest page; ``complete`` says no older page exists.
+        """
+        reg = self.registry
+        seqs = await self._place(item, turns, older_than)
+        rows = [
+            (
+                item.pk,
+                t.id,
+                seq,
+                t.role,
+                int(t.created_at.timestamp()) if t.created_at else None,
+                searchable(t),
+                encode(t),
+            )
+            for t, seq in zip(turns, seqs, strict=True)
+        ]
+        newest = max((t.created_at for t in turns if t.created_at), default=None)
+        async with reg.writing() as db:
+            await db.executemany(UPSERT, rows)
+            await db.execute(
+                "UPDATE items SET message_count = "
+                "(SELECT count(*) FROM messages WHERE item_pk = ?), "
+                "history_complete = max(history_complete, ?), "
+                f"last_activity = {LAST_ACTIVITY} WHERE pk = ?",
+                (item.pk, int(complete), *[int(newest.timestamp()) if newest else 0] * 3, item.pk),
+            )
+        if item.title_source is TitleSource.ID:
+            await self._title_from_first_message(item)
+        fresh = await reg.get_pk(item.pk)
+        assert fresh is not None
+        return fresh
+
+    async def _place(
+        self, item: Tracked, turns: Sequence[Turn], older_than: str | None
+    ) -> list[int]:
+        """The sequence numbers that keep this page in order among archived turns."""
+        count = len(turns)
+        if older_than is not None:
+            anchor = await self._seq_of(item, older_than)
+            if anchor is None:
+                anchor = await self._edge(item, "min") or ANCHOR
+            return [anchor - count + i for i in range(count)]
+        known = await self._known(item, [t.id for t in turns])
+        for index in range(count - 1, -1, -1):
+            seq = known.get(turns[index].id)
+            if seq is not None:
+                return [seq + (i - index) for i in range(count)]
+        top = await self._edge(item, "max")
+        start = ANCHOR if top is None else top + 1
+        return [start + i for i in range(count)]
+
+    async def _seq_of(self, item: Tracked, turn_id: str) -> int | None:
+        row = await self.registry.fetchone(
+            "SELECT seq FROM messages WHERE item_pk = ? AND id = ?", (item.pk, turn_id)
+        )
+        return None if row is None else int(row[0])
+
+    async def _edge(self, item: Tracked, which: str) -> int | None:
+        row = await self.registry.fetchone(
+            f"SELECT {which}(seq) FROM messages WHERE item_pk = ?", (item.pk,)
+        )
+        return None if row is None or row[0] is None else int(row[0])
+
+    async def _known(self, item: Tracked, ids: list[str]) -> dict[str, int]:
+        if not ids:
+            return {}
+        marks = ",".join("?" * len(ids))
+        found = await self.registry.fetchall(
+            f"SELECT id, seq FROM messages WHERE item_pk = ? AND id IN ({marks})",
+            (item.pk, *ids),
+        )
+        return {row[0]: int(row[1]) for row in found}
+
+    async def _title_from_first_message(self, item: Tracked) -> None:
+        fresh = await self.registry.get_pk(item.pk)
+        if fresh is None or not fresh.history_complete:
+            return
+        row = await self.registry.fetchone(
+            "SELECT body FROM messages WHERE item_pk = ? AND role = 'user' "
+            "ORDER BY seq, pk LIMIT 1",
+            (item.pk,),
+        )
+        if row is None:
+            return
+        title, source = derive(item.id, fresh.metadata, row[0])
+        if source is TitleSource.MESSAGE:
+            async with self.registry.writing() as db:
+                await db.execute(
+                    "UPDATE items SET title = ?, title_source = ? WHERE pk = ? "
+                    "AND title_source = 'id'",
+                    (title, source.value, item.pk),
+                )
+
+    async def page(
+        self, item: Tracked, *, before_seq: int | None = None, limit: int = 50
+    ) -> ArchivedPage:
+        """A page of archived turns, newest first by page, oldest first within it."""
+        bound = "AND seq < ?" if before_seq is not None else ""
+        params: tuple[object, ...] = (item.pk,)
+        if before_seq is not None:
+            params += (before_seq,)
+        found = await self.registry.fetchall(
+            f"SELECT seq, data FROM messages WHERE item_pk = ? {bound} "
+            "ORDER BY seq DESC, pk DESC LIMIT ?",
+            (*params, limit + 1),
+        )
+        more = len(found) > limit
+        kept = found[:limit]
+        turns = tuple(decode(r[1]) for r in reversed(kept))
+        return ArchivedPage(turns, int(kept[-1][0]) if more and kept else None)
+
+    async def all(self, item: Tracked) -> list[Turn]:
+        """Every archived turn of the item, oldest first."""
+        found = await self.registry.fetchall(
+            "SELECT data FROM messages WHERE item_pk = ? ORDER BY seq, pk", (item.pk,)
+        )
+        return [decode(r[0]) for r in found]

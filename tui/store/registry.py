@@ -1,0 +1,284 @@
+"""The registry: every thread and conversation the user has, and what happened to them."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import aiosqlite
+
+from tui.model import Connection, ItemState, JournalEntry, Kind, RemoteItem, TitleSource, Tracked
+from tui.store import files, rows, sql
+from tui.store.errors import translated
+from tui.store.titles import derive, first_line
+
+
+class Registry:
+    """Async access to the registry file; the only writer of local state.
+
+    Open with ``await Registry.open(path)`` (or ``async with``); ``archive`` and
+    ``search`` hold the message archive and the search index.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        from tui.store.archive import Archive
+        from tui.store.search import Search
+
+        self.db = db
+        self.path = path
+        self.archive = Archive(self)
+        self.search = Search(self)
+
+    @classmethod
+    async def open(cls, path: str | Path | None = None) -> Registry:
+        """Open (creating and migrating as needed) the registry at ``path``."""
+        resolved = files.prepare(files.resolve_path(path))
+        with translated(resolved):
+            db = await aiosqlite.connect(resolved, isolation_level=None)
+            for pragma in files.PRAGMAS:
+                await db.execute(pragma)
+        return cls(db, resolved)
+
+    async def close(self) -> None:
+        """Close the file."""
+        await self.db.close()
+
+    async def __aenter__(self) -> Registry:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    # plumbing
+
+    @asynccontextmanager
+    async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction that takes the lock up front (no upgrade deadlocks)."""
+        with translated(self.path):
+            await self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                await self.db.execute("ROLLBACK")
+                raise
+            await self.db.execute("COMMIT")
+
+    async def fetchall(self, query: str, params: Any = ()) -> list[sqlite3.Row]:
+        """Rows of a read query, with SQLite errors translated."""
+        with translated(self.path):
+            return list(await self.db.execute_fetchall(query, params))
+
+    async def fetchone(self, query: str, params: Any = ()) -> Any:
+        """The first row of a read query, or ``None``."""
+        found = await self.fetchall(query, params)
+        return found[0] if found else None
+
+    async def _connection_id(self, db: aiosqlite.Connection, connection: Connection) -> int:
+        key = sql.connection_params(connection)
+        await db.execute(sql.CONNECTION_UPSERT, key)
+        async with db.execute(sql.CONNECTION_ID, key) as cursor:
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def journal_add(
+        self,
+        db: aiosqlite.Connection,
+        item_pk: int | None,
+        event: str,
+        source: str,
+        detail: str = "",
+    ) -> None:
+        """Append a journal row inside the caller's transaction."""
+        await db.execute(sql.JOURNAL_INSERT, (time.time(), item_pk, event, source, detail))
+
+    # reading
+
+    async def get(self, connection: Connection, item_id: str) -> Tracked | None:
+        """The item with this ID on this connection."""
+        row = await self.fetchone(
+            f"SELECT {rows.ITEM_COLUMNS} FROM {rows.ITEM_FROM} WHERE items.id = ? "
+            "AND connections.base_url = ? AND connections.organization = ? "
+            "AND connections.project = ?",
+            (item_id, *sql.connection_params(connection)),
+        )
+        return rows.tracked(row) if row else None
+
+    async def get_pk(self, pk: int) -> Tracked | None:
+        """The item with this row key."""
+        row = await self.fetchone(
+            f"SELECT {rows.ITEM_COLUMNS} FROM {rows.ITEM_FROM} WHERE items.pk = ?", (pk,)
+        )
+        return rows.tracked(row) if row else None
+
+    async def find(self, item_id: str) -> list[Tracked]:
+        """Every tracked item with this ID, on any connection."""
+        found = await self.fetchall(
+            f"SELECT {rows.ITEM_COLUMNS} FROM {rows.ITEM_FROM} WHERE items.id = ?", (item_id,)
+        )
+        return [rows.tracked(r) for r in found]
+
+    async def journal(self, item: Tracked | None = None, limit: int = 100) -> list[JournalEntry]:
+        """The newest journal rows, of one item or of all."""
+        where, params = ("WHERE journal.item_pk = ?", (item.pk, limit)) if item else ("", (limit,))
+        found = await self.fetchall(
+            "SELECT journal.at, items.id, journal.event, journal.source, journal.detail "
+            f"FROM journal LEFT JOIN items ON items.pk = journal.item_pk {where} "
+            "ORDER BY journal.pk DESC LIMIT ?",
+            params,
+        )
+        return [rows.journal(r) for r in found]
+
+    # writing
+
+    async def track(
+        self,
+        item_id: str,
+        kind: Kind,
+        connection: Connection,
+        *,
+        source: str,
+        metadata: Mapping[str, str] | None = None,
+        created_at: datetime | None = None,
+        first_user_text: str | None = None,
+        event: str = "tracked",
+    ) -> tuple[Tracked, bool]:
+        """Record an item; returns it and whether it was new (else already tracked)."""
+        meta = dict(metadata or {})
+        async with self.writing() as db:
+            conn_id = await self._connection_id(db, connection)
+            params = sql.item_params(
+                item_id,
+                kind,
+                conn_id,
+                metadata=meta,
+                source=source,
+                created_at=int(created_at.timestamp()) if created_at else None,
+                first_user_text=first_user_text,
+            )
+            cursor = await db.execute(sql.ITEM_INSERT, params)
+            added = cursor.rowcount == 1
+            async with db.execute(sql.ITEM_PK, (conn_id, item_id)) as found:
+                pk = int((await found.fetchone())[0])  # type: ignore[index]
+            if added:
+                await db.executemany(sql.META_INSERT, sql.meta_rows(pk, meta))
+                await self.journal_add(db, pk, event, source)
+        item = await self.get_pk(pk)
+        assert item is not None
+        return item, added
+
+    async def track_remote(
+        self,
+        remote: RemoteItem,
+        connection: Connection,
+        *,
+        source: str,
+        first_user_text: str | None = None,
+        event: str = "tracked",
+    ) -> tuple[Tracked, bool]:
+        """Record an item the server described; refresh its metadata if already tracked."""
+        item, added = await self.track(
+            remote.id,
+            remote.kind,
+            connection,
+            source=source,
+            metadata=remote.metadata,
+            created_at=remote.created_at,
+            first_user_text=first_user_text,
+            event=event,
+        )
+        if not added:
+            item = await self.set_metadata(item, remote.metadata, source=source)
+        return item, added
+
+    async def set_metadata(
+        self, item: Tracked, metadata: Mapping[str, str], *, source: str
+    ) -> Tracked:
+        """Store the item's metadata (and its title, unless the user named it)."""
+        meta = dict(metadata)
+        if meta == item.metadata:
+            return item
+        title, title_source = item.title, item.title_source
+        if title_source is not TitleSource.USER:
+            title, title_source = self._retitle(item, meta)
+        async with self.writing() as db:
+            await db.execute(
+                "UPDATE items SET metadata = ?, title = ?, title_source = ? WHERE pk = ?",
+                (
+                    json.dumps(meta, ensure_ascii=False, sort_keys=True),
+                    title,
+                    title_source.value,
+                    item.pk,
+                ),
+            )
+            await db.execute(sql.META_DELETE, (item.pk,))
+            await db.executemany(sql.META_INSERT, sql.meta_rows(item.pk, meta))
+            await self.journal_add(
+                db,
+                item.pk,
+                "metadata changed",
+                source,
+                json.dumps(meta, ensure_ascii=False, sort_keys=True),
+            )
+        return await self._reload(item)
+
+    def _retitle(self, item: Tracked, meta: Mapping[str, str]) -> tuple[str, TitleSource]:
+        if item.title_source is TitleSource.MESSAGE:
+            title, title_source = derive(item.id, meta, item.title)
+        else:
+            title, title_source = derive(item.id, meta)
+        return title, title_source
+
+    async def rename(self, item: Tracked, title: str, *, source: str) -> Tracked:
+        """Give the item a local title of the user's own (an empty one restores the automatic)."""
+        clean = first_line(title)
+        if clean:
+            new_title, new_source = clean, TitleSource.USER
+        else:
+            new_title, new_source = derive(item.id, item.metadata)
+        async with self.writing() as db:
+            await db.execute(
+                "UPDATE items SET title = ?, title_source = ? WHERE pk = ?",
+                (new_title, new_source.value, item.pk),
+            )
+            await self.journal_add(db, item.pk, "renamed", source, new_title)
+        return await self._reload(item)
+
+    async def set_state(
+        self, item: Tracked, state: ItemState, *, source: str, detail: str = ""
+    ) -> Tracked:
+        """Move the item to ``state`` and journal it (no row when nothing changes)."""
+        events = {
+            ItemState.MISSING: "found missing",
+            ItemState.DELETING: "deleting",
+            ItemState.DELETED: "deleted",
+            ItemState.ACTIVE: "found again",
+        }
+        async with self.writing() as db:
+            cursor = await db.execute(sql.SET_STATE, (state.value, item.pk, state.value))
+            if cursor.rowcount:
+                await self.journal_add(db, item.pk, events[state], source, detail)
+        return await self._reload(item)
+
+    async def touch(self, connection: Connection, item_id: str, at: datetime) -> None:
+        """Move ``last_activity`` forward (never back)."""
+        async with self.writing() as db:
+            conn_id = await self._connection_id(db, connection)
+            await db.execute(sql.TOUCH, (int(at.timestamp()), conn_id, item_id))
+
+    async def _reload(self, item: Tracked) -> Tracked:
+        fresh = await self.get_pk(item.pk)
+        assert fresh is not None
+        return fresh

@@ -1,0 +1,68 @@
+"""Rows to dataclasses."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+
+from tui.model import Connection, ItemState, JournalEntry, Kind, TitleSource, Tracked
+
+ITEM_COLUMNS = (
+    "items.pk, items.id, items.kind, items.title, items.title_source, items.created_at, "
+    "items.last_activity, items.metadata, items.message_count, items.history_complete, "
+    "items.state, items.tags, items.notes, items.source, "
+    "connections.base_url, connections.organization, connections.project"
+)
+ITEM_FROM = "items JOIN connections ON connections.id = items.connection_id"
+
+
+def when(value: float | None) -> datetime | None:
+    """A stored Unix time as an aware datetime."""
+    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+
+
+def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
+    """A row of :data:`ITEM_COLUMNS` as a :class:`Tracked`."""
+    (
+        pk,
+        item_id,
+        kind,
+        title,
+        title_source,
+        created_at,
+        last_activity,
+        metadata,
+        count,
+        complete,
+        state,
+        tags,
+        notes,
+        source,
+        base_url,
+        org,
+        project,
+    ) = tuple(row)
+    return Tracked(
+        pk=pk,
+        id=item_id,
+        kind=Kind(kind),
+        connection=Connection(base_url, org or None, project or None),
+        title=title,
+        title_source=TitleSource(title_source),
+        created_at=when(created_at),
+        last_activity=when(last_activity) or datetime.now(UTC),
+        metadata=json.loads(metadata),
+        message_count=count,
+        history_complete=bool(complete),
+        state=ItemState(state),
+        tags=tuple(json.loads(tags)) if tags else (),
+        notes=notes,
+        source=source,
+    )
+
+
+def journal(row: sqlite3.Row | tuple) -> JournalEntry:  # type: ignore[type-arg]
+    """A journal row (at, item id, event, source, detail) as a :class:`JournalEntry`."""
+    at, item_id, event, source, detail = tuple(row)
+    return JournalEntry(when(at) or datetime.now(UTC), item_id, event, source, detail)

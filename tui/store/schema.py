@@ -1,0 +1,153 @@
+"""The registry schema, as forward migrations keyed by ``PRAGMA user_version``."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from tui.store.errors import RegistryTooNew
+
+V1 = """
+CREATE TABLE connections (
+    id INTEGER PRIMARY KEY,
+    base_url TEXT NOT NULL,
+    organization TEXT NOT NULL DEFAULT '',
+    project TEXT NOT NULL DEFAULT '',
+    UNIQUE (base_url, organization, project)
+);
+
+CREATE TABLE items (
+    pk INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('thread', 'conversation')),
+    connection_id INTEGER NOT NULL REFERENCES connections (id),
+    title TEXT NOT NULL,
+    title_source TEXT NOT NULL DEFAULT 'id'
+        CHECK (title_source IN ('metadata', 'message', 'id', 'user')),
+    created_at INTEGER,
+    last_activity INTEGER NOT NULL,
+    metadata TEXT NOT NULL DEFAULT '{}',
+    message_count INTEGER NOT NULL DEFAULT 0,
+    history_complete INTEGER NOT NULL DEFAULT 0,
+    state TEXT NOT NULL DEFAULT 'active'
+        CHECK (state IN ('active', 'missing', 'deleting', 'deleted')),
+    tags TEXT NOT NULL DEFAULT '',
+    notes TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL,
+    tracked_at INTEGER NOT NULL,
+    UNIQUE (connection_id, id)
+);
+CREATE INDEX items_by_activity ON items (last_activity DESC, pk DESC);
+CREATE INDEX items_by_id ON items (id);
+
+CREATE TABLE item_meta (
+    item_pk INTEGER NOT NULL REFERENCES items (pk),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (key, value, item_pk)
+) WITHOUT ROWID;
+
+CREATE VIRTUAL TABLE items_fts USING fts5 (
+    id, title, metadata, content = 'items', content_rowid = 'pk',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, id, title, metadata)
+        VALUES (new.pk, new.id, new.title, new.metadata);
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, metadata ON items
+WHEN old.title IS NOT new.title OR old.metadata IS NOT new.metadata BEGIN
+    INSERT INTO items_fts (items_fts, rowid, id, title, metadata)
+        VALUES ('delete', old.pk, old.id, old.title, old.metadata);
+    INSERT INTO items_fts (rowid, id, title, metadata)
+        VALUES (new.pk, new.id, new.title, new.metadata);
+END;
+
+CREATE TABLE messages (
+    pk INTEGER PRIMARY KEY,
+    item_pk INTEGER NOT NULL REFERENCES items (pk),
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    created_at INTEGER,
+    body TEXT NOT NULL,
+    data TEXT NOT NULL,
+    UNIQUE (item_pk, id)
+);
+CREATE INDEX messages_by_seq ON messages (item_pk, seq, pk);
+
+CREATE VIRTUAL TABLE messages_fts USING fts5 (
+    body, content = 'messages', content_rowid = 'pk',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+    INSERT INTO messages_fts (rowid, body) VALUES (new.pk, new.body);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF body ON messages
+WHEN old.body IS NOT new.body BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.pk, old.body);
+    INSERT INTO messages_fts (rowid, body) VALUES (new.pk, new.body);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+    INSERT INTO messages_fts (messages_fts, rowid, body) VALUES ('delete', old.pk, old.body);
+END;
+
+CREATE TABLE journal (
+    pk INTEGER PRIMARY KEY,
+    at REAL NOT NULL,
+    item_pk INTEGER REFERENCES items (pk),
+    event TEXT NOT NULL,
+    source TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX journal_by_item ON journal (item_pk, pk);
+"""
+
+# MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.
+MIGRATIONS: tuple[str, ...] = (V1,)
+LATEST = len(MIGRATIONS)
+
+
+def version(conn: sqlite3.Connection) -> int:
+    """The schema version of an open registry."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def check(conn: sqlite3.Connection, path: str = "the registry") -> int:
+    """The version of the registry; refuse one from a newer Thread Browser."""
+    current = version(conn)
+    if current > LATEST:
+        raise RegistryTooNew(
+            f"{path} was written by a newer Thread Browser (schema {current}; this one knows "
+            f"up to {LATEST}). Upgrade Thread Browser; the file was left untouched."
+        )
+    return current
+
+
+def migrate(conn: sqlite3.Connection, path: str = "the registry") -> int:
+    """Bring the registry to the latest version; refuse a newer one. Returns the version."""
+    current = check(conn, path)
+    for number in range(current, LATEST):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version(conn) == number:
+                for statement in _statements(MIGRATIONS[number]):
+                    conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {number + 1}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    return LATEST
+
+
+def _statements(script: str) -> list[str]:
+    """Split a script into statements (triggers keep their inner semicolons)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                statements.append(buffer.strip())
+            buffer = ""
+    return statements

@@ -1,0 +1,68 @@
+"""SQL statements shared by the async registry and the synchronous tracking hook."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from tui.model import Connection, Kind
+from tui.store.titles import derive
+
+CONNECTION_UPSERT = (
+    "INSERT INTO connections (base_url, organization, project) VALUES (?, ?, ?) "
+    "ON CONFLICT (base_url, organization, project) DO NOTHING"
+)
+CONNECTION_ID = "SELECT id FROM connections WHERE base_url = ? AND organization = ? AND project = ?"
+ITEM_INSERT = """
+INSERT INTO items (id, kind, connection_id, title, title_source, created_at, last_activity,
+                   metadata, source, tracked_at)
+VALUES (:id, :kind, :connection_id, :title, :title_source, :created_at, :last_activity,
+        :metadata, :source, :tracked_at)
+ON CONFLICT (connection_id, id) DO NOTHING
+"""
+ITEM_PK = "SELECT pk FROM items WHERE connection_id = ? AND id = ?"
+META_DELETE = "DELETE FROM item_meta WHERE item_pk = ?"
+META_INSERT = "INSERT OR IGNORE INTO item_meta (item_pk, key, value) VALUES (?, ?, ?)"
+JOURNAL_INSERT = "INSERT INTO journal (at, item_pk, event, source, detail) VALUES (?, ?, ?, ?, ?)"
+TOUCH = "UPDATE items SET last_activity = max(last_activity, ?) WHERE connection_id = ? AND id = ?"
+SET_STATE = "UPDATE items SET state = ? WHERE pk = ? AND state != ?"
+
+
+def connection_params(connection: Connection) -> tuple[str, str, str]:
+    """The key columns of a connection."""
+    return connection.base_url, connection.organization or "", connection.project or ""
+
+
+def item_params(
+    item_id: str,
+    kind: Kind,
+    connection_id: int,
+    *,
+    metadata: Mapping[str, str],
+    created_at: int | None,
+    source: str,
+    first_user_text: str | None = None,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """Named parameters of :data:`ITEM_INSERT`."""
+    stamp = int(now if now is not None else time.time())
+    title, title_source = derive(item_id, metadata, first_user_text)
+    return {
+        "id": item_id,
+        "kind": kind.value,
+        "connection_id": connection_id,
+        "title": title,
+        "title_source": title_source.value,
+        "created_at": created_at,
+        "last_activity": created_at if created_at is not None else stamp,
+        "metadata": json.dumps(dict(metadata), ensure_ascii=False, sort_keys=True),
+        "source": source,
+        "tracked_at": stamp,
+    }
+
+
+def meta_rows(item_pk: int, metadata: Mapping[str, str]) -> list[tuple[int, str, str]]:
+    """Rows of :data:`META_INSERT` for an item's metadata."""
+    return [(item_pk, str(k), str(v)) for k, v in metadata.items()]
