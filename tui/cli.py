@@ -2,125 +2,58 @@
 
 from __future__ import annotations
 
-import contextlib
-import errno
+import os
+import sys
 
 import click
 
 from tui import __version__
+from tui.commands.context import Options
+from tui.redact import redact
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="thread-browser")
-def main() -> None:
+@click.option(
+    "--db",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Registry file (default: THREAD_BROWSER_DB or the user data dir).",
+)
+@click.option(
+    "--config", default=None, type=click.Path(dir_okay=False), help="Config file of profiles."
+)
+@click.option("--profile", default=None, help="Connection profile to use.")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, config: str | None, profile: str | None) -> None:
     """Browse, search, continue and clean up OpenAI-style threads and conversations."""
+    ctx.obj = Options(db, config, profile)
 
 
-@main.command()
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option(
-    "--port",
-    default=8765,
-    show_default=True,
-    type=click.IntRange(0, 65535),
-    help="Port to listen on (0 picks a free one).",
-)
-@click.option(
-    "--seed-demo",
-    is_flag=True,
-    help="Fill the server with demo threads and "
-    "conversations (under the API key given by --demo-key).",
-)
-@click.option(
-    "--demo-key",
-    default="demo-key",
-    show_default=True,
-    help="The API key whose namespace holds the demo data.",
-)
-@click.option(
-    "--latency-ms",
-    default=0.0,
-    type=click.FloatRange(0),
-    show_default=True,
-    help="Delay added to every request.",
-)
-@click.option(
-    "--token-delay-ms",
-    default=20.0,
-    type=click.FloatRange(0),
-    show_default=True,
-    help="Pause between streamed tokens.",
-)
-@click.option(
-    "--rate-limit",
-    default=0.0,
-    type=click.FloatRange(0),
-    show_default=True,
-    help="Requests per second per key before 429s (0: unlimited).",
-)
-@click.option(
-    "--error-rate",
-    default=0.0,
-    type=click.FloatRange(0, 1),
-    show_default=True,
-    help="Share of requests that fail with a 500.",
-)
-@click.option(
-    "--sunset",
-    is_flag=True,
-    help="Answer every Assistants route with the 404 api.openai.com gives since 2026-08-26.",
-)
-@click.option("--no-stream", is_flag=True, help="Ignore stream=true and answer with JSON.")
-@click.option("--seed", default=0, show_default=True, help="Seed of IDs, replies and faults.")
-def emulator(
-    host: str,
-    port: int,
-    seed_demo: bool,
-    demo_key: str,
-    latency_ms: float,
-    token_delay_ms: float,
-    rate_limit: float,
-    error_rate: float,
-    sunset: bool,
-    no_stream: bool,
-    seed: int,
-) -> None:
-    """Serve an OpenAI-compatible emulator of threads and conversations."""
-    from tui.emulator import Emulator, EmulatorConfig
-    from tui.emulator.demo import seed_demo as seed_demo_data
-    from tui.emulator.server import bind, serve_forever
+def _register() -> None:
+    from tui.commands.emulator import emulator
+    from tui.commands.exporting import export
+    from tui.commands.importing import import_ids
+    from tui.commands.listing import list_items
 
-    config = EmulatorConfig(
-        latency_ms=latency_ms,
-        token_delay_ms=token_delay_ms,
-        rate_limit=rate_limit,
-        error_rate=error_rate,
-        sunset=sunset,
-        no_stream=no_stream,
-        seed=seed,
-    )
-    emu = Emulator(config)
+    for command in (emulator, list_items, import_ids, export):
+        cli.add_command(command)
+
+
+_register()
+
+
+def main() -> None:
+    """Entry point: no traceback reaches the user unless THREAD_BROWSER_DEBUG is set."""
     try:
-        sock = bind(host, port)
-    except OSError as exc:
-        raise click.ClickException(_bind_error(host, port, exc)) from None
-    actual_port = sock.getsockname()[1]
-    click.echo(f"http://{host}:{actual_port}/v1")
-    if seed_demo:
-        manifest = seed_demo_data(emu, demo_key)
+        cli.main(prog_name="thread-browser")
+    except Exception as exc:
+        if os.environ.get("THREAD_BROWSER_DEBUG"):
+            raise
+        message = redact(f"{type(exc).__name__}: {exc}")
         click.echo(
-            f"demo data: {len(manifest.threads)} threads, {len(manifest.conversations)} "
-            f"conversations, under API key '{demo_key}'",
+            f"Error: unexpected failure ({message}). Set THREAD_BROWSER_DEBUG=1 "
+            "for details and please report it.",
             err=True,
         )
-    click.echo("serving until interrupted (Ctrl+C)", err=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        serve_forever(emu, sock)
-
-
-def _bind_error(host: str, port: int, exc: OSError) -> str:
-    if exc.errno == errno.EADDRINUSE:
-        return f"port {port} on {host} is in use: pick another with --port, or --port 0."
-    if exc.errno == errno.EADDRNOTAVAIL:
-        return f"{host} is not an address of this machine: use 127.0.0.1."
-    return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+        sys.exit(1)

@@ -1,27 +1,51 @@
-"""Settings: the connection and key from the standard OpenAI environment variables."""
+"""Settings: named connection profiles from a TOML file, or one from the environment.
+
+A profile names a base URL, organization, project and the *name* of the environment
+variable that holds its key. Keys are read from the environment when needed and never
+stored anywhere.
+
+```toml
+default = "work"
+
+[profiles.work]
+base_url = "https://api.openai.com/v1"
+key_env = "OPENAI_API_KEY_WORK"
+organization = "org-…"
+project = "proj_…"
+kind = "conversation"
+```
+"""
 
 from __future__ import annotations
 
 import os
+import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from tui.model import Connection
+import platformdirs
+
+from tui.model import Connection, Kind
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
+CONFIG_ENV = "THREAD_BROWSER_CONFIG"
+ENV_PROFILE = "default"
+
+
+class ConfigError(Exception):
+    """The config file cannot be used; the message says where and why."""
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A named connection and the name of the variable that holds its key.
-
-    The key itself is read from the environment when needed and never stored.
-    """
+    """A named connection and the name of the variable that holds its key."""
 
     name: str
     connection: Connection
     key_env: str = DEFAULT_KEY_ENV
+    kind: Kind | None = None
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The key from the environment, or ``None`` when it is not set."""
@@ -30,11 +54,104 @@ class Profile:
 
 
 def env_profile(environ: Mapping[str, str] | None = None) -> Profile:
-    """The default profile from ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``."""
+    """The profile from ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``."""
     env = environ if environ is not None else os.environ
     connection = Connection(
         base_url=env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL,
         organization=env.get("OPENAI_ORG_ID", "").strip() or None,
         project=env.get("OPENAI_PROJECT_ID", "").strip() or None,
     )
-    return Profile("default", connection)
+    return Profile(ENV_PROFILE, connection)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every profile, and which one is used when none is named."""
+
+    profiles: dict[str, Profile] = field(default_factory=dict)
+    default: str = ENV_PROFILE
+    path: Path | None = None
+
+    def profile(self, name: str | None = None) -> Profile:
+        """The profile called ``name`` (or the default)."""
+        wanted = name or self.default
+        try:
+            return self.profiles[wanted]
+        except KeyError:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            where = f" in {self.path}" if self.path else ""
+            raise ConfigError(
+                f"No profile named {wanted!r}{where}; known profiles: {known}."
+            ) from None
+
+    def for_connection(self, connection: Connection) -> Profile:
+        """The profile of this connection, or an error naming the connection needed."""
+        for profile in self.profiles.values():
+            if profile.connection == connection:
+                return profile
+        raise ConfigError(
+            f"No profile here connects to {connection.label}, where this item lives. Add "
+            "one to the config file with that base_url, organization and project (and the "
+            "variable that holds its key); another project's key would not find it."
+        )
+
+
+def default_config_path() -> Path:
+    """The config file in the user config directory."""
+    return Path(platformdirs.user_config_dir("thread-browser", appauthor=False)) / "config.toml"
+
+
+def _profile(name: str, table: object, path: Path) -> Profile:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{path}: [profiles.{name}] must be a table.")
+    if "api_key" in table or "key" in table:
+        raise ConfigError(
+            f"{path}: [profiles.{name}] holds a key; keys do not belong in files. Put the key "
+            "in an environment variable and name it with key_env."
+        )
+    unknown = set(table) - {"base_url", "key_env", "organization", "project", "kind"}
+    if unknown:
+        raise ConfigError(f"{path}: [profiles.{name}] has unknown keys: {sorted(unknown)}.")
+    kind = table.get("kind")
+    if kind is not None and kind not in (k.value for k in Kind):
+        raise ConfigError(f"{path}: [profiles.{name}] kind must be 'thread' or 'conversation'.")
+    return Profile(
+        name=name,
+        connection=Connection(
+            str(table.get("base_url") or DEFAULT_BASE_URL),
+            str(table["organization"]) if table.get("organization") else None,
+            str(table["project"]) if table.get("project") else None,
+        ),
+        key_env=str(table.get("key_env") or DEFAULT_KEY_ENV),
+        kind=Kind(kind) if kind else None,
+    )
+
+
+def load(
+    path: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Settings from ``path`` (``--config``), ``THREAD_BROWSER_CONFIG``, or the default file.
+
+    The environment's profile is always there as ``default`` unless the file defines one.
+    """
+    env = environ if environ is not None else os.environ
+    explicit = path or env.get(CONFIG_ENV)
+    chosen = Path(explicit).expanduser() if explicit else default_config_path()
+    profiles = {ENV_PROFILE: env_profile(env)}
+    if not chosen.exists():
+        if explicit:
+            raise ConfigError(f"The config file {chosen} does not exist.")
+        return Settings(profiles)
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"Cannot read the config file {chosen}: {exc}") from exc
+    tables = data.get("profiles", {})
+    if not isinstance(tables, dict):
+        raise ConfigError(f"{chosen}: 'profiles' must be a table of tables.")
+    for name, table in tables.items():
+        profiles[name] = _profile(name, table, chosen)
+    default = str(data.get("default", ENV_PROFILE))
+    settings = Settings(profiles, default, chosen)
+    settings.profile()  # the default must exist
+    return settings

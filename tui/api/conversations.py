@@ -23,6 +23,7 @@ from tui.model import (
     ToolCall,
     ToolCallsRequested,
     ToolOutput,
+    Turn,
     TurnCompleted,
     UsageReported,
 )
@@ -129,6 +130,12 @@ class ConversationsAdapter:
         turns = tuple(convert.conversation_item(i) for i in reversed(page.data))
         older = page.data[-1].id if page.has_more and page.data else None
         return HistoryPage(turns, older)
+
+    async def first_turn(self, item_id: str) -> Turn | None:
+        """The oldest entry of the history."""
+        with self._errors(item_id):
+            page = await self._conversations.items.list(item_id, order="asc", limit=1)
+        return convert.conversation_item(page.data[0]) if page.data else None
 
     async def send(
         self, item_id: str, text: str, *, choice: str, tools: Sequence[Tool] = ()

@@ -14,6 +14,7 @@ from tui.model import (
     RunStatus,
     StreamEvent,
     ToolOutput,
+    Turn,
 )
 
 DEFAULT_PAGE = 50
@@ -51,6 +52,10 @@ class ConversationApi(Protocol):
         self, item_id: str, *, before: str | None = None, limit: int = DEFAULT_PAGE
     ) -> HistoryPage:
         """The newest page of history, or the page older than the cursor ``before``."""
+        ...
+
+    async def first_turn(self, item_id: str) -> Turn | None:
+        """The oldest entry of the history (its first user message gives the title)."""
         ...
 
     def send(

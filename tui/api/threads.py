@@ -23,6 +23,7 @@ from tui.model import (
     TextDelta,
     ToolCallsRequested,
     ToolOutput,
+    Turn,
     TurnCompleted,
     UsageReported,
 )
@@ -114,6 +115,12 @@ class ThreadsAdapter:
         turns = tuple(convert.thread_message(m) for m in reversed(page.data))
         older = page.data[-1].id if page.has_more and page.data else None
         return HistoryPage(turns, older)
+
+    async def first_turn(self, item_id: str) -> Turn | None:
+        """The oldest entry of the history."""
+        with self._errors(item_id):
+            page = await self._threads.messages.list(item_id, order="asc", limit=1)
+        return convert.thread_message(page.data[0]) if page.data else None
 
     async def send(
         self, item_id: str, text: str, *, choice: str, tools: Sequence[Tool] = ()

@@ -171,7 +171,8 @@ class Emulator:
         from tui.emulator.runs import RunsApi
 
         routes: list[Route] = []
-        for api in (AssistantsApi(self), RunsApi(self)):
+        # RunsApi first: POST /threads/runs must win over POST /threads/{thread_id}.
+        for api in (RunsApi(self), AssistantsApi(self)):
             routes += [self._route(p, m, h, assistants=True) for p, m, h in api.routes()]
         for p, m, h in ResponsesApi(self).routes():
             routes.append(self._route(p, m, h, assistants=False))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,8 @@ from tui.model import Connection, ItemState, JournalEntry, Kind, RemoteItem, Tit
 from tui.store import files, rows, sql
 from tui.store.errors import translated
 from tui.store.titles import derive, first_line
+
+CHUNK = 500
 
 
 class Registry:
@@ -33,6 +36,7 @@ class Registry:
 
         self.db = db
         self.path = path
+        self._write_lock = asyncio.Lock()
         self.archive = Archive(self)
         self.search = Search(self)
 
@@ -65,15 +69,19 @@ class Registry:
 
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction that takes the lock up front (no upgrade deadlocks)."""
-        with translated(self.path):
-            await self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                await self.db.execute("ROLLBACK")
-                raise
-            await self.db.execute("COMMIT")
+        """A write transaction that takes the lock up front (no upgrade deadlocks).
+
+        Tasks of this process take turns; other processes wait up to the busy timeout.
+        """
+        async with self._write_lock:
+            with translated(self.path):
+                await self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self.db
+                except BaseException:
+                    await self.db.execute("ROLLBACK")
+                    raise
+                await self.db.execute("COMMIT")
 
     async def fetchall(self, query: str, params: Any = ()) -> list[sqlite3.Row]:
         """Rows of a read query, with SQLite errors translated."""
@@ -178,6 +186,58 @@ class Registry:
         item = await self.get_pk(pk)
         assert item is not None
         return item, added
+
+    async def known_ids(self, connection: Connection, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` are already tracked on this connection."""
+        found: set[str] = set()
+        key = sql.connection_params(connection)
+        for start in range(0, len(ids), CHUNK):
+            chunk = list(ids[start : start + CHUNK])
+            rows_ = await self.fetchall(
+                "SELECT items.id FROM items JOIN connections ON connections.id = "
+                "items.connection_id WHERE connections.base_url = ? AND "
+                "connections.organization = ? AND connections.project = ? AND items.id IN "
+                f"({','.join('?' * len(chunk))})",
+                (*key, *chunk),
+            )
+            found.update(r[0] for r in rows_)
+        return found
+
+    async def track_many(
+        self,
+        entries: Sequence[tuple[str, Kind]],
+        connection: Connection,
+        *,
+        source: str,
+        event: str = "tracked",
+    ) -> set[str]:
+        """Record many bare IDs in one transaction; returns the IDs that were new."""
+        fresh = [
+            e
+            for e in entries
+            if e[0] not in await self.known_ids(connection, [i for i, _ in entries])
+        ]
+        if not fresh:
+            return set()
+        async with self.writing() as db:
+            conn_id = await self._connection_id(db, connection)
+            await db.executemany(
+                sql.ITEM_INSERT,
+                [
+                    sql.item_params(i, k, conn_id, metadata={}, created_at=None, source=source)
+                    for i, k in fresh
+                ],
+            )
+            stamp = time.time()
+            for start in range(0, len(fresh), CHUNK):
+                chunk = [i for i, _ in fresh[start : start + CHUNK]]
+                await db.execute(
+                    "INSERT INTO journal (at, item_pk, event, source, detail) "
+                    "SELECT ?, pk, ?, ?, '' FROM items WHERE connection_id = ? AND id IN "
+                    f"({','.join('?' * len(chunk))})",
+                    (stamp, event, source, conn_id, *chunk),
+                )
+        return {i for i, _ in fresh}
 
     async def track_remote(
         self,

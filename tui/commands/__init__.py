@@ -1,0 +1,1 @@
+"""The subcommands of ``thread-browser``, one module each."""

@@ -1,0 +1,105 @@
+"""What every command shares: ``--db``, ``--config``, ``--profile``, and error handling."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from tui.api import adapter_for
+from tui.api.client import make_client
+from tui.api.errors import ApiError
+from tui.api.protocol import ConversationApi
+from tui.config import ConfigError, Profile, Settings, load
+from tui.ids import IdError
+from tui.model import Connection, Kind
+from tui.store import Registry, RegistryError
+
+T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
+
+USER_ERRORS = (ApiError, RegistryError, ConfigError, IdError)
+
+
+@dataclass
+class Options:
+    """The global options, as given on the group or on the command."""
+
+    db: str | None = None
+    config: str | None = None
+    profile: str | None = None
+
+    def settings(self) -> Settings:
+        """The loaded config."""
+        return load(self.config)
+
+    def chosen_profile(self) -> Profile:
+        """The profile named by ``--profile``, or the default one."""
+        return self.settings().profile(self.profile)
+
+    async def registry(self) -> Registry:
+        """The registry file, opened."""
+        return await Registry.open(self.db)
+
+
+def common(command: F) -> F:
+    """Add ``--db``, ``--config`` and ``--profile`` to a command (they also work on the group)."""
+
+    @click.option("--profile", "profile", default=None, help="Connection profile to use.")
+    @click.option(
+        "--config",
+        "config",
+        default=None,
+        type=click.Path(dir_okay=False),
+        help="Config file of profiles.",
+    )
+    @click.option(
+        "--db",
+        "db",
+        default=None,
+        type=click.Path(dir_okay=False),
+        help="Registry file (default: THREAD_BROWSER_DB or the user data dir).",
+    )
+    @click.pass_context
+    @wraps(command)
+    def wrapper(
+        ctx: click.Context, db: str | None, config: str | None, profile: str | None, **kwargs: Any
+    ) -> Any:
+        base = ctx.find_object(Options) or Options()
+        ctx.obj = Options(db or base.db, config or base.config, profile or base.profile)
+        return command(ctx.obj, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's coroutine; user-caused failures become one clear message."""
+    try:
+        return asyncio.run(coro)
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def api_for_profile(profile: Profile, *, max_retries: int = 2) -> Callable[[Kind], ConversationApi]:
+    """Adapters on the profile's connection (fails at once if its key is not set)."""
+    client = make_client(profile.connection, profile.api_key(), max_retries=max_retries)
+
+    def api_for(kind: Kind) -> ConversationApi:
+        return adapter_for(kind, client, profile.connection)
+
+    return api_for
+
+
+def api_for_connection(
+    settings: Settings, connection: Connection, kind: Kind
+) -> tuple[ConversationApi | None, str]:
+    """The adapter for an item's own connection, or ``None`` and the reason there is none."""
+    try:
+        profile = settings.for_connection(connection)
+        return api_for_profile(profile)(kind), ""
+    except (ConfigError, ApiError) as exc:
+        return None, str(exc)

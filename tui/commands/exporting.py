@@ -1,0 +1,80 @@
+"""``thread-browser export``: a whole history as Markdown or JSON."""
+
+from __future__ import annotations
+
+import os
+
+import click
+
+from tui.commands.context import Options, api_for_connection, api_for_profile, common, run
+from tui.ids import parse_item_id
+from tui.model import Kind, Tracked
+from tui.ops.export import History, as_json, load_history, markdown
+from tui.store import Registry
+
+
+@click.command()
+@click.argument("item_id", metavar="ID")
+@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option(
+    "-o",
+    "--output",
+    default=None,
+    type=click.Path(dir_okay=False),
+    help="Write to this file (default: standard output).",
+)
+@common
+def export(options: Options, item_id: str, fmt: str, output: str | None) -> None:
+    """Export a thread or conversation (from the API, else from the local archive)."""
+    try:
+        kind, clean_id = parse_item_id(item_id)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="ID") from None
+    history = run(_history(options, kind, clean_id))
+    text = markdown(history) if fmt == "md" else as_json(history)
+    if history.note:
+        click.echo(history.note, err=True)
+    if output is None:
+        click.echo(text)
+        return
+    try:
+        fd = os.open(output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise click.ClickException(f"Cannot write {output}: {exc.strerror}.") from None
+    click.echo(f"wrote {len(history.turns)} messages to {output}", err=True)
+
+
+async def _history(options: Options, kind: Kind, item_id: str) -> History:
+    async with await options.registry() as registry:
+        item = await _locate(options, registry, kind, item_id)
+        api, reason = api_for_connection(options.settings(), item.connection, kind)
+        history = await load_history(registry, item, api)
+        if api is None:
+            history = History(
+                history.item,
+                history.turns,
+                history.source,
+                history.note.replace("no API key or profile for its connection", reason),
+            )
+        return history
+
+
+async def _locate(options: Options, registry: Registry, kind: Kind, item_id: str) -> Tracked:
+    """The tracked item; an untracked one is checked on the chosen profile and tracked."""
+    profile = options.chosen_profile()
+    item = await registry.get(profile.connection, item_id)
+    if item is not None:
+        return item
+    others = await registry.find(item_id)
+    if len(others) == 1 and not options.profile:
+        return others[0]
+    api = api_for_profile(profile)(kind)
+    remote = await api.retrieve(item_id)
+    first = await api.first_turn(item_id)
+    text = first.text if first is not None and first.role == "user" else None
+    item, _ = await registry.track_remote(
+        remote, profile.connection, source="export", first_user_text=text
+    )
+    return item

@@ -1,0 +1,78 @@
+"""``thread-browser import``: track every ID found in a file or pasted text."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import Counter
+
+import click
+
+from tui.commands.context import Options, api_for_profile, common, run
+from tui.ops.importing import ImportResult, Outcome, import_text
+from tui.text import clean
+
+
+def _read(source: str | None) -> str:
+    if source in (None, "-"):
+        if source is None and sys.stdin.isatty():
+            raise click.UsageError("Give a file to import, or - to read standard input.")
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            with open(source, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise click.BadParameter(
+                f"cannot read {source}: {exc.strerror}", param_hint="FILE"
+            ) from None
+    return data.decode("utf-8", errors="replace")
+
+
+def _line(result: ImportResult) -> str:
+    detail = result.title if result.ok else result.message
+    return f"{result.outcome.value:<15}  {result.id}  {clean(detail or '')}"
+
+
+@click.command("import")
+@click.argument("source", required=False, metavar="[FILE|-]")
+@click.option("--no-verify", is_flag=True, help="Record the IDs without asking the API.")
+@click.option("--json", "as_lines", is_flag=True, help="One JSON object per ID.")
+@click.option(
+    "--concurrency",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="API checks at once.",
+)
+@common
+def import_ids(
+    options: Options, source: str | None, no_verify: bool, as_lines: bool, concurrency: int
+) -> None:
+    """Find thread and conversation IDs in any text (logs, JSON, CSV) and track them."""
+    text = _read(source)
+    results = run(_import(options, text, no_verify, concurrency))
+    for result in results:
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_lines else _line(result))
+    counts = Counter(r.outcome for r in results)
+    if not results:
+        click.echo("No IDs found in the input.", err=True)
+    else:
+        summary = ", ".join(f"{n} {o.value}" for o, n in counts.items())
+        click.echo(f"{len(results)} IDs: {summary}", err=True)
+    if any(not r.ok for r in results) or not results:
+        sys.exit(1)
+
+
+async def _import(
+    options: Options, text: str, no_verify: bool, concurrency: int
+) -> list[ImportResult]:
+    profile = options.chosen_profile()
+    api_for = None if no_verify else api_for_profile(profile, max_retries=3)
+    async with await options.registry() as registry:
+        return await import_text(
+            text, registry, profile.connection, api_for=api_for, concurrency=concurrency
+        )
+
+
+__all__ = ["Outcome", "import_ids"]

@@ -1,0 +1,338 @@
+"""``track(client)``: record the threads and conversations your own code creates.
+
+```python
+from openai import OpenAI
+from tui import track
+
+client = track(OpenAI())            # or track(AsyncOpenAI(), db="registry.sqlite3")
+thread = client.beta.threads.create()   # now in `thread-browser list`
+```
+
+The hook reads the client's HTTP responses: it records what ``threads.create``,
+``threads.create_and_run`` and ``conversations.create`` made, marks deletions, and moves
+``last_activity`` on messages, runs and responses. It never raises into your code (a
+failure is logged on the ``tui.tracking`` logger) and costs one local SQLite write.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from typing import Any, TypeVar
+
+import httpx2
+
+from tui.model import Connection, Kind
+from tui.store import files, sql
+from tui.store.errors import translated
+
+log = logging.getLogger("tui.tracking")
+SOURCE = "track"
+_MARK = "_thread_browser_tracked"
+_ROUTE = re.compile(r"/(threads|conversations|responses)(?:/([^/]+))?(?:/(.*))?$")
+_SCAN_LIMIT = 64 * 1024
+
+ClientT = TypeVar("ClientT")
+
+
+class _Writer:
+    """Synchronous registry writes from any thread of the user's program."""
+
+    def __init__(self, path: str | os.PathLike[str] | None) -> None:
+        self.path = files.resolve_path(path)
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+
+    def _conn(self) -> sqlite3.Connection:
+        if self._db is None:
+            files.prepare(self.path)
+            db = files.connect(self.path)
+            self._db = db
+        return self._db
+
+    def _write(self, work: Any) -> None:
+        with self._lock, translated(self.path):
+            db = self._conn()
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                work(db)
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            db.execute("COMMIT")
+
+    @staticmethod
+    def _conn_id(db: sqlite3.Connection, connection: Connection) -> int:
+        key = sql.connection_params(connection)
+        db.execute(sql.CONNECTION_UPSERT, key)
+        return int(db.execute(sql.CONNECTION_ID, key).fetchone()[0])
+
+    def created(
+        self, connection: Connection, kind: Kind, obj: dict[str, Any], first_user_text: str | None
+    ) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            conn_id = self._conn_id(db, connection)
+            meta = {str(k): str(v) for k, v in (obj.get("metadata") or {}).items()}
+            params = sql.item_params(
+                obj["id"],
+                kind,
+                conn_id,
+                metadata=meta,
+                source=SOURCE,
+                created_at=obj.get("created_at"),
+                first_user_text=first_user_text,
+            )
+            added = db.execute(sql.ITEM_INSERT, params).rowcount == 1
+            if added:
+                pk = int(db.execute(sql.ITEM_PK, (conn_id, obj["id"])).fetchone()[0])
+                db.executemany(sql.META_INSERT, sql.meta_rows(pk, meta))
+                db.execute(sql.JOURNAL_INSERT, (time.time(), pk, "tracked", SOURCE, ""))
+
+        self._write(work)
+
+    def deleted(self, connection: Connection, item_id: str) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            row = db.execute(sql.ITEM_PK, (self._conn_id(db, connection), item_id)).fetchone()
+            if row is None:
+                return
+            if db.execute(sql.SET_STATE, ("deleted", row[0], "deleted")).rowcount:
+                db.execute(sql.JOURNAL_INSERT, (time.time(), row[0], "deleted", SOURCE, ""))
+
+        self._write(work)
+
+    def touched(self, connection: Connection, item_id: str) -> None:
+        def work(db: sqlite3.Connection) -> None:
+            db.execute(sql.TOUCH, (int(time.time()), self._conn_id(db, connection), item_id))
+
+        self._write(work)
+
+
+def _first_user_text(entries: Any) -> str | None:
+    """The text of the first user message in a create body's messages or items."""
+    for entry in entries or []:
+        if not isinstance(entry, dict) or entry.get("role") != "user":
+            continue
+        content = entry.get("content")
+        if isinstance(content, str):
+            return content
+        for part in content or []:
+            if isinstance(part, dict) and isinstance(part.get("text"), str):
+                return part["text"]
+    return None
+
+
+def _body(request: httpx2.Request) -> dict[str, Any]:
+    try:
+        data = json.loads(request.content or b"{}")
+    except (ValueError, httpx2.RequestNotRead):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+class _Observer:
+    """Turns one client's responses into registry writes."""
+
+    def __init__(self, client: Any, writer: _Writer) -> None:
+        self.connection = Connection(str(client.base_url), client.organization, client.project)
+        self.base_path = httpx2.URL(str(client.base_url)).path.rstrip("/")
+        self.writer = writer
+
+    def route(self, request: httpx2.Request) -> tuple[str, str | None, str | None] | None:
+        path = request.url.path
+        if self.base_path and path.startswith(self.base_path):
+            path = path[len(self.base_path) :]
+        match = _ROUTE.fullmatch(path)
+        return (match.group(1), match.group(2), match.group(3)) if match else None
+
+    def json_response(self, request: httpx2.Request, payload: Any) -> None:
+        """Record what a JSON answer says."""
+        found = self.route(request)
+        if found is None or not isinstance(payload, dict):
+            return
+        resource, object_id, rest = found
+        method = request.method
+        body = _body(request)
+        if method == "POST" and object_id is None and resource in ("threads", "conversations"):
+            kind = Kind.THREAD if resource == "threads" else Kind.CONVERSATION
+            first = _first_user_text(body.get("messages") or body.get("items"))
+            self.writer.created(self.connection, kind, payload, first)
+        elif method == "POST" and resource == "threads" and object_id == "runs":
+            self._created_by_run(payload, body)
+        elif method == "DELETE" and object_id and not rest and payload.get("deleted"):
+            if resource in ("threads", "conversations"):
+                self.writer.deleted(self.connection, object_id)
+        else:
+            self.touch(method, resource, object_id, rest, body)
+
+    def _created_by_run(self, run: dict[str, Any], body: dict[str, Any]) -> None:
+        thread_id = run.get("thread_id")
+        if not isinstance(thread_id, str):
+            return
+        thread_body = body.get("thread") if isinstance(body.get("thread"), dict) else {}
+        obj = {
+            "id": thread_id,
+            "created_at": run.get("created_at"),
+            "metadata": thread_body.get("metadata") or {},
+        }  # type: ignore[union-attr]
+        first = _first_user_text(thread_body.get("messages"))  # type: ignore[union-attr]
+        self.writer.created(self.connection, Kind.THREAD, obj, first)
+
+    def touch(
+        self,
+        method: str,
+        resource: str,
+        object_id: str | None,
+        rest: str | None,
+        body: dict[str, Any],
+    ) -> None:
+        """Move last_activity of the thread or conversation a call worked on."""
+        if method != "POST":
+            return
+        if resource in ("threads", "conversations") and object_id and rest:
+            self.writer.touched(self.connection, object_id)
+        elif resource == "responses" and object_id is None:
+            conv = body.get("conversation")
+            conv_id = conv.get("id") if isinstance(conv, dict) else conv
+            if isinstance(conv_id, str):
+                self.writer.touched(self.connection, conv_id)
+
+    def stream_event(self, request: httpx2.Request, event: str, data: str) -> None:
+        """Record what a streamed event says (the thread of ``create_and_run``)."""
+        if event != "thread.created":
+            return
+        try:
+            thread = json.loads(data)
+        except ValueError:
+            return
+        first = _first_user_text((_body(request).get("thread") or {}).get("messages"))
+        self.writer.created(self.connection, Kind.THREAD, thread, first)
+
+    def streamed(self, request: httpx2.Request) -> None:
+        """A streamed answer: touch what it worked on."""
+        found = self.route(request)
+        if found is not None:
+            self.touch(request.method, *found, _body(request))
+
+
+class _Scanner:
+    """Finds the first events of a server-sent stream without holding it back."""
+
+    def __init__(self, observer: _Observer, request: httpx2.Request) -> None:
+        self.observer = observer
+        self.request = request
+        self.buffer = b""
+        self.done = False
+
+    def feed(self, chunk: bytes) -> None:
+        if self.done:
+            return
+        self.buffer += chunk
+        while b"\n\n" in self.buffer:
+            block, self.buffer = self.buffer.split(b"\n\n", 1)
+            fields = dict(
+                line.split(": ", 1)
+                for line in block.decode("utf-8", "replace").splitlines()
+                if ": " in line
+            )
+            _guard(
+                self.observer.stream_event,
+                self.request,
+                fields.get("event", ""),
+                fields.get("data", ""),
+            )
+            if fields.get("event") == "thread.created":
+                self.done = True
+                return
+        if len(self.buffer) > _SCAN_LIMIT:
+            self.done = True
+
+
+class _SyncTee(httpx2.SyncByteStream):
+    def __init__(self, inner: Any, scanner: _Scanner) -> None:
+        self.inner = inner
+        self.scanner = scanner
+
+    def __iter__(self) -> Iterator[bytes]:
+        for chunk in self.inner:
+            self.scanner.feed(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class _AsyncTee(httpx2.AsyncByteStream):
+    def __init__(self, inner: Any, scanner: _Scanner) -> None:
+        self.inner = inner
+        self.scanner = scanner
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self.inner:
+            self.scanner.feed(chunk)
+            yield chunk
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def _guard(fn: Any, *args: Any) -> None:
+    """Run a recording step; never let it raise into the user's code."""
+    try:
+        fn(*args)
+    except Exception as exc:
+        log.warning("thread-browser tracking skipped a record: %s", exc)
+
+
+def _is_stream(response: httpx2.Response) -> bool:
+    return response.headers.get("content-type", "").startswith("text/event-stream")
+
+
+def track(client: ClientT, *, db: str | os.PathLike[str] | None = None) -> ClientT:
+    """Record what ``client`` (``OpenAI`` or ``AsyncOpenAI``) creates; returns the client."""
+    if getattr(client, _MARK, False):
+        return client
+    observer = _Observer(client, _Writer(db))
+    http = client._client  # type: ignore[attr-defined]
+
+    if isinstance(http, httpx2.AsyncClient):
+
+        async def on_async_response(response: httpx2.Response) -> None:
+            try:
+                if not response.is_success:
+                    return
+                if _is_stream(response):
+                    _guard(observer.streamed, response.request)
+                    scanner = _Scanner(observer, response.request)
+                    response.stream = _AsyncTee(response.stream, scanner)
+                    return
+                await response.aread()
+                _guard(observer.json_response, response.request, response.json())
+            except Exception as exc:
+                log.warning("thread-browser tracking skipped a response: %s", exc)
+
+        http.event_hooks["response"].append(on_async_response)
+    else:
+
+        def on_response(response: httpx2.Response) -> None:
+            try:
+                if not response.is_success:
+                    return
+                if _is_stream(response):
+                    _guard(observer.streamed, response.request)
+                    scanner = _Scanner(observer, response.request)
+                    response.stream = _SyncTee(response.stream, scanner)
+                    return
+                response.read()
+                _guard(observer.json_response, response.request, response.json())
+            except Exception as exc:
+                log.warning("thread-browser tracking skipped a response: %s", exc)
+
+        http.event_hooks["response"].append(on_response)
+    setattr(client, _MARK, True)
+    return client
