@@ -38,8 +38,11 @@ def cli(tmp_path) -> Callable[..., Runner]:
         def run(*args: str, input: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
             return subprocess.run(
                 [sys.executable, "-m", "tui", *args],
-                input=input, capture_output=True, text=not isinstance(input, bytes),
-                env=env, timeout=120,
+                input=input,
+                capture_output=True,
+                text=not isinstance(input, bytes),
+                env=env,
+                timeout=120,
             )
 
         return run

@@ -178,7 +178,9 @@ class Emulator:
             routes.append(self._route(p, m, h, assistants=False))
         routes.append(Route("/{path:path}", _unknown_route, methods=_ALL_METHODS))
         app = Starlette(routes=routes, exception_handlers={HttpError: errors.render})
-        return _RequestId(app, self.ids)
+        # Request IDs get their own seeded generator: reads (polls, lists) must not
+        # shift the IDs of objects created later, or a seed would not fix them.
+        return _RequestId(app, IdFactory(self.config.seed + 2))
 
 
 async def _unknown_route(request: Request) -> Response:

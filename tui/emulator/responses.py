@@ -284,6 +284,8 @@ class ResponsesApi:
         rec = self._response(request, ns)
         if not rec.obj["background"]:
             raise invalid("Only responses created with background=true can be cancelled.")
+        if rec.obj["status"] == "cancelled":
+            return JSONResponse(rec.obj)  # cancelling twice is idempotent
         if rec.obj["status"] not in ("queued", "in_progress"):
             raise invalid(f"Cannot cancel a response with status '{rec.obj['status']}'.")
         rec.cancel_requested = True

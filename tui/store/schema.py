@@ -38,6 +38,7 @@ CREATE TABLE items (
 );
 CREATE INDEX items_by_activity ON items (last_activity DESC, pk DESC);
 CREATE INDEX items_by_id ON items (id);
+CREATE INDEX items_by_state ON items (state, last_activity DESC, pk DESC);
 
 CREATE TABLE item_meta (
     item_pk INTEGER NOT NULL REFERENCES items (pk),
