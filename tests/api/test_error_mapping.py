@@ -135,5 +135,6 @@ async def test_server_errors_say_it_is_the_servers_side(make_server) -> None:
 async def test_sdk_retries_absorb_occasional_500s(make_server) -> None:
     server = make_server(error_rate=0.3, seed=3)
     api = adapter(server.base_url, Kind.CONVERSATION, max_retries=4)
-    created = [await api.create() for _ in range(10)]
-    assert len({c.id for c in created}) == 10
+    created = [await api.create() for _ in range(5)]
+    assert len({c.id for c in created}) == 5
+    assert server.emulator.request_count > 5  # some calls failed and were retried
