@@ -12,7 +12,7 @@ from tui.commands.context import Options
 from tui.redact import redact
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
 @click.version_option(__version__, prog_name="thread-browser")
 @click.option(
     "--db",
@@ -24,10 +24,29 @@ from tui.redact import redact
     "--config", default=None, type=click.Path(dir_okay=False), help="Config file of profiles."
 )
 @click.option("--profile", default=None, help="Connection profile to use.")
+@click.option(
+    "--demo",
+    is_flag=True,
+    help="Open the app on the built-in emulator with demo data (no key, no network).",
+)
 @click.pass_context
-def cli(ctx: click.Context, db: str | None, config: str | None, profile: str | None) -> None:
-    """Browse, search, continue and clean up OpenAI-style threads and conversations."""
+def cli(
+    ctx: click.Context, db: str | None, config: str | None, profile: str | None, demo: bool
+) -> None:
+    """Browse, search, continue and clean up OpenAI-style threads and conversations.
+
+    Without a command, opens the app.
+    """
     ctx.obj = Options(db, config, profile)
+    if ctx.invoked_subcommand is not None:
+        return
+    from tui.app.launch import run
+    from tui.commands.context import USER_ERRORS
+
+    try:
+        run(db, ctx.obj.settings(), profile, demo)
+    except USER_ERRORS as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 def _register() -> None:

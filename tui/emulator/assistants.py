@@ -134,11 +134,12 @@ class AssistantsApi:
         return rec
 
     def _add_message(self, rec: ThreadRec, body: Obj, created: int, param: str) -> Obj:
+        where = f"{param}." if param else ""  # a top-level message body has no prefix
         role = body.get("role")
         if role not in ("user", "assistant"):
             raise invalid(
-                f"Invalid value for '{param}.role': expected one of 'user' or 'assistant'.",
-                f"{param}.role",
+                f"Invalid value for '{where}role': expected one of 'user' or 'assistant'.",
+                f"{where}role",
             )
         msg = objects.message(
             self.emu.ids.new("msg"),
@@ -147,7 +148,7 @@ class AssistantsApi:
             message_content(body.get("content")),
             created,
             attachments=body.get("attachments"),
-            metadata=metadata(body.get("metadata"), f"{param}.metadata"),
+            metadata=metadata(body.get("metadata"), f"{where}metadata"),
         )
         return rec.messages.add(msg)
 
@@ -188,7 +189,7 @@ class AssistantsApi:
             raise invalid(
                 f"Can't add messages to {rec.obj['id']} while a run {active.obj['id']} is active."
             )
-        msg = self._add_message(rec, await json_body(request), objects.now(), param="body")
+        msg = self._add_message(rec, await json_body(request), objects.now(), param="")
         return JSONResponse(msg)
 
     async def list_messages(self, request: Request, ns: Namespace) -> Response:

@@ -1,0 +1,44 @@
+"""Browsing: list, filter, open, details, keys."""
+
+from __future__ import annotations
+
+from tests.app.conftest import SIZE
+from tui.app.widgets.message_pane import MessagePane
+from tui.app.widgets.message_view import MessageView
+from tui.app.widgets.thread_list import ThreadList
+
+
+async def settle(pilot, rounds: int = 6) -> None:
+    for _ in range(rounds):
+        await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_opens_on_the_registry_and_the_first_item(app_factory, demo) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        listing = app.query_one(ThreadList)
+        assert listing.count == 55
+        assert app.query_one("#count").render().plain.startswith("55 tracked")
+        pane = app.query_one(MessagePane)
+        assert pane.item is not None and pane.item.id == listing.current.id
+        assert len(pane.query(MessageView)) > 0
+
+
+async def test_slash_filters_live(app_factory) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        assert app.focused.id == "filter"
+        await pilot.press(*"borscht")
+        await settle(pilot)
+        assert app.query_one(ThreadList).count == 0
+        await pilot.press(*["backspace"] * 7, *"Рецепт")
+        await settle(pilot)
+        listing = app.query_one(ThreadList)
+        assert listing.count == 3  # two threads and a conversation share that title
+        await pilot.press("enter")
+        assert app.focused is listing

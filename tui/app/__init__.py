@@ -1,0 +1,1 @@
+"""The Textual app: sidebar of tracked items, message pane, dialogs."""

@@ -1,0 +1,368 @@
+"""The Thread Browser app: sidebar of tracked items beside the message pane."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pyperclip
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.widgets import Footer, Input, Static
+
+from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
+from tui.app.list_source import ListSource
+from tui.app.screens.help import HelpScreen
+from tui.app.screens.import_dialog import ImportDialog
+from tui.app.screens.metadata import MetadataDialog
+from tui.app.screens.new_item import NewItem, NewItemDialog
+from tui.app.screens.prompt import PromptDialog, PromptResult
+from tui.app.services import Services
+from tui.app.widgets.banner import Banner
+from tui.app.widgets.details import Details
+from tui.app.widgets.message_pane import MessagePane
+from tui.app.widgets.thread_list import ThreadList
+from tui.model import ItemState, Kind, Tracked
+from tui.ops.export import as_json, load_history, markdown
+from tui.ops.importing import ImportResult, import_text
+from tui.store import Query
+from tui.store.search import VISIBLE
+
+ServicesFactory = Callable[[], Awaitable[Services]]
+
+
+class ThreadBrowserApp(App[None]):
+    """Browse, search, continue and clean up threads and conversations."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "Thread Browser"
+    BINDINGS = [
+        Binding("slash", "filter", "Filter"),
+        Binding("n", "new", "New"),
+        Binding("i", "import", "Import"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("y", "copy_id", "Copy ID"),
+        Binding("Y", "copy_markdown", "Copy MD", show=False),
+        Binding("e", "export", "Export"),
+        Binding("t", "rename", "Rename"),
+        Binding("m", "metadata", "Metadata"),
+        Binding("A", "toggle_deleted", "Deleted", show=False),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(self, open_services: ServicesFactory) -> None:
+        super().__init__()
+        self._open_services = open_services
+        self.services: Services | None = None
+        self.filter_text = ""
+        self.show_deleted = False
+        self.opened: Tracked | None = None
+
+    # layout
+
+    def compose(self) -> ComposeResult:
+        """Banner, sidebar (filter, list, details), message pane, footer."""
+        yield Banner(id="banner")
+        with Horizontal():
+            with Vertical(id="sidebar"):
+                yield Static("", id="count", markup=False)
+                yield Input(placeholder="/ filter: words, or key=value", id="filter")
+                yield ThreadList(id="list")
+                yield Details(id="details")
+            yield Vertical(id="right")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        """Open the registry, show the list and any banner."""
+        self.services = await self._open_services()
+        await self.query_one("#right").mount(MessagePane(self.services, id="messages"))
+        self.query_one(ThreadList).now = self.services.clock()
+        self.query_one(Banner).say(self.services.no_key_banner())
+        await self.reload_list()
+        thread_list = self.query_one(ThreadList)
+        thread_list.focus()
+        if thread_list.current is not None:
+            self.open_item(thread_list.current)
+
+    async def on_unmount(self) -> None:
+        """Close clients and the registry."""
+        if self.services is not None:
+            await self.services.close()
+
+    @property
+    def svc(self) -> Services:
+        """The services (open once mounted)."""
+        assert self.services is not None
+        return self.services
+
+    # the list
+
+    def current_query(self) -> Query:
+        """The query of the filter box and the deleted toggle."""
+        states = (*VISIBLE, ItemState.DELETED) if self.show_deleted else VISIBLE
+        return Query.parse(self.filter_text, states=states)
+
+    async def reload_list(self, select_pk: int | None = None) -> None:
+        """Re-run the query and redraw the list (keeping or moving the cursor)."""
+        source = ListSource(self.svc.registry, self.current_query())
+        count = await source.load_count()
+        await source.ensure(0, 50)
+        thread_list = self.query_one(ThreadList)
+        thread_list.unconfigured = {
+            item.connection.key
+            for item in (source.get(i) for i in range(min(count, 50)))
+            if item is not None and not self.svc.configured(item)
+        }
+        thread_list.set_source(source)
+        if select_pk is not None:
+            index = source.index_of(select_pk)
+            if index is not None:
+                thread_list.cursor = index
+        title = f"{count:,} tracked" + (" (with deleted)" if self.show_deleted else "")
+        self.query_one("#count", Static).update(title)
+        if count == 0:
+            self.query_one(Details).update(
+                "Nothing tracked here yet. Press i to import IDs from any text, n to create "
+                "a thread or conversation, or track your code's client with "
+                "`from tui import track`."
+            )
+
+    @on(Input.Changed, "#filter")
+    def filter_changed(self, event: Input.Changed) -> None:
+        """Filter as the user types (debounced)."""
+        self.filter_text = event.value
+        self._refilter()
+
+    @work(exclusive=True, group="filter", exit_on_error=False)
+    async def _refilter(self) -> None:
+        import asyncio
+
+        await asyncio.sleep(0.08)
+        await self.reload_list()
+
+    @on(Input.Submitted, "#filter")
+    def filter_done(self) -> None:
+        """Enter in the filter moves to the list."""
+        self.query_one(ThreadList).focus()
+
+    def on_thread_list_highlighted(self, event: ThreadList.Highlighted) -> None:
+        """Show the highlighted item's details."""
+        self.query_one(Details).show(event.item, self.svc.configured(event.item))
+
+    def on_thread_list_opened(self, event: ThreadList.Opened) -> None:
+        """Open the chosen item in the message pane."""
+        self.open_item(event.item)
+
+    def open_item(self, item: Tracked) -> None:
+        """Show an item's history."""
+        self.opened = item
+        self.query_one(MessagePane).show(item)
+        self.query_one(Details).show(item, self.svc.configured(item))
+
+    def on_message_pane_loaded(self, event: MessagePane.Loaded) -> None:
+        """Update the list row; say in the banner what stopped the API, if anything."""
+        self.query_one(ThreadList).refresh_item(event.item)
+        self.query_one(Details).show(event.item, self.svc.configured(event.item))
+        self.explain(event.error)
+
+    def explain(self, error: Exception | None) -> None:
+        """Banner for connection-wide problems; a notification for the rest."""
+        banner = self.query_one(Banner)
+        if error is None:
+            banner.say(self.svc.no_key_banner())
+        elif isinstance(error, (ApiGone, AuthFailed)):
+            banner.say(str(error), error=True)
+        elif isinstance(error, Offline):
+            banner.say(f"Offline: {error} Archived history stays readable.", error=True)
+        elif isinstance(error, ApiError):
+            self.notify(str(error), severity="warning", markup=False)
+
+    # actions
+
+    def action_filter(self) -> None:
+        """Focus the filter box."""
+        self.query_one("#filter", Input).focus()
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        self.push_screen(HelpScreen())
+
+    async def action_toggle_deleted(self) -> None:
+        """Show or hide deleted items."""
+        self.show_deleted = not self.show_deleted
+        await self.reload_list()
+
+    def _current(self) -> Tracked | None:
+        item = self.query_one(ThreadList).current
+        if item is None:
+            self.notify("Nothing selected.", severity="warning")
+        return item
+
+    def copy_text(self, text: str, what: str) -> None:
+        """Copy with the system clipboard, or OSC 52 where there is none (SSH, headless)."""
+        try:
+            pyperclip.copy(text)
+            how = "clipboard"
+        except pyperclip.PyperclipException:
+            self.copy_to_clipboard(text)
+            how = "terminal clipboard (OSC 52)"
+        self.notify(f"Copied {what} to the {how}.", markup=False)
+
+    def action_copy_id(self) -> None:
+        """Copy the highlighted item's ID."""
+        item = self._current()
+        if item is not None:
+            self.copy_text(item.id, item.id)
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def action_copy_markdown(self) -> None:
+        """Copy the whole history as Markdown."""
+        item = self._current()
+        if item is None:
+            return
+        api, why = self.svc.api_for(item)
+        history = await load_history(self.svc.registry, item, api, why_no_api=why)
+        self.copy_text(markdown(history), f"{len(history.turns)} messages as Markdown")
+
+    def action_export(self) -> None:
+        """Export the highlighted item to a file (.md or .json)."""
+        item = self._current()
+        if item is None:
+            return
+        dialog = PromptDialog("Export", "File (.md or .json):", f"{item.id}.md")
+        self.push_screen(dialog, lambda result: self._export(item, result))
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def _export(self, item: Tracked, result: PromptResult | None) -> None:
+        if result is None or not result.text.strip():
+            return
+        path = Path(result.text.strip()).expanduser()
+        api, why = self.svc.api_for(item)
+        history = await load_history(self.svc.registry, item, api, why_no_api=why)
+        text = as_json(history) if path.suffix == ".json" else markdown(history)
+        try:
+            path.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"Cannot write {path}: {exc.strerror}.", severity="error", markup=False)
+            return
+        note = f" ({history.note})" if history.note else ""
+        self.notify(f"Exported {len(history.turns)} messages to {path}{note}.", markup=False)
+
+    def action_rename(self) -> None:
+        """Rename the highlighted item (locally, or also as metadata.title)."""
+        item = self._current()
+        if item is None:
+            return
+        dialog = PromptDialog(
+            "Rename",
+            "Title (empty restores the automatic one):",
+            item.title,
+            flag_label="also set metadata.title on the server",
+        )
+        self.push_screen(dialog, lambda result: self._rename(item, result))
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def _rename(self, item: Tracked, result: PromptResult | None) -> None:
+        if result is None:
+            return
+        try:
+            if result.flag and result.text.strip():
+                api, why = self.svc.api_for(item)
+                if api is None:
+                    raise ApiError(why)
+                remote = await api.update_metadata(
+                    item.id, {**item.metadata, "title": result.text.strip()}
+                )
+                item = await self.svc.registry.set_metadata(item, remote.metadata, source="app")
+            item = await self.svc.registry.rename(item, result.text, source="app")
+        except ApiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.query_one(ThreadList).refresh_item(item)
+        self.query_one(Details).show(item, self.svc.configured(item))
+
+    def action_metadata(self) -> None:
+        """Edit the highlighted item's metadata."""
+        item = self._current()
+        if item is None:
+            return
+        dialog = MetadataDialog(item.id, item.metadata)
+        self.push_screen(dialog, lambda result: self._metadata(item, result))
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def _metadata(self, item: Tracked, result: dict[str, str] | None) -> None:
+        if result is None:
+            return
+        api, why = self.svc.api_for(item)
+        if api is None:
+            self.notify(why, severity="error", markup=False)
+            return
+        try:
+            remote = await api.update_metadata(item.id, result)
+        except ApiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        item = await self.svc.registry.set_metadata(item, remote.metadata, source="app")
+        self.query_one(ThreadList).refresh_item(item)
+        self.query_one(Details).show(item, self.svc.configured(item))
+        self.notify("Metadata saved.")
+
+    def action_new(self) -> None:
+        """Create a thread or conversation."""
+        kind = self.svc.profile.kind or Kind.CONVERSATION
+        self.push_screen(NewItemDialog(kind), self._create)
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def _create(self, new: NewItem | None) -> None:
+        if new is None:
+            return
+        try:
+            api = self.svc.api_for_kind(new.kind)
+            remote = await api.create(metadata=new.metadata, first_message=new.first_message)
+        except ApiError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        item, _ = await self.svc.registry.track_remote(
+            remote, self.svc.profile.connection, source="app", first_user_text=new.first_message
+        )
+        await self.reload_list(select_pk=item.pk)
+        self.open_item(item)
+        self.notify(f"Created {item.id}.", markup=False)
+
+    def action_import(self) -> None:
+        """Paste text; track every ID in it."""
+        self.push_screen(ImportDialog(self._import_text), self._imported)
+
+    async def _import_text(self, text: str) -> list[ImportResult]:
+        api_for = self.svc.api_for_kind if self.svc.has_key else None
+        results = await import_text(
+            text, self.svc.registry, self.svc.profile.connection, api_for=api_for
+        )
+        if api_for is None and results:
+            self.notify("No API key: IDs were recorded without checking them.", severity="warning")
+        return results
+
+    async def _imported(self, added: int | None) -> None:
+        if added:
+            await self.reload_list()
+
+    @work(exclusive=True, group="action", exit_on_error=False)
+    async def action_refresh(self) -> None:
+        """Reload the item's metadata and history from the server."""
+        item = self._current()
+        if item is None:
+            return
+        api, why = self.svc.api_for(item)
+        if api is None:
+            self.notify(why, severity="warning", markup=False)
+            return
+        try:
+            remote = await api.retrieve(item.id)
+            item, _ = await self.svc.registry.track_remote(remote, item.connection, source="app")
+        except ApiError as exc:
+            self.explain(exc)  # the pane still opens: the archive stays readable
+        self.query_one(ThreadList).refresh_item(item)
+        self.open_item(item)

@@ -1,0 +1,57 @@
+"""Start the app: on the user's registry and profile, or in demo mode."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from tui.app.app import ThreadBrowserApp
+from tui.app.services import Services, utc_now
+from tui.config import Profile, Settings
+from tui.store import Registry
+
+
+def make_app(
+    db: str | None,
+    settings: Settings,
+    profile: Profile,
+    *,
+    demo: object | None = None,
+    clock: object = utc_now,
+) -> ThreadBrowserApp:
+    """The app, opening its registry once the event loop runs."""
+
+    async def open_services() -> Services:
+        registry = await Registry.open(db)
+        if demo is not None:
+            from tui.app.demo import track_demo
+
+            await track_demo(demo, registry)  # type: ignore[arg-type]
+        return Services(
+            registry,
+            settings,
+            profile,
+            clock=clock,  # type: ignore[arg-type]
+            demo=demo is not None,
+        )
+
+    return ThreadBrowserApp(open_services)
+
+
+def run(db: str | None, settings: Settings, profile_name: str | None, demo: bool) -> None:
+    """Run the app in the terminal until the user quits."""
+    session = None
+    if demo:
+        from tui.app.demo import demo_settings, start_demo
+
+        session = start_demo(db)
+        settings = demo_settings(session, settings)
+        db = str(session.db_path)
+    profile = settings.profile("demo" if demo else profile_name)
+    try:
+        make_app(db, settings, profile, demo=session).run()
+    finally:
+        if session is not None:
+            session.stop()
+
+
+__all__ = ["datetime", "make_app", "run"]

@@ -1,0 +1,95 @@
+"""The sidebar's data: registry pages under a query, cached, walked by keyset."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from tui.model import Tracked
+from tui.store import Cursor, Query, Registry
+
+PAGE = 200
+MAX_PAGES = 64
+
+
+class ListSource:
+    """Rows of a query by index, loaded a page at a time and kept in an LRU cache.
+
+    Page ``k`` is fetched with the keyset cursor where page ``k - 1`` ended; cursors are
+    kept for every page seen, so going back is one query and going forward walks on.
+    """
+
+    def __init__(self, registry: Registry, query: Query) -> None:
+        self.registry = registry
+        self.query = query
+        self.count: int | None = None
+        self._pages: OrderedDict[int, list[Tracked]] = OrderedDict()
+        self._cursors: dict[int, Cursor | None] = {0: None}
+        self._end: int | None = None
+
+    async def load_count(self) -> int:
+        """Count the rows of the query."""
+        self.count = await self.registry.search.count(self.query)
+        return self.count
+
+    def get(self, index: int) -> Tracked | None:
+        """The row at ``index`` if its page is cached (``None`` means not loaded yet)."""
+        page = self._pages.get(index // PAGE)
+        if page is None:
+            return None
+        self._pages.move_to_end(index // PAGE)
+        offset = index % PAGE
+        return page[offset] if offset < len(page) else None
+
+    def loaded(self, start: int, stop: int) -> bool:
+        """True when every page covering ``[start, stop)`` is cached."""
+        return all(k in self._pages for k in self._page_range(start, stop))
+
+    def _page_range(self, start: int, stop: int) -> range:
+        last = max(start, stop - 1)
+        if self.count is not None:
+            last = min(last, max(0, self.count - 1))
+        return range(start // PAGE, last // PAGE + 1)
+
+    async def ensure(self, start: int, stop: int) -> None:
+        """Load the pages covering ``[start, stop)``, walking the keyset as needed."""
+        for number in self._page_range(start, stop):
+            await self._load(number)
+
+    async def _load(self, number: int) -> None:
+        if number in self._pages or (self._end is not None and number > self._end):
+            return
+        known = max(k for k in self._cursors if k <= number)
+        for step in range(known, number + 1):
+            if step in self._pages and step != number:
+                continue
+            if self._end is not None and step > self._end:
+                return
+            result = await self.registry.search.page(
+                self.query, after=self._cursors[step], limit=PAGE
+            )
+            self._store(step, result.items)
+            if result.next is None:
+                self._end = step
+                return
+            self._cursors[step + 1] = result.next
+
+    def _store(self, number: int, items: list[Tracked]) -> None:
+        self._pages[number] = items
+        self._pages.move_to_end(number)
+        while len(self._pages) > MAX_PAGES:
+            self._pages.popitem(last=False)
+
+    def index_of(self, pk: int) -> int | None:
+        """Where a cached row is, by its registry key."""
+        for number, page in self._pages.items():
+            for offset, item in enumerate(page):
+                if item.pk == pk:
+                    return number * PAGE + offset
+        return None
+
+    def replace(self, item: Tracked) -> None:
+        """Update a cached row in place (after a rename, a state change…)."""
+        for page in self._pages.values():
+            for offset, old in enumerate(page):
+                if old.pk == item.pk:
+                    page[offset] = item

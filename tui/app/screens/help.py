@@ -1,0 +1,55 @@
+"""The ``?`` screen: every key."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+KEYS = (
+    ("/", "filter: words, or key=value for metadata"),
+    ("j / k, ↑ / ↓", "move in the list"),
+    ("enter", "open the highlighted item"),
+    ("tab", "switch between the list and the messages"),
+    ("n", "new thread or conversation"),
+    ("i", "import IDs from pasted text"),
+    ("r", "refresh the item from the server"),
+    ("y / Y", "copy the ID / the whole history as Markdown"),
+    ("e", "export the item to a file"),
+    ("t", "rename (local title, or metadata.title)"),
+    ("m", "edit metadata"),
+    ("A", "show or hide deleted items"),
+    ("ctrl+p", "command palette"),
+    ("?", "this help"),
+    ("q", "quit"),
+)
+
+
+class HelpScreen(ModalScreen[None]):
+    """Lists the keys."""
+
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll { width: 72; max-height: 80%; height: auto;
+        border: thick $primary; background: $surface; padding: 1 2; }
+    """
+    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        """The key table."""
+        table = Table.grid(padding=(0, 2))
+        table.add_column(style="bold cyan", no_wrap=True)
+        table.add_column()
+        for key, what in KEYS:
+            table.add_row(key, what)
+        with VerticalScroll():
+            yield Static("[b]Thread Browser[/b] — keys\n")
+            yield Static(table)
+            yield Static("\n[dim]escape closes this help[/dim]")
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        """Close."""
+        self.dismiss(None)

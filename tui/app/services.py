@@ -1,0 +1,89 @@
+"""What the app's widgets use instead of the SDK and the database: one object, no UI."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from tui.api import adapter_for
+from tui.api.client import make_client
+from tui.api.errors import ApiError
+from tui.api.protocol import ConversationApi
+from tui.config import ConfigError, Profile, Settings
+from tui.model import Connection, Kind, Tracked
+from tui.store import Registry
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The current time, aware."""
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    """The registry, the profiles and API clients, shared by every screen."""
+
+    registry: Registry
+    settings: Settings
+    profile: Profile
+    clock: Clock = utc_now
+    demo: bool = False
+    _clients: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def has_key(self) -> bool:
+        """True when the chosen profile's key is set."""
+        return self.profile.api_key() is not None
+
+    def no_key_banner(self) -> str | None:
+        """What to say when the chosen profile has no key."""
+        if self.has_key:
+            return None
+        return (
+            f"No API key: set {self.profile.key_env} to load and continue conversations on "
+            f"{self.profile.connection.base_url}. The registry and archived history are "
+            "readable without one."
+        )
+
+    def _api(self, profile: Profile, kind: Kind) -> ConversationApi:
+        cache_key = f"{profile.connection.key}|{profile.key_env}"
+        client = self._clients.get(cache_key)
+        if client is None:
+            client = make_client(profile.connection, profile.api_key())
+            self._clients[cache_key] = client
+        return adapter_for(kind, client, profile.connection)  # type: ignore[arg-type]
+
+    def api_for_kind(self, kind: Kind) -> ConversationApi:
+        """An adapter on the chosen profile (raises ``AuthFailed`` without a key)."""
+        return self._api(self.profile, kind)
+
+    def api_for(self, item: Tracked) -> tuple[ConversationApi | None, str]:
+        """The adapter on the item's own connection, or ``None`` and why not."""
+        try:
+            profile = self.profile_for(item.connection)
+            return self._api(profile, item.kind), ""
+        except (ConfigError, ApiError) as exc:
+            return None, str(exc)
+
+    def profile_for(self, connection: Connection) -> Profile:
+        """The profile of a connection (the chosen one first)."""
+        if self.profile.connection == connection:
+            return self.profile
+        return self.settings.for_connection(connection)
+
+    def configured(self, item: Tracked) -> bool:
+        """True when some profile here connects to the item's connection."""
+        try:
+            self.profile_for(item.connection)
+        except ConfigError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Close API clients and the registry."""
+        for client in self._clients.values():
+            await client.close()  # type: ignore[attr-defined]
+        await self.registry.close()

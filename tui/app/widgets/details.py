@@ -1,0 +1,46 @@
+"""The details panel: everything the registry knows of the highlighted item."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from rich.text import Text
+from textual.widgets import Static
+
+from tui.model import Tracked
+from tui.text import clean
+
+
+def details_table(item: Tracked, configured: bool) -> Table:
+    """A two-column table of the item's fields."""
+    table = Table.grid(padding=(0, 1))
+    table.add_column(style="bold dim", no_wrap=True)
+    table.add_column(overflow="fold")
+    count = f"{item.message_count}" + ("" if item.history_complete else "+ (more on the server)")
+    rows = [
+        ("ID", item.id),
+        ("Kind", item.kind.value),
+        ("Title", clean(item.title)),
+        ("State", item.state.value),
+        ("Connection", item.connection.label + ("" if configured else "  (no profile here)")),
+        ("Created", item.created_at.strftime("%Y-%m-%d %H:%M UTC") if item.created_at else "?"),
+        ("Active", item.last_activity.strftime("%Y-%m-%d %H:%M UTC")),
+        ("Messages", count),
+        ("Source", item.source),
+    ]
+    for key, value in sorted(item.metadata.items()):
+        rows.append((f"meta {clean(key)}", clean(value)))
+    for name, value in rows:
+        table.add_row(name, Text(value))
+    return table
+
+
+class Details(Static):
+    """Shows :func:`details_table` of one item."""
+
+    DEFAULT_CSS = """
+    Details { height: auto; max-height: 12; padding: 0 1; border-top: solid $primary 50%; }
+    """
+
+    def show(self, item: Tracked, configured: bool) -> None:
+        """Show this item."""
+        self.update(details_table(item, configured))

@@ -1,0 +1,170 @@
+"""The message pane: archived history at once, then the API's, older pages on scroll up."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Static
+
+from tui.app.services import Services
+from tui.app.widgets.message_view import MessageView
+from tui.model import Tracked, Turn
+
+PAGE = 50
+NOT_FOUND_HELP = (
+    "This item was not found on its server. Its archived history stays readable here. "
+    "That happens when it belongs to another project or organization (check the key and "
+    "OPENAI_PROJECT_ID), when it expired, or when it was deleted elsewhere."
+)
+
+
+class MessagePane(VerticalScroll, can_focus=True):
+    """History of one item, newest at the bottom."""
+
+    DEFAULT_CSS = """
+    MessagePane { padding: 0 1; }
+    MessagePane > .notice { color: $text-muted; padding: 1; text-style: italic; }
+    MessagePane > .problem { color: $warning; padding: 1; }
+    """
+
+    class Loaded(Message):
+        """History of an item was shown (from the archive or the API)."""
+
+        def __init__(self, item: Tracked, source: str, error: Exception | None = None) -> None:
+            super().__init__()
+            self.item = item
+            self.source = source
+            self.error = error
+
+    def __init__(self, services: Services, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.services = services
+        self.item: Tracked | None = None
+        self.turns: list[Turn] = []
+        self.older_seq: int | None = None
+        self.api_older: str | None = None
+        self._loading_older = False
+
+    def show(self, item: Tracked) -> None:
+        """Show an item: its archive now, the API's newest page in a worker."""
+        self.item = item
+        self.run_worker(self._open(item), group="history", exclusive=True)
+
+    async def _open(self, item: Tracked) -> None:
+        archived = await self.services.registry.archive.page(item, limit=PAGE)
+        self.older_seq = archived.older_seq
+        self.api_older = None
+        await self._replace(list(archived.turns), item)
+        if archived.turns:
+            self.post_message(self.Loaded(item, "archive"))
+        await self._refresh_from_api(item)
+
+    async def _refresh_from_api(self, item: Tracked) -> None:
+        from tui.api.errors import ApiError, NotFound
+        from tui.model import ItemState
+
+        api, why = self.services.api_for(item)
+        if api is None:
+            await self._notice(f"Showing the archive only: {why}")
+            self.post_message(self.Loaded(item, "archive", RuntimeError(why)))
+            return
+        try:
+            page = await api.history(item.id, limit=PAGE)
+        except NotFound as exc:
+            item = await self.services.registry.set_state(
+                item, ItemState.MISSING, source="app", detail="404"
+            )
+            self.item = item
+            await self._notice(NOT_FOUND_HELP, problem=True)
+            self.post_message(self.Loaded(item, "archive", exc))
+            return
+        except ApiError as exc:
+            self.post_message(self.Loaded(item, "archive", exc))
+            return
+        if item.state.value == "missing":
+            item = await self.services.registry.set_state(item, ItemState.ACTIVE, source="app")
+        item = await self.services.registry.archive.store(
+            item, page.turns, complete=not page.has_older
+        )
+        if self.item is None or self.item.pk != item.pk:
+            return
+        self.item = item
+        archived = await self.services.registry.archive.page(item, limit=max(PAGE, len(self.turns)))
+        self.older_seq = archived.older_seq
+        self.api_older = page.older_cursor if archived.older_seq is None else None
+        if list(archived.turns) != self.turns:
+            await self._replace(list(archived.turns), item)
+        if not archived.turns:
+            await self._notice("No messages yet.")
+        self.post_message(self.Loaded(item, "api"))
+
+    async def _replace(self, turns: list[Turn], item: Tracked) -> None:
+        self.turns = turns
+        await self.remove_children()
+        await self.mount_all([MessageView(t) for t in turns])
+        self.scroll_end(animate=False, immediate=True)
+
+    async def _notice(self, text: str, problem: bool = False) -> None:
+        await self.mount(Static(text, classes="problem" if problem else "notice"))
+        self.scroll_end(animate=False)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        """Reaching the top loads the page before."""
+        super().watch_scroll_y(old, new)
+        if new <= 0 and old > 0 and self.item is not None and not self._loading_older:
+            self.load_older()
+
+    def load_older(self) -> None:
+        """Load the page before the oldest shown turn (archive first, then the API)."""
+        if self.item is None or (self.older_seq is None and self.api_older is None):
+            return
+        self._loading_older = True
+        self.run_worker(self._older(self.item), group="older", exclusive=True)
+
+    async def _older(self, item: Tracked) -> None:
+        from tui.api.errors import ApiError
+
+        try:
+            if self.older_seq is not None:
+                page = await self.services.registry.archive.page(
+                    item, before_seq=self.older_seq, limit=PAGE
+                )
+                self.older_seq = page.older_seq
+                turns = list(page.turns)
+                if page.older_seq is None and not item.history_complete and turns:
+                    self.api_older = turns[0].id
+            else:
+                api, _ = self.services.api_for(item)
+                if api is None or self.api_older is None:
+                    return
+                cursor = self.api_older
+                fetched = await api.history(item.id, before=cursor, limit=PAGE)
+                self.item = await self.services.registry.archive.store(
+                    item, fetched.turns, older_than=cursor, complete=not fetched.has_older
+                )
+                self.api_older = fetched.older_cursor
+                turns = list(fetched.turns)
+            await self._prepend(turns)
+        except ApiError as exc:
+            self.notify(str(exc), severity="warning", title="Older messages")
+        finally:
+            self._loading_older = False
+
+    async def _prepend(self, turns: list[Turn]) -> None:
+        if not turns:
+            return
+        known = {t.id for t in self.turns}
+        fresh = [t for t in turns if t.id not in known]
+        if not fresh:
+            return
+        views = [MessageView(t) for t in fresh]
+        first = self.children[0] if self.children else None
+        before_height = self.virtual_size.height
+        if first is not None:
+            await self.mount_all(views, before=first)
+        else:
+            await self.mount_all(views)
+        self.turns = fresh + self.turns
+        self.call_after_refresh(
+            lambda: self.scroll_to(y=self.virtual_size.height - before_height, animate=False)
+        )
