@@ -55,7 +55,8 @@ class ResponseEngine:
         functions = [t for t in self.resp["tools"] if t.get("type") == "function"]
         if functions and not outputs:
             await self._call_tool(functions[0], prompt)
-            self._complete(prompt)
+            if not self._cancelled():
+                self._complete(prompt)
             return
         turn = len(self.conv.items) if self.conv else 0
         text = replies.tool_reply(outputs) if outputs else replies.reply_text(prompt, turn)
