@@ -20,8 +20,10 @@ SIZE = (110, 32)
 @pytest.fixture
 def demo(tmp_path) -> Iterator[DemoSession]:
     """The demo emulator with fixed times, and a fresh registry path."""
-    session = start_demo(tmp_path / "registry.sqlite3",
-                         config=EmulatorConfig(token_delay_ms=1, epoch=EPOCH.timestamp()))
+    session = start_demo(
+        tmp_path / "registry.sqlite3",
+        config=EmulatorConfig(token_delay_ms=1, epoch=EPOCH.timestamp()),
+    )
     yield session
     session.stop()
 
@@ -32,7 +34,13 @@ def app_factory(demo: DemoSession):
 
     def make(**kw):
         settings = demo_settings(demo, Settings())
-        return make_app(str(demo.db_path), settings, settings.profile("demo"), demo=demo,
-                        clock=lambda: NOW, **kw)
+        return make_app(
+            str(demo.db_path),
+            settings,
+            settings.profile("demo"),
+            demo=demo,
+            clock=lambda: NOW,
+            **kw,
+        )
 
     return make
