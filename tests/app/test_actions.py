@@ -222,3 +222,12 @@ async def test_toggle_deleted_and_help_and_quit(app_factory) -> None:
         assert not isinstance(app.screen, HelpScreen)
         await pilot.press("q")
     assert app.return_code == 0
+
+
+async def test_palette_lists_the_actions(app_factory) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Import IDs", "Export", "Edit metadata", "Copy as Markdown", "Keys"):
+            assert wanted in titles

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
 from pathlib import Path
 
 import pyperclip
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 
 from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
@@ -31,6 +33,19 @@ from tui.store import Query
 from tui.store.search import VISIBLE
 
 ServicesFactory = Callable[[], Awaitable[Services]]
+PALETTE = (
+    ("Filter", "Filter the list by words or key=value metadata", "filter"),
+    ("New thread or conversation", "Create one, with metadata and a first message", "new"),
+    ("Import IDs", "Paste any text; every ID in it is checked and tracked", "import"),
+    ("Refresh item", "Reload the highlighted item from its server", "refresh"),
+    ("Copy ID", "Copy the highlighted item's ID", "copy_id"),
+    ("Copy as Markdown", "Copy the whole history as Markdown", "copy_markdown"),
+    ("Export", "Write the history to a .md or .json file", "export"),
+    ("Rename", "Local title, or metadata.title on the server", "rename"),
+    ("Edit metadata", "Edit key = value metadata (limits checked)", "metadata"),
+    ("Show or hide deleted", "Toggle deleted items in the list", "toggle_deleted"),
+    ("Keys", "Every key of the app", "help"),
+)
 
 
 class ThreadBrowserApp(App[None]):
@@ -60,6 +75,12 @@ class ThreadBrowserApp(App[None]):
         self.filter_text = ""
         self.show_deleted = False
         self.opened: Tracked | None = None
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """The palette lists every action of the app beside Textual's own commands."""
+        yield from super().get_system_commands(screen)
+        for title, help_text, action in PALETTE:
+            yield SystemCommand(title, help_text, partial(self.run_action, action))
 
     # layout
 

@@ -32,12 +32,12 @@ class DemoSession:
 
 
 def start_demo(
-    db: str | os.PathLike[str] | None, *, config: EmulatorConfig | None = None
+    db: str | os.PathLike[str] | None, *, config: EmulatorConfig | None = None, port: int = 0
 ) -> DemoSession:
-    """Serve the emulator with demo data on a free loopback port."""
+    """Serve the emulator with demo data on a loopback port (0: a free one)."""
     emulator = Emulator(config or EmulatorConfig(token_delay_ms=15))
     manifest = seed_demo(emulator, DEMO_KEY)
-    server = EmulatorServer(emulator).start()
+    server = EmulatorServer(emulator, port=port).start()
     os.environ[DEMO_KEY_ENV] = DEMO_KEY  # in this process only; the demo key is no secret
     profile = Profile("demo", Connection(server.base_url), key_env=DEMO_KEY_ENV)
     path = Path(db) if db else Path(tempfile.mkdtemp(prefix="thread-browser-demo-")) / "demo.db"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
@@ -44,6 +45,13 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.older_seq: int | None = None
         self.api_older: str | None = None
         self._loading_older = False
+
+    def compose(self) -> ComposeResult:
+        """A hint until an item is opened."""
+        yield Static(
+            "Choose a thread or conversation on the left and press enter. Press ? for every key.",
+            classes="notice",
+        )
 
     def show(self, item: Tracked) -> None:
         """Show an item: its archive now, the API's newest page in a worker."""
@@ -102,11 +110,11 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.turns = turns
         await self.remove_children()
         await self.mount_all([MessageView(t) for t in turns])
-        self.scroll_end(animate=False, immediate=True)
+        self.call_after_refresh(self.scroll_end, animate=False)
 
     async def _notice(self, text: str, problem: bool = False) -> None:
-        await self.mount(Static(text, classes="problem" if problem else "notice"))
-        self.scroll_end(animate=False)
+        await self.mount(Static(text, classes="problem" if problem else "notice", markup=False))
+        self.call_after_refresh(self.scroll_end, animate=False)
 
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Reaching the top loads the page before."""

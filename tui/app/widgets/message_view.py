@@ -23,7 +23,7 @@ ROLE_STYLES = {
 
 
 def _header(turn: Turn) -> Text:
-    header = Text()
+    header = Text(no_wrap=True, overflow="ellipsis")
     header.append(turn.role, style=ROLE_STYLES.get(turn.role, "bold"))
     if turn.created_at is not None:
         header.append("  " + turn.created_at.strftime("%Y-%m-%d %H:%M"), style="dim")

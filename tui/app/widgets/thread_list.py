@@ -46,7 +46,7 @@ class ThreadList(ScrollView, can_focus=True):
 
     COMPONENT_CLASSES = {"thread-list--cursor", "thread-list--dim", "thread-list--badge"}
     DEFAULT_CSS = """
-    ThreadList { background: $surface; }
+    ThreadList { background: $surface; overflow-x: hidden; scrollbar-size-vertical: 1; }
     ThreadList > .thread-list--cursor { background: $accent 40%; }
     ThreadList:focus > .thread-list--cursor { background: $accent; color: $text; }
     ThreadList > .thread-list--dim { color: $text-muted; }
@@ -99,7 +99,7 @@ class ThreadList(ScrollView, can_focus=True):
     def set_source(self, source: ListSource) -> None:
         """Show another query's rows (count must be loaded)."""
         self.source = source
-        self.virtual_size = Size(self.size.width, self.count * ROW)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.count * ROW)
         self.cursor = min(self.cursor, max(0, self.count - 1))
         self.scroll_to(y=0, animate=False)
         self.refresh()
@@ -216,7 +216,7 @@ class ThreadList(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         """Keep the virtual size in step with the width."""
-        self.virtual_size = Size(self.size.width, self.count * ROW)
+        self.virtual_size = Size(self.scrollable_content_region.width, self.count * ROW)
         self._request_visible()
 
     def refresh_item(self, item: Tracked) -> None:

@@ -1,0 +1,116 @@
+"""Screenshots of the real app in demo mode: ``python -m tui.screenshots [DIR]``.
+
+Writes SVG (and PNG, when ``rsvg-convert`` is installed) of the main screen, a long
+thread, the import dialog and the help screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tui.app.demo import demo_settings, start_demo
+from tui.app.launch import make_app
+from tui.config import Settings
+from tui.emulator import EmulatorConfig
+
+SIZE = (120, 36)
+EPOCH = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
+Step = Callable[[Any], Awaitable[None]]
+
+
+async def _settle(pilot: Any) -> None:
+    for _ in range(8):
+        await pilot.pause(0.05)
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause(0.1)
+
+
+async def _long_thread(pilot: Any) -> None:
+    app = pilot.app
+    listing = app.query_one("#list")
+    for index in range(listing.count):
+        item = listing.source.get(index)
+        if item is not None and item.title == "A very long support thread":
+            listing.cursor = index
+            app.open_item(item)
+            break
+    await _settle(pilot)
+
+
+async def _import(pilot: Any) -> None:
+    await pilot.press("i")
+    pilot.app.screen.query_one("#paste").text = (
+        "2026-11-02 12:01:07 ERROR worker: run run_zdE51vuY4FlBpEy2dYb3870E failed\n"
+        "  thread=thread_abc123… retrying\n"
+    )
+    await pilot.press("ctrl+s")
+    await _settle(pilot)
+
+
+async def _help(pilot: Any) -> None:
+    await pilot.press("question_mark")
+    await pilot.pause(0.2)
+
+
+SHOTS: dict[str, Step | None] = {
+    "main": None,
+    "long-thread": _long_thread,
+    "import": _import,
+    "help": _help,
+}
+
+
+async def _shoot(name: str, step: Step | None, out: Path, work: Path) -> Path:
+    config = EmulatorConfig(token_delay_ms=1, epoch=EPOCH.timestamp())
+    session = start_demo(work / f"{name}.db", config=config)
+    try:
+        settings = demo_settings(session, Settings())
+        app = make_app(
+            str(session.db_path),
+            settings,
+            settings.profile("demo"),
+            demo=session,
+            clock=lambda: NOW,
+        )
+        async with app.run_test(size=SIZE) as pilot:
+            await _settle(pilot)
+            if step is not None:
+                await step(pilot)
+            path = out / f"{name}.svg"
+            app.save_screenshot(filename=path.name, path=str(out))
+        return path
+    finally:
+        session.stop()
+
+
+def _png(svg: Path) -> Path | None:
+    tool = shutil.which("rsvg-convert")
+    if tool is None:
+        return None
+    png = svg.with_suffix(".png")
+    subprocess.run([tool, "-w", "1600", str(svg), "-o", str(png)], check=True)
+    return png
+
+
+def main(argv: list[str]) -> None:
+    """Write every screenshot into the folder given (default: screenshots/)."""
+    out = Path(argv[0] if argv else "screenshots")
+    out.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="thread-browser-shots-"))
+    for name, step in SHOTS.items():
+        svg = asyncio.run(_shoot(name, step, out, work))
+        png = _png(svg)
+        print(f"{svg}" + (f"  {png}" if png else "  (install rsvg-convert for PNG)"))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
