@@ -162,6 +162,7 @@ class Turn:
     status: str | None = None
     attachments: tuple[str, ...] = ()
     metadata: dict[str, str] = field(default_factory=dict)
+    usage: Usage | None = None
 
     @property
     def text(self) -> str:

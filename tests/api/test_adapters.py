@@ -201,3 +201,26 @@ async def test_list_choices(server) -> None:
     assert "gpt-4.1" in models
     await threads.client.close()
     await convs.client.close()
+
+
+async def test_enrich_adds_run_usage_and_tool_calls(server) -> None:
+    api = adapter(server, Kind.THREAD)
+    fn = {"type": "function", "function": {"name": "lookup", "parameters": {}}}
+    asst = await choice_for(api, Kind.THREAD, tools=[fn])
+    thread = await api.create()
+    events = [e async for e in api.send(thread.id, "find order 7", choice=asst)]
+    [requested] = [e for e in events if isinstance(e, ToolCallsRequested)]
+    outputs = [ToolOutput(requested.calls[0].call_id, "shipped")]
+    _ = [
+        e async for e in api.submit_tool_outputs(thread.id, requested.run_id, outputs, choice=asst)
+    ]
+    page = await api.history(thread.id)
+    assert all(t.usage is None and not t.tool_calls for t in page.turns)
+    enriched = await api.enrich(thread.id, page.turns)
+    [reply] = [t for t in enriched if t.role == "assistant"]
+    assert [(c.name, c.output) for c in reply.tool_calls] == [("lookup", "shipped")]
+    assert reply.usage is not None and reply.usage.output_tokens > 0
+    convs = adapter(server, Kind.CONVERSATION)
+    assert await convs.enrich("conv_x", page.turns) == list(page.turns)
+    await api.client.close()
+    await convs.client.close()

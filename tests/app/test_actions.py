@@ -231,3 +231,20 @@ async def test_palette_lists_the_actions(app_factory) -> None:
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for wanted in ("Import IDs", "Export", "Edit metadata", "Copy as Markdown", "Keys"):
             assert wanted in titles
+
+
+async def test_thread_runs_show_tool_calls_and_usage(app_factory, demo) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        [item] = await app.services.registry.find(demo.manifest.tool_thread)
+        app.open_item(item)
+        await settle(pilot)
+        views = list(app.query_one(MessagePane).query(MessageView))
+        calls = [c for v in views for c in v.turn.tool_calls]
+        assert [(c.name, c.output) for c in calls] == [
+            ("get_weather", '{"temp_c": 21, "sky": "clear"}')
+        ]
+        assert all(v.turn.usage is not None for v in views if v.turn.role == "assistant")
+        archived = await app.services.registry.archive.all(item)
+        assert any(t.tool_calls for t in archived)

@@ -88,6 +88,11 @@ def test_import_dialog(snap_compare, demo_app) -> None:
             "#paste"
         ).text = "2026-11-02 ERROR run_zdE51vuY4FlBpEy2dYb3870E failed\nthread_abc123"
         await pilot.press("ctrl+s")
+        log = pilot.app.screen.query_one("#results")
+        for _ in range(100):
+            if any("IDs," in str(line.text) for line in log.lines):
+                break
+            await pilot.pause(0.05)
         await settle(pilot)
 
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)

@@ -131,6 +131,10 @@ class ConversationsAdapter:
         older = page.data[-1].id if page.has_more and page.data else None
         return HistoryPage(turns, older)
 
+    async def enrich(self, item_id: str, turns: Sequence[Turn]) -> list[Turn]:
+        """Conversation items carry their tool calls already: nothing to add."""
+        return list(turns)
+
     async def first_turn(self, item_id: str) -> Turn | None:
         """The oldest entry of the history."""
         with self._errors(item_id):

@@ -167,3 +167,45 @@ def required_calls(run: Any) -> tuple[ToolCall, ...]:
         ToolCall(c.id, c.function.name, c.function.arguments)
         for c in action.submit_tool_outputs.tool_calls
     )
+
+
+def _step_call(call: Any) -> ToolCall:
+    kind = call.type
+    if kind == "function":
+        fn = call.function
+        return ToolCall(call.id, fn.name, fn.arguments, output=fn.output)
+    if kind == "code_interpreter":
+        code = call.code_interpreter
+        logs = "\n".join(getattr(o, "logs", "") or "" for o in code.outputs or [])
+        return ToolCall(call.id, "code_interpreter", code.input, type=kind, output=logs or None)
+    return ToolCall(call.id, str(kind), type=str(kind))
+
+
+def step_calls(steps: Any) -> tuple[ToolCall, ...]:
+    """The tool calls of a run's steps, in order."""
+    return tuple(
+        _step_call(call)
+        for step in steps
+        if step.step_details.type == "tool_calls"
+        for call in step.step_details.tool_calls
+    )
+
+
+def attach_runs(
+    turns: list[Turn], runs: dict[str, tuple[Usage | None, tuple[ToolCall, ...]]]
+) -> list[Turn]:
+    """Give a run's tool calls to its first assistant message and its usage to its last."""
+    from dataclasses import replace
+
+    firsts: dict[str, int] = {}
+    lasts: dict[str, int] = {}
+    for index, turn in enumerate(turns):
+        if turn.role == "assistant" and turn.run_id in runs:
+            firsts.setdefault(turn.run_id, index)
+            lasts[turn.run_id] = index
+    out = list(turns)
+    for run_id, (usage, calls) in runs.items():
+        if run_id in firsts:
+            out[firsts[run_id]] = replace(out[firsts[run_id]], tool_calls=calls)
+            out[lasts[run_id]] = replace(out[lasts[run_id]], usage=usage)
+    return out

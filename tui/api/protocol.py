@@ -54,6 +54,14 @@ class ConversationApi(Protocol):
         """The newest page of history, or the page older than the cursor ``before``."""
         ...
 
+    async def enrich(self, item_id: str, turns: Sequence[Turn]) -> list[Turn]:
+        """The turns completed with what their list call leaves out.
+
+        For a thread: each run's usage and tool calls, from its run and run steps.
+        Conversations return them unchanged.
+        """
+        ...
+
     async def first_turn(self, item_id: str) -> Turn | None:
         """The oldest entry of the history (its first user message gives the title)."""
         ...

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import warnings
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
@@ -21,14 +22,17 @@ from tui.model import (
     StatusChanged,
     StreamEvent,
     TextDelta,
+    ToolCall,
     ToolCallsRequested,
     ToolOutput,
     Turn,
     TurnCompleted,
+    Usage,
     UsageReported,
 )
 
 MAX_CHOICES = 1000
+ENRICH_CONCURRENCY = 8
 
 # The SDK marks every Assistants call deprecated; talking to them is this module's job.
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=__name__)
@@ -115,6 +119,23 @@ class ThreadsAdapter:
         turns = tuple(convert.thread_message(m) for m in reversed(page.data))
         older = page.data[-1].id if page.has_more and page.data else None
         return HistoryPage(turns, older)
+
+    async def enrich(self, item_id: str, turns: Sequence[Turn]) -> list[Turn]:
+        """Add each run's usage and tool calls (with outputs) to its assistant messages."""
+        runs = list(dict.fromkeys(t.run_id for t in turns if t.role == "assistant" and t.run_id))
+        gate = asyncio.Semaphore(ENRICH_CONCURRENCY)
+
+        async def details(run_id: str) -> tuple[str, Usage | None, tuple[ToolCall, ...]]:
+            async with gate:
+                with self._errors(item_id):
+                    run = await self._threads.runs.retrieve(run_id, thread_id=item_id)
+                    steps = await self._threads.runs.steps.list(
+                        run_id, thread_id=item_id, limit=100, order="asc"
+                    )
+            return run_id, convert.run_usage(run.usage), convert.step_calls(steps.data)
+
+        found = {r: (u, c) for r, u, c in await asyncio.gather(*(details(r) for r in runs))}
+        return convert.attach_runs(list(turns), found)
 
     async def first_turn(self, item_id: str) -> Turn | None:
         """The oldest entry of the history."""

@@ -7,6 +7,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
+from tui.api.protocol import ConversationApi
 from tui.app.services import Services
 from tui.app.widgets.message_view import MessageView
 from tui.model import Tracked, Turn
@@ -105,6 +106,37 @@ class MessagePane(VerticalScroll, can_focus=True):
         if not archived.turns:
             await self._notice("No messages yet.")
         self.post_message(self.Loaded(item, "api"))
+        await self._enrich(
+            api, item, list(page.turns), older_than=None, complete=not page.has_older
+        )
+
+    async def _enrich(
+        self,
+        api: ConversationApi,
+        item: Tracked,
+        turns: list[Turn],
+        *,
+        older_than: str | None,
+        complete: bool,
+    ) -> None:
+        """After the page is on screen: add run usage and tool calls, archive, redraw."""
+        from tui.api.errors import ApiError
+
+        try:
+            enriched = await api.enrich(item.id, turns)
+        except ApiError:
+            return  # the history is shown; details can wait for the next refresh
+        changed = {t.id: t for t, old in zip(enriched, turns, strict=True) if t != old}
+        if not changed:
+            return
+        self.item = await self.services.registry.archive.store(
+            item, enriched, older_than=older_than, complete=complete
+        )
+        for view in self.query(MessageView):
+            new = changed.get(view.turn.id)
+            if new is not None:
+                view.set_turn(new)
+        self.turns = [changed.get(t.id, t) for t in self.turns]
 
     async def _replace(self, turns: list[Turn], item: Tracked) -> None:
         self.turns = turns
@@ -152,6 +184,11 @@ class MessagePane(VerticalScroll, can_focus=True):
                 )
                 self.api_older = fetched.older_cursor
                 turns = list(fetched.turns)
+                await self._prepend(turns)
+                await self._enrich(
+                    api, item, turns, older_than=cursor, complete=not fetched.has_older
+                )
+                return
             await self._prepend(turns)
         except ApiError as exc:
             self.notify(str(exc), severity="warning", title="Older messages")

@@ -30,6 +30,10 @@ def _header(turn: Turn) -> Text:
     header.append("  " + turn.id, style="dim")
     if turn.run_id:
         header.append("  " + turn.run_id, style="dim")
+    if turn.usage is not None:
+        header.append(
+            f"  {turn.usage.input_tokens} in / {turn.usage.output_tokens} out tokens", style="dim"
+        )
     if turn.status and turn.status != "completed":
         header.append(f"  [{turn.status}]", style="bold yellow")
     return header
@@ -100,3 +104,8 @@ class MessageView(Static):
     def __init__(self, turn: Turn) -> None:
         super().__init__(render_turn(turn), classes=f"-{turn.role}")
         self.turn = turn
+
+    def set_turn(self, turn: Turn) -> None:
+        """Show a newer version of the same turn."""
+        self.turn = turn
+        self.update(render_turn(turn))
