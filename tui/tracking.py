@@ -289,8 +289,15 @@ def _guard(fn: Any, *args: Any) -> None:
         log.warning("thread-browser tracking skipped a record: %s", exc)
 
 
-def _is_stream(response: httpx2.Response) -> bool:
-    return response.headers.get("content-type", "").startswith("text/event-stream")
+def _wants_body(observer: _Observer, response: httpx2.Response, tee: type) -> bool:
+    """Handle a streamed answer in place; say whether a JSON body should be read."""
+    if not response.is_success:
+        return False
+    if response.headers.get("content-type", "").startswith("text/event-stream"):
+        _guard(observer.streamed, response.request)
+        response.stream = tee(response.stream, _Scanner(observer, response.request))
+        return False
+    return True
 
 
 def track(client: ClientT, *, db: str | os.PathLike[str] | None = None) -> ClientT:
@@ -304,15 +311,9 @@ def track(client: ClientT, *, db: str | os.PathLike[str] | None = None) -> Clien
 
         async def on_async_response(response: httpx2.Response) -> None:
             try:
-                if not response.is_success:
-                    return
-                if _is_stream(response):
-                    _guard(observer.streamed, response.request)
-                    scanner = _Scanner(observer, response.request)
-                    response.stream = _AsyncTee(response.stream, scanner)
-                    return
-                await response.aread()
-                _guard(observer.json_response, response.request, response.json())
+                if _wants_body(observer, response, _AsyncTee):
+                    await response.aread()
+                    _guard(observer.json_response, response.request, response.json())
             except Exception as exc:
                 log.warning("thread-browser tracking skipped a response: %s", exc)
 
@@ -321,15 +322,9 @@ def track(client: ClientT, *, db: str | os.PathLike[str] | None = None) -> Clien
 
         def on_response(response: httpx2.Response) -> None:
             try:
-                if not response.is_success:
-                    return
-                if _is_stream(response):
-                    _guard(observer.streamed, response.request)
-                    scanner = _Scanner(observer, response.request)
-                    response.stream = _SyncTee(response.stream, scanner)
-                    return
-                response.read()
-                _guard(observer.json_response, response.request, response.json())
+                if _wants_body(observer, response, _SyncTee):
+                    response.read()
+                    _guard(observer.json_response, response.request, response.json())
             except Exception as exc:
                 log.warning("thread-browser tracking skipped a response: %s", exc)
 

@@ -127,9 +127,7 @@ class ConversationsAdapter:
             kwargs["after"] = before
         with self._errors(item_id):
             page = await self._conversations.items.list(item_id, **kwargs)
-        turns = tuple(convert.conversation_item(i) for i in reversed(page.data))
-        older = page.data[-1].id if page.has_more and page.data else None
-        return HistoryPage(turns, older)
+        return convert.history_page(page, convert.conversation_item)
 
     async def enrich(self, item_id: str, turns: Sequence[Turn]) -> list[Turn]:
         """Conversation items carry their tool calls already: nothing to add."""

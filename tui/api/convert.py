@@ -5,7 +5,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tui.model import Kind, Part, RemoteItem, RunStatus, ToolCall, Turn, TurnKind, Usage
+from tui.model import (
+    HistoryPage,
+    Kind,
+    Part,
+    RemoteItem,
+    RunStatus,
+    ToolCall,
+    Turn,
+    TurnKind,
+    Usage,
+)
 
 
 def timestamp(value: float | int | None) -> datetime | None:
@@ -209,3 +219,10 @@ def attach_runs(
             out[firsts[run_id]] = replace(out[firsts[run_id]], tool_calls=calls)
             out[lasts[run_id]] = replace(out[lasts[run_id]], usage=usage)
     return out
+
+
+def history_page(page: Any, to_turn: Any) -> HistoryPage:
+    """A newest-first list page as a :class:`HistoryPage` (oldest first, older cursor)."""
+    turns = tuple(to_turn(entry) for entry in reversed(page.data))
+    older = page.data[-1].id if page.has_more and page.data else None
+    return HistoryPage(turns, older)

@@ -116,9 +116,7 @@ class ThreadsAdapter:
             kwargs["after"] = before
         with self._errors(item_id):
             page = await self._threads.messages.list(item_id, **kwargs)
-        turns = tuple(convert.thread_message(m) for m in reversed(page.data))
-        older = page.data[-1].id if page.has_more and page.data else None
-        return HistoryPage(turns, older)
+        return convert.history_page(page, convert.thread_message)
 
     async def enrich(self, item_id: str, turns: Sequence[Turn]) -> list[Turn]:
         """Add each run's usage and tool calls (with outputs) to its assistant messages."""
