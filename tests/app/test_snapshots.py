@@ -131,3 +131,21 @@ def test_sunset_banner(snap_compare, demo_app) -> None:
 def test_rejected_key_banner(snap_compare, demo_app) -> None:
     app = demo_app(api_keys=frozenset({"only-this-key"}))
     assert snap_compare(app, terminal_size=SIZE, run_before=settle)
+
+
+def test_offline_banner(snap_compare, tmp_path) -> None:
+    cfg = EmulatorConfig(token_delay_ms=1, epoch=EPOCH.timestamp())
+    session = start_demo(tmp_path / "r.db", config=cfg, port=PORT)
+    session.stop()
+    settings = demo_settings(session, Settings())
+    app = make_app(str(session.db_path), settings, settings.profile("demo"), demo=session,
+                   clock=lambda: NOW)
+
+    async def run_before(pilot) -> None:
+        for _ in range(40):
+            if pilot.app.query_one("#banner").has_class("-shown"):
+                break
+            await pilot.pause(0.05)
+        await settle(pilot)
+
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

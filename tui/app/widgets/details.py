@@ -16,6 +16,8 @@ def details_table(item: Tracked, configured: bool) -> Table:
     table.add_column(style="bold dim", no_wrap=True)
     table.add_column(overflow="fold")
     count = f"{item.message_count}" + ("" if item.history_complete else "+ (more on the server)")
+    if not item.message_count and not item.history_complete:
+        count = "not loaded yet"
     rows = [
         ("ID", item.id),
         ("Kind", item.kind.value),

@@ -88,6 +88,11 @@ class MessagePane(VerticalScroll, can_focus=True):
             self.post_message(self.Loaded(item, "archive", exc))
             return
         except ApiError as exc:
+            if not self.turns:
+                await self._notice(
+                    "Nothing of this item is archived yet; its history loads once the server "
+                    "answers (press r to retry)."
+                )
             self.post_message(self.Loaded(item, "archive", exc))
             return
         if item.state.value == "missing":
