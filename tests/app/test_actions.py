@@ -248,3 +248,23 @@ async def test_thread_runs_show_tool_calls_and_usage(app_factory, demo) -> None:
         assert all(v.turn.usage is not None for v in views if v.turn.role == "assistant")
         archived = await app.services.registry.archive.all(item)
         assert any(t.tool_calls for t in archived)
+
+
+async def test_a_failing_task_is_a_notification_not_a_crash(app_factory, monkeypatch) -> None:
+    from tui.store import RegistryFull
+
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+
+        async def full(*args, **kwargs):
+            raise RegistryFull("The disk holding the registry is full. Free some space.")
+
+        monkeypatch.setattr(app.services.registry, "rename", full)
+        await pilot.press("t")
+        app.screen.query_one("#value").value = "x"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.is_running
+        messages = [n.message for n in app._notifications]
+        assert any("disk holding the registry is full" in m for m in messages)

@@ -85,3 +85,19 @@ def test_ten_megabyte_paste_with_invalid_utf8(cli) -> None:
     done = run("import", "--no-verify", "-", input=blob)
     assert done.returncode == 0, done.stderr[-500:]
     assert b"2000 IDs: 2000 added" in done.stderr
+
+
+def test_damaged_or_newer_registry_stops_the_app_clearly(cli, tmp_path) -> None:
+    import sqlite3
+
+    run = cli("http://127.0.0.1:9/v1")
+    damaged = tmp_path / "damaged.db"
+    damaged.write_bytes(b"not a database" * 200)
+    done = run("--db", str(damaged))
+    assert done.returncode == 1 and "damaged or not a registry" in done.stderr
+    newer = tmp_path / "newer.db"
+    with sqlite3.connect(newer) as raw:
+        raw.execute("PRAGMA user_version = 42")
+    done = run("--db", str(newer), "list")
+    assert done.returncode == 1 and "newer Thread Browser" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -13,6 +13,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
+from textual.worker import Worker, WorkerState
 
 from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
 from tui.app.list_source import ListSource
@@ -29,6 +30,7 @@ from tui.app.widgets.thread_list import ThreadList
 from tui.model import ItemState, Kind, Tracked
 from tui.ops.export import as_json, load_history, markdown
 from tui.ops.importing import ImportResult, import_text
+from tui.redact import redact
 from tui.store import Query
 from tui.store.search import VISIBLE
 
@@ -118,6 +120,17 @@ class ThreadBrowserApp(App[None]):
         """The services (open once mounted)."""
         assert self.services is not None
         return self.services
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A failed background task becomes a notification, never a crash."""
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(
+                redact(str(error)) or type(error).__name__,
+                title="That failed",
+                severity="error",
+                markup=False,
+            )
 
     # the list
 

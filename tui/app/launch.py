@@ -7,7 +7,7 @@ from datetime import datetime
 from tui.app.app import ThreadBrowserApp
 from tui.app.services import Services, utc_now
 from tui.config import Profile, Settings
-from tui.store import Registry
+from tui.store import Registry, files
 
 
 def make_app(
@@ -47,6 +47,7 @@ def run(db: str | None, settings: Settings, profile_name: str | None, demo: bool
         settings = demo_settings(session, settings)
         db = str(session.db_path)
     profile = settings.profile("demo" if demo else profile_name)
+    files.prepare(files.resolve_path(db))  # a damaged or newer registry stops here, clearly
     try:
         make_app(db, settings, profile, demo=session).run()
     finally:

@@ -57,7 +57,7 @@ class MessagePane(VerticalScroll, can_focus=True):
     def show(self, item: Tracked) -> None:
         """Show an item: its archive now, the API's newest page in a worker."""
         self.item = item
-        self.run_worker(self._open(item), group="history", exclusive=True)
+        self.run_worker(self._open(item), group="history", exclusive=True, exit_on_error=False)
 
     async def _open(self, item: Tracked) -> None:
         archived = await self.services.registry.archive.page(item, limit=PAGE)
@@ -164,7 +164,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         if self.item is None or (self.older_seq is None and self.api_older is None):
             return
         self._loading_older = True
-        self.run_worker(self._older(self.item), group="older", exclusive=True)
+        self.run_worker(self._older(self.item), group="older", exclusive=True, exit_on_error=False)
 
     async def _older(self, item: Tracked) -> None:
         from tui.api.errors import ApiError

@@ -164,7 +164,9 @@ class ThreadList(ScrollView, can_focus=True):
         top = round(self.scroll_offset.y) // ROW
         bottom = top + self.size.height // ROW + 2
         if not self.source.loaded(top, bottom):
-            self.run_worker(self._load(top, bottom), group="pages", exclusive=True)
+            self.run_worker(
+                self._load(top, bottom), group="pages", exclusive=True, exit_on_error=False
+            )
 
     async def _load(self, start: int, stop: int) -> None:
         assert self.source is not None
