@@ -25,7 +25,11 @@ def make_app(
         if demo is not None:
             from tui.app.demo import track_demo
 
-            await track_demo(demo, registry)  # type: ignore[arg-type]
+            try:
+                await track_demo(demo, registry)  # type: ignore[arg-type]
+            except BaseException:
+                await registry.close()  # its thread would keep the process alive
+                raise
         return Services(
             registry,
             settings,
