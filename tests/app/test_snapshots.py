@@ -138,8 +138,9 @@ def test_offline_banner(snap_compare, tmp_path) -> None:
     session = start_demo(tmp_path / "r.db", config=cfg, port=PORT)
     session.stop()
     settings = demo_settings(session, Settings())
-    app = make_app(str(session.db_path), settings, settings.profile("demo"), demo=session,
-                   clock=lambda: NOW)
+    app = make_app(
+        str(session.db_path), settings, settings.profile("demo"), demo=session, clock=lambda: NOW
+    )
 
     async def run_before(pilot) -> None:
         for _ in range(40):

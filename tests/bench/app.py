@@ -47,8 +47,7 @@ from tui.config import Profile, Settings
 from tui.emulator import EmulatorConfig
 from tui.emulator.demo import DEMO_KEY
 from tui.store import Query, Registry
-from tui.store import rows as row_sql
-from tui.store.search import VISIBLE, where
+from tui.store.search import VISIBLE, count_sql, fts_query, page_sql
 
 SIZE = (120, 40)
 SMALL = 100_000
@@ -349,25 +348,26 @@ async def type_filters(db: Path) -> list[Keystroke]:
 
 def bare_filter(db: Path, text: str) -> tuple[float, float]:
     """The app's count and first-page SQL for ``text`` through plain sqlite3 (ms, median of 3)."""
-    clause, params = where(Query.parse(text, states=VISIBLE))
-    count_sql = f"SELECT count(*) FROM {row_sql.ITEM_FROM} WHERE {clause}"
-    page_sql = (
-        f"SELECT {row_sql.ITEM_COLUMNS} FROM {row_sql.ITEM_FROM} WHERE {clause} "
-        "ORDER BY items.last_activity DESC, items.pk DESC LIMIT ?"
-    )
+    query = Query.parse(text, states=VISIBLE)
+    match = fts_query(query.text)
+    count = count_sql(query)
+    pages = [page_sql(query, None, None, 201)]
+    if match is not None:
+        pages = [page_sql(query, match, None, 201, messages=m) for m in (False, True)]
     conn = sqlite3.connect(db)
     try:
-        counts, pages = [], []
+        counted, paged = [], []
         for _ in range(3):
             start = time.perf_counter()
-            conn.execute(count_sql, params).fetchone()
+            conn.execute(*count).fetchone()
             middle = time.perf_counter()
-            conn.execute(page_sql, (*params, 201)).fetchall()
-            counts.append((middle - start) * 1000)
-            pages.append((time.perf_counter() - middle) * 1000)
+            for page in pages:
+                conn.execute(*page).fetchall()
+            counted.append((middle - start) * 1000)
+            paged.append((time.perf_counter() - middle) * 1000)
     finally:
         conn.close()
-    return statistics.median(counts), statistics.median(pages)
+    return statistics.median(counted), statistics.median(paged)
 
 
 # 3. the 10,000-message thread

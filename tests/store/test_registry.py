@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 
 from tui.model import Connection, ItemState, Kind, RemoteItem, TitleSource
-from tui.store import Registry, RegistryCorrupt, RegistryTooNew, files, schema
+from tui.store import Query, Registry, RegistryCorrupt, RegistryTooNew, files, schema
 
 CONN = Connection("http://127.0.0.1:1/v1", "org-a", "proj-a")
 OTHER = Connection("http://127.0.0.1:1/v1", "org-a", "proj-b")
@@ -158,3 +158,23 @@ async def test_touch_moves_activity_forward_only(reg) -> None:
     await reg.touch(CONN, T1, datetime(2025, 2, 1, tzinfo=UTC))
     item = await reg.get(CONN, T1)
     assert item is not None and item.last_activity == datetime(2026, 2, 1, tzinfo=UTC)
+
+
+async def test_a_version_1_registry_is_migrated_and_its_items_stay_searchable(tmp_path) -> None:
+    path = tmp_path / "v1.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    for statement in schema._statements(schema.V1):
+        conn.execute(statement)
+    conn.execute("PRAGMA user_version = 1")
+    conn.execute("INSERT INTO connections (base_url) VALUES ('http://127.0.0.1:1/v1')")
+    conn.execute(
+        "INSERT INTO items (id, kind, connection_id, title, last_activity, metadata, source,"
+        " tracked_at) VALUES ('thread_old', 'thread', 1, 'Quarterly refund', 5, "
+        "'{\"team\": \"billing\"}', 'test', 5)"
+    )
+    conn.close()
+    async with await Registry.open(path) as reg:
+        [by_title] = (await reg.search.page(Query(text="quarter"))).items
+        [by_value] = (await reg.search.page(Query(text="billing"))).items
+        assert by_title.id == by_value.id == "thread_old"
+        assert (await reg.search.page(Query(text="team"))).items == []

@@ -105,3 +105,58 @@ async def test_hostile_search_text_never_errors(reg, text: str) -> None:
 def test_fts_query_quotes_every_word() -> None:
     assert fts_query('say "hi" now') == '"say"* "hi"* "now"*'
     assert fts_query("  ...  ") is None
+
+
+async def all_pages(reg, query: Query, limit: int) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = await reg.search.page(query, after=cursor, limit=limit)
+        seen += [i.id for i in page.items]
+        if (cursor := page.next) is None:
+            return seen
+
+
+async def test_text_pages_merge_index_and_archive_in_activity_order(reg) -> None:
+    await seed(reg)
+    # Items 1 and 2 match only through their archived messages; the rest by title.
+    for n in (1, 2):
+        item = await reg.get(CONN, tid(n))
+        turn = Turn(f"msg_{n}", "user", parts=(Part("text", "a refund request"),))
+        await reg.archive.store(item, [turn])
+    seen = await all_pages(reg, Query(text="refund"), limit=2)
+    everything = (await reg.search.page(Query(), limit=100)).items
+    expected = [i.id for i in everything if "refund" in i.title or i.id in (tid(1), tid(2))]
+    assert seen == expected and len(seen) == len(set(seen)) == 8
+    assert await reg.search.count(Query(text="refund")) == 8
+
+
+async def test_activity_changes_move_items_in_text_results(reg) -> None:
+    await seed(reg)
+    before = (await reg.search.page(Query(text="refund"))).items
+    oldest = before[-1]
+    await reg.touch(CONN, oldest.id, BASE + timedelta(days=365))
+    after = (await reg.search.page(Query(text="refund"))).items
+    assert after[0].id == oldest.id and len(after) == len(before)
+    await reg.rename(after[0], "renamed entirely", source="t")
+    still = [i.id for i in (await reg.search.page(Query(text="refund"))).items]
+    assert still.count(oldest.id) == 1  # its metadata.title still says refund
+    assert [i.id for i in (await reg.search.page(Query(text="entirely"))).items] == [oldest.id]
+
+
+async def test_metadata_keys_are_not_words_of_every_item(reg) -> None:
+    await seed(reg)
+    assert (await reg.search.page(Query(text="user_id"))).items == []
+    assert len((await reg.search.page(Query(text="u2"))).items) == 7
+
+
+async def test_cancelled_count_leaves_the_reader_usable(reg) -> None:
+    import asyncio
+
+    await seed(reg)
+    task = asyncio.create_task(reg.search.count(Query(text="topic")))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await reg.search.count(Query(text="topic")) == 30

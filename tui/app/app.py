@@ -140,14 +140,17 @@ class ThreadBrowserApp(App[None]):
         return Query.parse(self.filter_text, states=states)
 
     async def reload_list(self, select_pk: int | None = None) -> None:
-        """Re-run the query and redraw the list (keeping or moving the cursor)."""
+        """Re-run the query and redraw the list (keeping or moving the cursor).
+
+        The first page shows at once; the count follows from a worker (a count over a
+        million rows takes longer than a keystroke).
+        """
         source = ListSource(self.svc.registry, self.current_query())
-        count = await source.load_count()
         await source.ensure(0, 50)
         thread_list = self.query_one(ThreadList)
         thread_list.unconfigured = {
             item.connection.key
-            for item in (source.get(i) for i in range(min(count, 50)))
+            for item in (source.get(i) for i in range(min(source.count or 0, 50)))
             if item is not None and not self.svc.configured(item)
         }
         thread_list.set_source(source)
@@ -155,7 +158,22 @@ class ThreadBrowserApp(App[None]):
             index = source.index_of(select_pk)
             if index is not None:
                 thread_list.cursor = index
-        title = f"{count:,} tracked" + (" (with deleted)" if self.show_deleted else "")
+        self._show_count(source)
+        if not source.exact:
+            self._count(source)
+
+    @work(exclusive=True, group="count", exit_on_error=False)
+    async def _count(self, source: ListSource) -> None:
+        await source.load_count()
+        thread_list = self.query_one(ThreadList)
+        if thread_list.source is source:
+            thread_list.recount()
+            self._show_count(source)
+
+    def _show_count(self, source: ListSource) -> None:
+        count = source.count or 0
+        shown = f"{count:,}" if source.exact else f"{max(0, count - 1):,}+"
+        title = f"{shown} tracked" + (" (with deleted)" if self.show_deleted else "")
         self.query_one("#count", Static).update(title)
         if count == 0:
             self.query_one(Details).update(

@@ -16,20 +16,33 @@ class ListSource:
 
     Page ``k`` is fetched with the keyset cursor where page ``k - 1`` ended; cursors are
     kept for every page seen, so going back is one query and going forward walks on.
+
+    The rows show before they are counted: until :meth:`load_count` finishes, ``count``
+    is what the loaded pages prove (plus one row when more follow) and ``exact`` is false.
     """
 
     def __init__(self, registry: Registry, query: Query) -> None:
         self.registry = registry
         self.query = query
         self.count: int | None = None
+        self.exact = False
         self._pages: OrderedDict[int, list[Tracked]] = OrderedDict()
         self._cursors: dict[int, Cursor | None] = {0: None}
         self._end: int | None = None
 
     async def load_count(self) -> int:
         """Count the rows of the query."""
-        self.count = await self.registry.search.count(self.query)
-        return self.count
+        count = await self.registry.search.count(self.query)
+        self.count, self.exact = count, True
+        return count
+
+    def _grow(self, number: int, rows: int, more: bool) -> None:
+        """Raise an estimated count to what page ``number`` proves."""
+        if self.exact:
+            return
+        seen = number * PAGE + rows + (1 if more else 0)
+        self.count = max(self.count or 0, seen)
+        self.exact = not more  # every page before the last is full: nothing is left
 
     def get(self, index: int) -> Tracked | None:
         """The row at ``index`` if its page is cached (``None`` means not loaded yet)."""
@@ -42,11 +55,14 @@ class ListSource:
 
     def loaded(self, start: int, stop: int) -> bool:
         """True when every page covering ``[start, stop)`` is cached."""
-        return all(k in self._pages for k in self._page_range(start, stop))
+        return all(
+            k in self._pages or (self._end is not None and k > self._end)
+            for k in self._page_range(start, stop)
+        )
 
     def _page_range(self, start: int, stop: int) -> range:
         last = max(start, stop - 1)
-        if self.count is not None:
+        if self.exact and self.count is not None:
             last = min(last, max(0, self.count - 1))
         return range(start // PAGE, last // PAGE + 1)
 
@@ -68,6 +84,7 @@ class ListSource:
                 self.query, after=self._cursors[step], limit=PAGE
             )
             self._store(step, result.items)
+            self._grow(step, len(result.items), result.next is not None)
             if result.next is None:
                 self._end = step
                 return

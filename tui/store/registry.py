@@ -36,6 +36,7 @@ class Registry:
 
         self.db = db
         self.path = path
+        self._reader: aiosqlite.Connection | None = None
         self._write_lock = asyncio.Lock()
         self.archive = Archive(self)
         self.search = Search(self)
@@ -52,6 +53,9 @@ class Registry:
 
     async def close(self) -> None:
         """Close the file."""
+        if self._reader is not None:
+            await self._reader.close()
+            self._reader = None
         await self.db.close()
 
     async def __aenter__(self) -> Registry:
@@ -92,6 +96,24 @@ class Registry:
         """The first row of a read query, or ``None``."""
         found = await self.fetchall(query, params)
         return found[0] if found else None
+
+    async def read_one(self, query: str, params: Any = ()) -> Any:
+        """One row of a long read on a second connection, so it never holds up the first.
+
+        Cancelling the caller interrupts the query in SQLite (a count over a million
+        rows stops at once when the filter text changes again).
+        """
+        with translated(self.path):
+            if self._reader is None:
+                self._reader = await aiosqlite.connect(self.path, isolation_level=None)
+                await self._reader.execute(files.PRAGMAS[0])
+            reader = self._reader
+            try:
+                async with reader.execute(query, params) as cursor:
+                    return await cursor.fetchone()
+            except asyncio.CancelledError:
+                await reader.interrupt()
+                raise
 
     async def _connection_id(self, db: aiosqlite.Connection, connection: Connection) -> int:
         key = sql.connection_params(connection)

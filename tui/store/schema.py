@@ -103,8 +103,49 @@ CREATE TABLE journal (
 CREATE INDEX journal_by_item ON journal (item_pk, pk);
 """
 
+# The search index, keyed for order: an item's FTS rowid is its activity key,
+# ``last_activity * 2**29 + pk`` (see ``tui.store.search.ACTIVITY_KEY``), so a text search
+# walks the index newest first and stops after one page, whatever the number of matches.
+# Contentless: it indexes the ID, the title and the metadata *values* (keys such as
+# ``user_id`` are in every row and would make every prefix of them match everything).
+# Prefix indexes make 1- to 3-character prefixes one lookup instead of a merge.
+V2 = """
+DROP TRIGGER items_fts_insert;
+DROP TRIGGER items_fts_update;
+DROP TABLE items_fts;
+
+CREATE VIRTUAL TABLE items_fts USING fts5 (
+    id, title, meta, content = '', prefix = '1 2 3',
+    tokenize = 'unicode61 remove_diacritics 2'
+);
+CREATE TRIGGER items_fts_insert AFTER INSERT ON items BEGIN
+    INSERT INTO items_fts (rowid, id, title, meta) VALUES (
+        new.last_activity * 536870912 + new.pk, new.id, new.title,
+        (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(new.metadata)));
+END;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF title, metadata, last_activity ON items
+WHEN old.title IS NOT new.title OR old.metadata IS NOT new.metadata
+    OR old.last_activity IS NOT new.last_activity BEGIN
+    INSERT INTO items_fts (items_fts, rowid, id, title, meta) VALUES (
+        'delete', old.last_activity * 536870912 + old.pk, old.id, old.title,
+        (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(old.metadata)));
+    INSERT INTO items_fts (rowid, id, title, meta) VALUES (
+        new.last_activity * 536870912 + new.pk, new.id, new.title,
+        (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(new.metadata)));
+END;
+CREATE TRIGGER items_fts_delete AFTER DELETE ON items BEGIN
+    INSERT INTO items_fts (items_fts, rowid, id, title, meta) VALUES (
+        'delete', old.last_activity * 536870912 + old.pk, old.id, old.title,
+        (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(old.metadata)));
+END;
+INSERT INTO items_fts (rowid, id, title, meta)
+    SELECT last_activity * 536870912 + pk, id, title,
+        (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(items.metadata))
+    FROM items;
+"""
+
 # MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.
-MIGRATIONS: tuple[str, ...] = (V1,)
+MIGRATIONS: tuple[str, ...] = (V1, V2)
 LATEST = len(MIGRATIONS)
 
 

@@ -61,23 +61,37 @@ def fts_query(text: str) -> str | None:
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
 
 
-TEXT = (
-    "items.pk IN (SELECT rowid FROM items_fts WHERE items_fts MATCH ? "
-    "UNION SELECT messages.item_pk FROM messages WHERE messages.pk IN "
+# An item's row in ``items_fts`` has this rowid (schema V2): sorting by it is sorting by
+# (last_activity, pk), so a text search walks the index newest first and stops early.
+ACTIVITY_SHIFT = 1 << 29
+
+
+def activity_key(last_activity: int, pk: int) -> int:
+    """The ``items_fts`` rowid of an item: its place in the activity order."""
+    return last_activity * ACTIVITY_SHIFT + pk
+
+
+ITEMS_BY_TEXT = (
+    f"items_fts JOIN items ON items.pk = items_fts.rowid % {ACTIVITY_SHIFT} "
+    "JOIN connections ON connections.id = items.connection_id"
+)
+MESSAGE_MATCH = (
+    "items.pk IN (SELECT messages.item_pk FROM messages WHERE messages.pk IN "
     "(SELECT rowid FROM messages_fts WHERE messages_fts MATCH ?))"
 )
 
 
-def where(query: Query) -> tuple[str, list[object]]:
-    """The WHERE clause (without the keyset bound) and its parameters."""
+def where(query: Query, *, for_count: bool = False) -> tuple[str, list[object]]:
+    """The WHERE clause of every filter but the text, and its parameters.
+
+    For pages, the unary ``+`` keeps the planner on the activity index (no sort of every
+    row); for counts, the plain column lets it use the state index instead.
+    """
     clauses: list[str] = []
     params: list[object] = []
-    if len(query.states) == 1:
-        clauses.append("items.state = ?")
-        params.append(query.states[0].value)
-    elif query.states and set(query.states) != set(ItemState):
-        # The unary + keeps the planner on the activity index (no sort of every row).
-        clauses.append(f"+items.state IN ({','.join('?' * len(query.states))})")
+    if query.states and set(query.states) != set(ItemState):
+        state = "items.state" if for_count else "+items.state"
+        clauses.append(f"{state} IN ({','.join('?' * len(query.states))})")
         params += [s.value for s in query.states]
     if query.kind is not None:
         clauses.append("items.kind = ?")
@@ -93,15 +107,16 @@ def where(query: Query) -> tuple[str, list[object]]:
             "connections.base_url = ? AND connections.organization = ? AND connections.project = ?"
         )
         params += list(sql.connection_params(query.connection))
-    match = fts_query(query.text)
-    if match is not None:
-        clauses.append(TEXT)
-        params += [match, match]
     return " AND ".join(clauses) or "1", params
 
 
 class Search:
-    """Filtered, keyset-paged listing of tracked items."""
+    """Filtered, keyset-paged listing of tracked items.
+
+    Without text, pages walk the activity index. With text, two streams are merged by
+    activity: items whose ID, title or metadata match (the ``items_fts`` index, walked in
+    activity order) and items whose archived messages match.
+    """
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
@@ -110,24 +125,91 @@ class Search:
         self, query: Query, *, after: Cursor | None = None, limit: int = 200
     ) -> ResultPage:
         """The items after ``after`` (by last activity, newest first)."""
-        clause, params = where(query)
-        if after is not None:
-            clause += " AND (items.last_activity, items.pk) < (?, ?)"
-            params += [after.last_activity, after.pk]
-        found = await self.registry.fetchall(
-            f"SELECT {rows.ITEM_COLUMNS} FROM {rows.ITEM_FROM} WHERE {clause} "
-            "ORDER BY items.last_activity DESC, items.pk DESC LIMIT ?",
-            (*params, limit + 1),
-        )
-        items = [rows.tracked(r) for r in found[:limit]]
+        match = fts_query(query.text)
+        if match is None:
+            found = await self._stream(query, None, after, limit + 1)
+        else:
+            by_item = await self._stream(query, match, after, limit + 1)
+            by_message = await self._stream(query, match, after, limit + 1, messages=True)
+            found = _merge(by_item, by_message)[: limit + 1]
+        items = found[:limit]
         last = items[-1] if items and len(found) > limit else None
         cursor = Cursor(int(last.last_activity.timestamp()), last.pk) if last else None
         return ResultPage(items, cursor)
 
+    async def _stream(
+        self,
+        query: Query,
+        match: str | None,
+        after: Cursor | None,
+        limit: int,
+        *,
+        messages: bool = False,
+    ) -> list[Tracked]:
+        text, params = page_sql(query, match, after, limit, messages=messages)
+        return [rows.tracked(r) for r in await self.registry.fetchall(text, params)]
+
     async def count(self, query: Query) -> int:
-        """How many items match."""
-        clause, params = where(query)
-        row = await self.registry.fetchone(
-            f"SELECT count(*) FROM {rows.ITEM_FROM} WHERE {clause}", params
-        )
+        """How many items match (on the registry's reader: cancelling interrupts it)."""
+        sql_text, params = count_sql(query)
+        row = await self.registry.read_one(sql_text, params)
         return int(row[0])
+
+
+def page_sql(
+    query: Query,
+    match: str | None,
+    after: Cursor | None,
+    limit: int,
+    *,
+    messages: bool = False,
+) -> tuple[str, list[object]]:
+    """One stream of a page, newest activity first.
+
+    All items when ``match`` is ``None``; else items whose ID, title or metadata values
+    match it in the index, or (``messages``) items whose archived messages match it.
+    """
+    clause, params = where(query)
+    if match is not None and not messages:
+        source, order = ITEMS_BY_TEXT, "items_fts.rowid DESC"
+        clause = f"items_fts MATCH ? AND {clause}"
+        params = [match, *params]
+        if after is not None:
+            clause += " AND items_fts.rowid < ?"
+            params.append(activity_key(after.last_activity, after.pk))
+    else:
+        source, order = rows.ITEM_FROM, "items.last_activity DESC, items.pk DESC"
+        if match is not None:
+            clause = f"{MESSAGE_MATCH} AND {clause}"
+            params = [match, *params]
+        if after is not None:
+            clause += " AND (items.last_activity, items.pk) < (?, ?)"
+            params += [after.last_activity, after.pk]
+    text = f"SELECT {rows.ITEM_COLUMNS} FROM {source} WHERE {clause} ORDER BY {order} LIMIT ?"
+    return text, [*params, limit]
+
+
+def count_sql(query: Query) -> tuple[str, list[object]]:
+    """The query counting the items of ``query`` (the two text streams, united)."""
+    clause, params = where(query, for_count=True)
+    source = rows.ITEM_FROM if query.connection is not None else "items"
+    match = fts_query(query.text)
+    if match is None:
+        return f"SELECT count(*) FROM {source} WHERE {clause}", params
+    by_item = f"SELECT items.pk FROM {ITEMS_BY_TEXT} WHERE items_fts MATCH ? AND {clause}"
+    by_message = f"SELECT items.pk FROM {source} WHERE {MESSAGE_MATCH} AND {clause}"
+    return (
+        f"SELECT count(*) FROM ({by_item} UNION {by_message})",
+        [match, *params, match, *params],
+    )
+
+
+def _merge(first: list[Tracked], second: list[Tracked]) -> list[Tracked]:
+    """Two activity-ordered lists as one, newest first, each item once."""
+    seen: set[int] = set()
+    merged = []
+    for item in sorted(first + second, key=lambda i: (i.last_activity, i.pk), reverse=True):
+        if item.pk not in seen:
+            seen.add(item.pk)
+            merged.append(item)
+    return merged

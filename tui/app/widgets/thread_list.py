@@ -106,6 +106,12 @@ class ThreadList(ScrollView, can_focus=True):
         self._request_visible()
         self._announce()
 
+    def recount(self) -> None:
+        """The source's count changed (counted, or grown by a page): resize, keep place."""
+        self.virtual_size = Size(self.scrollable_content_region.width, self.count * ROW)
+        self.cursor = min(self.cursor, max(0, self.count - 1))
+        self.refresh()
+
     @property
     def current(self) -> Tracked | None:
         """The item under the cursor, if loaded."""
@@ -171,7 +177,7 @@ class ThreadList(ScrollView, can_focus=True):
     async def _load(self, start: int, stop: int) -> None:
         assert self.source is not None
         await self.source.ensure(start, stop)
-        self.refresh()
+        self.recount()
         self._announce()
 
     # movement
