@@ -70,9 +70,10 @@ class ThreadBrowserApp(App[None]):
         Binding("q", "quit", "Quit"),
     ]
 
-    def __init__(self, open_services: ServicesFactory) -> None:
+    def __init__(self, open_services: ServicesFactory, first: ListSource | None = None) -> None:
         super().__init__()
         self._open_services = open_services
+        self._first = first
         self.services: Services | None = None
         self.filter_text = ""
         self.show_deleted = False
@@ -95,20 +96,35 @@ class ThreadBrowserApp(App[None]):
                 yield Input(placeholder="/ filter: words, or key=value", id="filter")
                 yield ThreadList(id="list")
                 yield Details(id="details")
-            yield Vertical(id="right")
+            with Vertical(id="right"):
+                yield MessagePane(id="messages")
         yield Footer()
 
     async def on_mount(self) -> None:
-        """Open the registry, show the list and any banner."""
-        self.services = await self._open_services()
-        await self.query_one("#right").mount(MessagePane(self.services, id="messages"))
-        self.query_one(ThreadList).now = self.services.clock()
-        self.query_one(Banner).say(self.services.no_key_banner())
-        await self.reload_list()
+        """Show the rows read before start, then open the registry and the first item."""
         thread_list = self.query_one(ThreadList)
+        if self._first is not None:
+            thread_list.set_source(self._first)
+            self._show_count(self._first)
+        self.services = await self._open_services()
+        self.query_one(MessagePane).services = self.services
+        thread_list.now = self.services.clock()
+        self.query_one(Banner).say(self.services.no_key_banner())
+        first = self._first
+        if first is None or self.services.demo:
+            await self.reload_list()
+        else:
+            first.registry = self.services.registry
+            thread_list.recount()
+            if not first.exact:
+                self._count(first)
         thread_list.focus()
-        if thread_list.current is not None:
-            self.open_item(thread_list.current)
+        self.call_after_refresh(self._open_current)
+
+    def _open_current(self) -> None:
+        current = self.query_one(ThreadList).current
+        if current is not None and self.opened is None:
+            self.open_item(current)
 
     async def on_unmount(self) -> None:
         """Close clients and the registry."""
@@ -190,9 +206,8 @@ class ThreadBrowserApp(App[None]):
 
     @work(exclusive=True, group="filter", exit_on_error=False)
     async def _refilter(self) -> None:
-        import asyncio
-
-        await asyncio.sleep(0.08)
+        # No debounce: a keystroke cancels the previous one's worker, pages cost a few
+        # milliseconds whatever the registry's size, and counts are interrupted.
         await self.reload_list()
 
     @on(Input.Submitted, "#filter")

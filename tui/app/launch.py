@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import datetime
+from pathlib import Path
 
 from tui.app.app import ThreadBrowserApp
+from tui.app.list_source import PAGE, ListSource
 from tui.app.services import Services, utc_now
 from tui.config import Profile, Settings
-from tui.store import Registry, files
+from tui.store import Query, Registry, files
+from tui.store.errors import translated
+from tui.store.search import VISIBLE, peek
 
 
 def make_app(
@@ -18,10 +23,16 @@ def make_app(
     demo: object | None = None,
     clock: object = utc_now,
 ) -> ThreadBrowserApp:
-    """The app, opening its registry once the event loop runs."""
+    """The app, opening its registry once the event loop runs.
+
+    The registry is checked (and migrated) here, and its first page read, so the app's
+    first frame already shows rows; a damaged or newer registry stops before any UI.
+    """
+    path = files.prepare(files.resolve_path(db))
+    first = None if demo is not None else first_page(path)
 
     async def open_services() -> Services:
-        registry = await Registry.open(db)
+        registry = await Registry.open(path)
         if demo is not None:
             from tui.app.demo import track_demo
 
@@ -38,7 +49,19 @@ def make_app(
             demo=demo is not None,
         )
 
-    return ThreadBrowserApp(open_services)
+    return ThreadBrowserApp(open_services, first)
+
+
+def first_page(path: Path) -> ListSource:
+    """The list's first page, read with plain sqlite3 before the event loop runs."""
+    query = Query(states=VISIBLE)
+    with translated(path):
+        conn = sqlite3.connect(path)  # checked and configured by files.prepare just before
+        try:
+            page = peek(conn, query, PAGE)
+        finally:
+            conn.close()
+    return ListSource.from_page(query, page)
 
 
 def run(db: str | None, settings: Settings, profile_name: str | None, demo: bool) -> None:
@@ -51,7 +74,6 @@ def run(db: str | None, settings: Settings, profile_name: str | None, demo: bool
         settings = demo_settings(session, settings)
         db = str(session.db_path)
     profile = settings.profile("demo" if demo else profile_name)
-    files.prepare(files.resolve_path(db))  # a damaged or newer registry stops here, clearly
     try:
         make_app(db, settings, profile, demo=session).run()
     finally:

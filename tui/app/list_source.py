@@ -6,6 +6,7 @@ from collections import OrderedDict
 
 from tui.model import Tracked
 from tui.store import Cursor, Query, Registry
+from tui.store.search import ResultPage
 
 PAGE = 200
 MAX_PAGES = 64
@@ -21,7 +22,7 @@ class ListSource:
     is what the loaded pages prove (plus one row when more follow) and ``exact`` is false.
     """
 
-    def __init__(self, registry: Registry, query: Query) -> None:
+    def __init__(self, registry: Registry | None, query: Query) -> None:
         self.registry = registry
         self.query = query
         self.count: int | None = None
@@ -30,8 +31,21 @@ class ListSource:
         self._cursors: dict[int, Cursor | None] = {0: None}
         self._end: int | None = None
 
+    @classmethod
+    def from_page(cls, query: Query, page: ResultPage) -> ListSource:
+        """A source whose first page was read already (the registry is attached later)."""
+        source = cls(None, query)
+        source._store(0, page.items)
+        source._grow(0, len(page.items), page.next is not None)
+        if page.next is None:
+            source._end = 0
+        else:
+            source._cursors[1] = page.next
+        return source
+
     async def load_count(self) -> int:
         """Count the rows of the query."""
+        assert self.registry is not None
         count = await self.registry.search.count(self.query)
         self.count, self.exact = count, True
         return count
@@ -74,6 +88,8 @@ class ListSource:
     async def _load(self, number: int) -> None:
         if number in self._pages or (self._end is not None and number > self._end):
             return
+        if self.registry is None:
+            return  # not attached yet: the list shows placeholders until it is
         known = max(k for k in self._cursors if k <= number)
         for step in range(known, number + 1):
             if step in self._pages and step != number:

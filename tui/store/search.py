@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -187,6 +188,16 @@ def page_sql(
             params += [after.last_activity, after.pk]
     text = f"SELECT {rows.ITEM_COLUMNS} FROM {source} WHERE {clause} ORDER BY {order} LIMIT ?"
     return text, [*params, limit]
+
+
+def peek(conn: sqlite3.Connection, query: Query, limit: int) -> ResultPage:
+    """The first page of a query without text, read synchronously (before the app's loop)."""
+    text, params = page_sql(query, None, None, limit + 1)
+    found = [rows.tracked(r) for r in conn.execute(text, params).fetchall()]
+    items = found[:limit]
+    last = items[-1] if items and len(found) > limit else None
+    cursor = Cursor(int(last.last_activity.timestamp()), last.pk) if last else None
+    return ResultPage(items, cursor)
 
 
 def count_sql(query: Query) -> tuple[str, list[object]]:

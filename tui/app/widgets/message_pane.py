@@ -13,6 +13,8 @@ from tui.app.widgets.message_view import MessageView
 from tui.model import Tracked, Turn
 
 PAGE = 50
+FIRST_SCREEN = 4  # newest messages mounted before the first frame; the rest follow in chunks
+CHUNK = 8
 NOT_FOUND_HELP = (
     "This item was not found on its server. Its archived history stays readable here. "
     "That happens when it belongs to another project or organization (check the key and "
@@ -38,14 +40,26 @@ class MessagePane(VerticalScroll, can_focus=True):
             self.source = source
             self.error = error
 
-    def __init__(self, services: Services, *, id: str | None = None) -> None:
+    def __init__(self, services: Services | None = None, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.services = services
+        self._services = services
         self.item: Tracked | None = None
         self.turns: list[Turn] = []
         self.older_seq: int | None = None
         self.api_older: str | None = None
         self._loading_older = False
+        self._generation = 0  # bumped on every replace: stale chunk mounts stop
+        self._mounting = False  # older views of the last replace are still being mounted
+
+    @property
+    def services(self) -> Services:
+        """The app's services (set once the registry is open)."""
+        assert self._services is not None, "the registry is not open yet"
+        return self._services
+
+    @services.setter
+    def services(self, services: Services) -> None:
+        self._services = services
 
     def compose(self) -> ComposeResult:
         """A hint until an item is opened."""
@@ -95,6 +109,8 @@ class MessagePane(VerticalScroll, can_focus=True):
                 )
             self.post_message(self.Loaded(item, "archive", exc))
             return
+        if not self.turns and page.turns and self.item is not None and self.item.pk == item.pk:
+            await self._replace(list(page.turns), item)  # on screen first, archived next
         if item.state.value == "missing":
             item = await self.services.registry.set_state(item, ItemState.ACTIVE, source="app")
         item = await self.services.registry.archive.store(
@@ -144,10 +160,43 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.turns = [changed.get(t.id, t) for t in self.turns]
 
     async def _replace(self, turns: list[Turn], item: Tracked) -> None:
+        """Show ``turns``: the newest screenful now, the older ones after the frame."""
+        self._generation += 1
+        generation = self._generation
         self.turns = turns
         await self.remove_children()
-        await self.mount_all([MessageView(t) for t in turns])
+        split = max(0, len(turns) - FIRST_SCREEN)
+        await self.mount_all([MessageView(t) for t in turns[split:]])
         self.call_after_refresh(self.scroll_end, animate=False)
+        self._mounting = bool(split)
+        if split:
+            self.call_after_refresh(self._mount_older_views, turns[:split], generation)
+
+    async def _mount_older_views(self, turns: list[Turn], generation: int) -> None:
+        """Mount the rest of a replaced page above the shown part, a chunk per frame."""
+        if generation != self._generation or not turns or not self.children:
+            return
+        head, rest = turns[:-CHUNK], turns[-CHUNK:]
+        latest = {t.id: t for t in self.turns}  # enrichment may have replaced some
+        await self._mount_above([MessageView(latest.get(t.id, t)) for t in rest])
+        if head:
+            self.call_after_refresh(self._mount_older_views, head, generation)
+        else:
+            self._mounting = False
+
+    async def _mount_above(self, views: list[MessageView]) -> None:
+        """Mount views above the first child, keeping what is on screen where it is."""
+        at_bottom = self.scroll_y >= self.max_scroll_y
+        before_height = self.virtual_size.height
+        await self.mount_all(views, before=self.children[0])
+        if at_bottom:
+            self.call_after_refresh(self.scroll_end, animate=False)
+        else:
+            self.call_after_refresh(
+                lambda: self.scroll_to(
+                    y=self.scroll_y + self.virtual_size.height - before_height, animate=False
+                )
+            )
 
     async def _notice(self, text: str, problem: bool = False) -> None:
         await self.mount(Static(text, classes="problem" if problem else "notice", markup=False))
@@ -156,12 +205,18 @@ class MessagePane(VerticalScroll, can_focus=True):
     def watch_scroll_y(self, old: float, new: float) -> None:
         """Reaching the top loads the page before."""
         super().watch_scroll_y(old, new)
-        if new <= 0 and old > 0 and self.item is not None and not self._loading_older:
+        if new <= 0 and old > 0 and self.item is not None and not self._busy:
             self.load_older()
+
+    @property
+    def _busy(self) -> bool:
+        return self._loading_older or self._mounting
 
     def load_older(self) -> None:
         """Load the page before the oldest shown turn (archive first, then the API)."""
         if self.item is None or (self.older_seq is None and self.api_older is None):
+            return
+        if self._mounting:
             return
         self._loading_older = True
         self.run_worker(self._older(self.item), group="older", exclusive=True, exit_on_error=False)
@@ -199,6 +254,8 @@ class MessagePane(VerticalScroll, can_focus=True):
             self.notify(str(exc), severity="warning", title="Older messages")
         finally:
             self._loading_older = False
+        self._generation = 0  # bumped on every replace: stale chunk mounts stop
+        self._mounting = False  # older views of the last replace are still being mounted
 
     async def _prepend(self, turns: list[Turn]) -> None:
         if not turns:

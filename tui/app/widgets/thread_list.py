@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -35,6 +36,12 @@ def fit(text: str, width: int) -> str:
     if cell_len(text) > width:
         return set_cell_size(text, width - 1) + "…"
     return set_cell_size(text, width)
+
+
+@lru_cache(maxsize=512)
+def _combine(widget: Style, segment: Style, cursor: Style) -> Style:
+    """A segment's style: the widget's, then the segment's, then the cursor's."""
+    return widget + segment + cursor
 
 
 class ThreadList(ScrollView, can_focus=True):
@@ -124,16 +131,18 @@ class ThreadList(ScrollView, can_focus=True):
         line = round(self.scroll_offset.y) + y
         index, part = divmod(line, ROW)
         width = self.scrollable_content_region.width
+        plain = self.rich_style  # computed from the CSS on every access: once per line
         if self.source is None or index >= self.count:
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, plain)
         item = self.source.get(index)
-        selected = index == self.cursor
-        base = self.get_component_rich_style("thread-list--cursor") if selected else Style()
+        cursor = Style()
+        if index == self.cursor:
+            cursor = self.get_component_rich_style("thread-list--cursor")
         if item is None:
             self._request_visible()
-            return Strip([Segment(fit("  …", width), self.rich_style + base)])
+            return Strip([Segment(fit("  …", width), plain + cursor)])
         segments = self._title(item, width) if part == 0 else self._details(item, width)
-        return Strip([Segment(t, self.rich_style + s + base) for t, s in segments])
+        return Strip([Segment(text, _combine(plain, style, cursor)) for text, style in segments])
 
     def _title(self, item: Tracked, width: int) -> list[tuple[str, Style]]:
         age = describe((self.now or datetime.now(item.last_activity.tzinfo)) - item.last_activity)
