@@ -6,9 +6,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from openai import AsyncOpenAI
+from openai.types.responses import Response
 
 from tui.api import convert
-from tui.api.errors import translate
+from tui.api.errors import Invalid, translate
+from tui.api.polling import DEFAULT_BACKOFF, Backoff, parsed, poll
 from tui.api.protocol import DEFAULT_PAGE, Tool
 from tui.model import (
     Choice,
@@ -77,12 +79,19 @@ class _ResponseFollower:
         return events
 
 
+def _finished(response: Any) -> bool:
+    return convert.run_status(response.status).is_terminal
+
+
 class ConversationsAdapter:
     """:class:`~tui.api.protocol.ConversationApi` over Responses conversations."""
 
     kind = Kind.CONVERSATION
 
-    def __init__(self, client: AsyncOpenAI, connection: Connection) -> None:
+    def __init__(
+        self, client: AsyncOpenAI, connection: Connection, backoff: Backoff = DEFAULT_BACKOFF
+    ) -> None:
+        self.backoff = backoff
         self.client = client
         self.connection = connection
         self._conversations = client.conversations
@@ -140,10 +149,16 @@ class ConversationsAdapter:
         return convert.conversation_item(page.data[0]) if page.data else None
 
     async def send(
-        self, item_id: str, text: str, *, choice: str, tools: Sequence[Tool] = ()
+        self,
+        item_id: str,
+        text: str,
+        *,
+        choice: str,
+        tools: Sequence[Tool] = (),
+        background: bool = False,
     ) -> AsyncIterator[StreamEvent]:
-        """Create a response in the conversation and stream it."""
-        async for event in self._respond(item_id, text, choice, tools):
+        """Create a response in the conversation: streamed, or in the background and polled."""
+        async for event in self._respond(item_id, text, choice, tools, background):
             yield event
 
     async def submit_tool_outputs(
@@ -164,25 +179,67 @@ class ConversationsAdapter:
             yield event
 
     async def _respond(
-        self, item_id: str, input: Any, model: str, tools: Sequence[Tool]
+        self,
+        item_id: str,
+        input: Any,
+        model: str,
+        tools: Sequence[Tool],
+        background: bool = False,
     ) -> AsyncIterator[StreamEvent]:
         follower = _ResponseFollower()
+        extra: dict[str, Any] = {"background": True} if background else {}
         with self._errors(item_id):
-            stream = await self.client.responses.create(
+            raw = await self.client.responses.with_raw_response.create(
                 model=model,
                 input=input,
                 conversation=item_id,
-                stream=True,
+                stream=not background,
                 tools=[dict(t) for t in tools],  # type: ignore[misc]
+                **extra,
             )
-            async for raw in stream:
-                for event in follower.events(raw):
-                    yield event
+        if "event-stream" in raw.headers.get("content-type", ""):
+            with self._errors(item_id):
+                stream = await parsed(raw)
+                async for event in stream:
+                    for converted in follower.events(event):
+                        yield converted
+        else:
+            with self._errors(item_id):
+                response = Response.model_validate_json(await raw.http_response.aread())
+            async for converted in self._poll(item_id, follower, response, raw.headers):
+                yield converted
+            return
         if follower.response_id and (follower.last is None or not follower.last.is_settled):
             with self._errors(item_id):
                 response = await self.client.responses.retrieve(follower.response_id)
-            for event in follower.status(response):
-                yield event
+            for converted in follower.status(response):
+                yield converted
+
+    async def _poll(
+        self, item_id: str, follower: _ResponseFollower, response: Any, headers: Any
+    ) -> AsyncIterator[StreamEvent]:
+        """A background (or unstreamed) response: poll it until it ends, then its output."""
+        follower.response_id = response.id
+        yield StatusChanged(response.id, convert.run_status(response.status))
+        last = response.status
+
+        async def fetch() -> Any:
+            with self._errors(item_id):
+                return await self.client.responses.with_raw_response.retrieve(response.id)
+
+        if not convert.run_status(response.status).is_terminal:
+            async for current in poll(fetch, _finished, self.backoff, headers):
+                response = current
+                if current.status != last and not _finished(current):
+                    last = current.status
+                    yield StatusChanged(current.id, convert.run_status(current.status))
+        for item in response.output or []:
+            turn = convert.conversation_item(item)
+            if item.type == "function_call":
+                follower.calls.extend(turn.tool_calls)
+            yield TurnCompleted(response.id, turn)
+        for event in follower.status(response):
+            yield event
 
     async def cancel(self, item_id: str, run_id: str) -> RunStatus:
         """Ask the server to cancel a background response."""
@@ -195,3 +252,11 @@ class ConversationsAdapter:
         with self._errors():
             page = await self.client.models.list()
         return [Choice(m.id, m.id, m.id) for m in page.data]
+
+    async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
+        """Conversations answer from models: there is nothing to create."""
+        raise Invalid("Conversations reply from a model; pick or type a model name instead.")
+
+    async def active_run(self, item_id: str) -> str | None:
+        """Responses do not block a conversation: there is never an active run to wait for."""
+        return None

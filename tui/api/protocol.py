@@ -67,12 +67,20 @@ class ConversationApi(Protocol):
         ...
 
     def send(
-        self, item_id: str, text: str, *, choice: str, tools: Sequence[Tool] = ()
+        self,
+        item_id: str,
+        text: str,
+        *,
+        choice: str,
+        tools: Sequence[Tool] = (),
+        background: bool = False,
     ) -> AsyncIterator[StreamEvent]:
         """Add a user message and stream the reply from ``choice`` (assistant or model).
 
         ``tools`` are function tools offered with this message (conversations; a thread's
-        tools are its assistant's).
+        tools are its assistant's). ``background`` runs a response in the background and
+        polls it (conversations; a thread's run is polled whenever the server will not
+        stream). A thread's own message comes first, as ``TurnCompleted`` with no run.
         """
         ...
 
@@ -94,4 +102,12 @@ class ConversationApi(Protocol):
 
     async def list_choices(self) -> list[Choice]:
         """Assistants (threads) or models (conversations) a reply can come from."""
+        ...
+
+    async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
+        """Create an assistant (threads); conversations raise ``Invalid`` (models exist)."""
+        ...
+
+    async def active_run(self, item_id: str) -> str | None:
+        """The ID of a run still active on the item, if any (threads; else ``None``)."""
         ...

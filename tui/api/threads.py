@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from openai import AsyncOpenAI
+from openai.types.beta.threads import Run
 
 from tui.api import convert
 from tui.api.errors import translate
+from tui.api.polling import DEFAULT_BACKOFF, Backoff, parsed, poll
 from tui.api.protocol import DEFAULT_PAGE, Tool
 from tui.model import (
     Choice,
@@ -50,6 +52,10 @@ def _run_events(run: Any) -> list[StreamEvent]:
     return events
 
 
+def _settled(run: Any) -> bool:
+    return convert.run_status(run.status).is_settled
+
+
 def _event(event: Any, run_id: str) -> list[StreamEvent]:
     name: str = event.event
     data = event.data
@@ -71,9 +77,12 @@ class ThreadsAdapter:
 
     kind = Kind.THREAD
 
-    def __init__(self, client: AsyncOpenAI, connection: Connection) -> None:
+    def __init__(
+        self, client: AsyncOpenAI, connection: Connection, backoff: Backoff = DEFAULT_BACKOFF
+    ) -> None:
         self.client = client
         self.connection = connection
+        self.backoff = backoff
         self._threads = client.beta.threads
 
     def _errors(self, item_id: str | None = None) -> Any:
@@ -142,15 +151,23 @@ class ThreadsAdapter:
         return convert.thread_message(page.data[0]) if page.data else None
 
     async def send(
-        self, item_id: str, text: str, *, choice: str, tools: Sequence[Tool] = ()
+        self,
+        item_id: str,
+        text: str,
+        *,
+        choice: str,
+        tools: Sequence[Tool] = (),
+        background: bool = False,
     ) -> AsyncIterator[StreamEvent]:
         """Add the message (confirmed first), then run ``choice`` and stream the run."""
         with self._errors(item_id):
             message = await self._threads.messages.create(item_id, role="user", content=text)
         yield TurnCompleted("", convert.thread_message(message))
         with self._errors(item_id):
-            stream = await self._threads.runs.create(item_id, assistant_id=choice, stream=True)
-        async for event in self._follow(item_id, stream):
+            raw = await self._threads.runs.with_raw_response.create(
+                item_id, assistant_id=choice, stream=True
+            )
+        async for event in self._stream_or_poll(item_id, raw):
             yield event
 
     async def submit_tool_outputs(
@@ -165,11 +182,47 @@ class ThreadsAdapter:
         """Submit the outputs and stream the rest of the run."""
         payload: list[Any] = [{"tool_call_id": o.call_id, "output": o.output} for o in outputs]
         with self._errors(item_id):
-            stream = await self._threads.runs.submit_tool_outputs(
+            raw = await self._threads.runs.with_raw_response.submit_tool_outputs(
                 run_id, thread_id=item_id, tool_outputs=payload, stream=True
             )
-        async for event in self._follow(item_id, stream):
+        async for event in self._stream_or_poll(item_id, raw):
             yield event
+
+    async def _stream_or_poll(self, item_id: str, raw: Any) -> AsyncIterator[StreamEvent]:
+        """Follow the run's event stream, or poll the run when the server sent plain JSON."""
+        if "event-stream" in raw.headers.get("content-type", ""):
+            with self._errors(item_id):
+                stream = await parsed(raw)
+            async for event in self._follow(item_id, stream):
+                yield event
+            return
+        with self._errors(item_id):
+            run = Run.model_validate_json(await raw.http_response.aread())
+        async for event in self._poll_run(item_id, run, raw.headers):
+            yield event
+
+    async def _poll_run(self, item_id: str, run: Any, headers: Any) -> AsyncIterator[StreamEvent]:
+        """Poll ``runs.retrieve`` with backoff until the run settles; then its messages."""
+        for event in _run_events(run):
+            yield event
+        last = run.status
+
+        async def fetch() -> Any:
+            with self._errors(item_id):
+                return await self._threads.runs.with_raw_response.retrieve(
+                    run.id, thread_id=item_id
+                )
+
+        if not convert.run_status(run.status).is_settled:
+            async for current in poll(fetch, _settled, self.backoff, headers):
+                if current.status != last:
+                    last = current.status
+                    for event in _run_events(current):
+                        yield event
+        with self._errors(item_id):
+            page = await self._threads.messages.list(item_id, run_id=run.id, order="asc")
+        for message in page.data:
+            yield TurnCompleted(run.id, convert.thread_message(message))
 
     async def _follow(self, item_id: str, stream: Any) -> AsyncIterator[StreamEvent]:
         run_id = ""
@@ -203,3 +256,18 @@ class ThreadsAdapter:
                 if len(choices) >= MAX_CHOICES:
                     break
         return choices
+
+    async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
+        """Create an assistant."""
+        with self._errors():
+            asst = await self.client.beta.assistants.create(
+                name=name, model=model, instructions=instructions or None
+            )
+        return Choice(asst.id, asst.name or asst.id, asst.model, asst.description)
+
+    async def active_run(self, item_id: str) -> str | None:
+        """The newest run of the thread that has not ended."""
+        with self._errors(item_id):
+            page = await self._threads.runs.list(item_id, limit=5)
+        active = [r for r in page.data if not convert.run_status(r.status).is_terminal]
+        return active[0].id if active else None
