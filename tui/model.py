@@ -286,6 +286,7 @@ class Tracked:
     tags: tuple[str, ...]
     notes: str
     source: str
+    choice: str | None = None  # the assistant or model the user last chose for replies
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import pytest
 
 from tests.conftest import TEST_KEY
@@ -43,7 +45,7 @@ async def test_polling_gives_up_after_the_total_wait_without_spinning() -> None:
     slept: list[float] = []
 
     class Raw:
-        headers: dict[str, str] = {}
+        headers: ClassVar[dict[str, str]] = {}
 
         def parse(self):
             return "still running"
@@ -89,10 +91,7 @@ async def test_a_polled_thread_run_asks_for_tools_and_finishes(make_server) -> N
     [requested] = [e for e in events if isinstance(e, ToolCallsRequested)]
     outputs = [ToolOutput(requested.calls[0].call_id, '{"temp_c": 7}')]
     after = [
-        e
-        async for e in api.submit_tool_outputs(
-            item.id, requested.run_id, outputs, choice=asst.id
-        )
+        e async for e in api.submit_tool_outputs(item.id, requested.run_id, outputs, choice=asst.id)
     ]
     assert [e.status for e in after if isinstance(e, StatusChanged)][-1] is RunStatus.COMPLETED
     assert any(isinstance(e, TurnCompleted) and e.turn.role == "assistant" for e in after)

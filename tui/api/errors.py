@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import httpx2
 import openai
 
 from tui.model import Connection, Kind
@@ -220,3 +221,8 @@ def translate(
         yield
     except openai.OpenAIError as exc:
         raise map_error(exc, connection, kind, item_id) from exc
+    except httpx2.TransportError as exc:  # a stream cut off after its response began
+        raise Offline(
+            f"The connection to {connection.base_url} dropped in the middle of a reply. "
+            "What arrived is kept; check the network, then press r to load the rest."
+        ) from exc

@@ -16,6 +16,7 @@ from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
 
 from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
+from tui.app.chat import ActiveRun, ChatMixin
 from tui.app.list_source import ListSource
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.import_dialog import ImportDialog
@@ -24,8 +25,10 @@ from tui.app.screens.new_item import NewItem, NewItemDialog
 from tui.app.screens.prompt import PromptDialog, PromptResult
 from tui.app.services import Services
 from tui.app.widgets.banner import Banner
+from tui.app.widgets.composer import Composer
 from tui.app.widgets.details import Details
 from tui.app.widgets.message_pane import MessagePane
+from tui.app.widgets.run_status import RunStatusLine
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import ItemState, Kind, Tracked
 from tui.ops.export import as_json, load_history, markdown
@@ -40,6 +43,9 @@ PALETTE = (
     ("New thread or conversation", "Create one, with metadata and a first message", "new"),
     ("Import IDs", "Paste any text; every ID in it is checked and tracked", "import"),
     ("Refresh item", "Reload the highlighted item from its server", "refresh"),
+    ("Chat", "Write a message to the opened item (ctrl+s sends)", "chat"),
+    ("Cancel run", "Cancel the reply running on the opened item", "cancel_run"),
+    ("Choose assistant or model", "What replies on the opened item come from", "choose"),
     ("Copy ID", "Copy the highlighted item's ID", "copy_id"),
     ("Copy as Markdown", "Copy the whole history as Markdown", "copy_markdown"),
     ("Export", "Write the history to a .md or .json file", "export"),
@@ -50,7 +56,7 @@ PALETTE = (
 )
 
 
-class ThreadBrowserApp(App[None]):
+class ThreadBrowserApp(ChatMixin, App[None]):
     """Browse, search, continue and clean up threads and conversations."""
 
     CSS_PATH = "app.tcss"
@@ -60,6 +66,9 @@ class ThreadBrowserApp(App[None]):
         Binding("n", "new", "New"),
         Binding("i", "import", "Import"),
         Binding("r", "refresh", "Refresh"),
+        Binding("c", "chat", "Chat"),
+        Binding("x", "cancel_run", "Cancel run", show=False),
+        Binding("a", "choose", "Assistant/model", show=False),
         Binding("y", "copy_id", "Copy ID"),
         Binding("Y", "copy_markdown", "Copy MD", show=False),
         Binding("e", "export", "Export"),
@@ -74,6 +83,8 @@ class ThreadBrowserApp(App[None]):
         super().__init__()
         self._open_services = open_services
         self._first = first
+        self._runs: dict[int, ActiveRun] = {}
+        self._conflicts: dict[int, str] = {}
         self.services: Services | None = None
         self.filter_text = ""
         self.show_deleted = False
@@ -98,6 +109,8 @@ class ThreadBrowserApp(App[None]):
                 yield Details(id="details")
             with Vertical(id="right"):
                 yield MessagePane(id="messages")
+                yield RunStatusLine(id="run-status")
+                yield Composer(id="composer")
         yield Footer()
 
     async def on_mount(self) -> None:

@@ -29,8 +29,34 @@ _TEMPLATES: tuple[str, ...] = (
 _TOKEN = re.compile(r"\s*\S{1,6}|\s+")
 
 
+_LONG = re.compile(r"#long (\d{1,6})")
+_LONG_PARTS = (
+    "## Part {n}\n\nThe **registry** keeps every ID; the pane shows the `history` of one. ",
+    "A sentence with *emphasis*, a [link](https://example.invalid) and `code`.\n\n",
+    "- one point\n- another point with **bold**\n- a third\n\n",
+    "```python\nfor n in range({n}):\n    print(n)\n```\n\n",
+    "| a | b |\n|---|---|\n| {n} | {n} |\n\n",
+)
+
+
+def long_reply(count: int) -> str:
+    """A Markdown reply of exactly ``count`` stream tokens (headings, lists, code, tables)."""
+    text = ""
+    n = 0
+    while len(tokens(text)) < count:
+        text += _LONG_PARTS[n % len(_LONG_PARTS)].format(n=n // len(_LONG_PARTS) + 1)
+        n += 1
+    return "".join(tokens(text)[:count])
+
+
 def reply_text(prompt: str, turn: int) -> str:
-    """The reply to ``prompt`` at assistant turn ``turn`` (same inputs, same text)."""
+    """The reply to ``prompt`` at assistant turn ``turn`` (same inputs, same text).
+
+    ``#long N`` in the prompt asks for a long Markdown reply of N stream tokens.
+    """
+    long = _LONG.search(prompt)
+    if long is not None:
+        return long_reply(int(long.group(1)))
     words = prompt.split()
     index = (zlib.crc32(prompt.encode("utf-8", "replace")) + turn) % len(_TEMPLATES)
     echo = " ".join(words[:12]).replace("*", "") or "(empty)"

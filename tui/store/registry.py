@@ -354,6 +354,13 @@ class Registry:
                 await self.journal_add(db, item.pk, events[state], source, detail)
         return await self._reload(item)
 
+    async def set_choice(self, item: Tracked, choice: str, *, source: str) -> Tracked:
+        """Remember the assistant or model replies on this item come from."""
+        async with self.writing() as db:
+            await db.execute("UPDATE items SET choice = ? WHERE pk = ?", (choice, item.pk))
+            await self.journal_add(db, item.pk, "reply choice", source, choice)
+        return await self._reload(item)
+
     async def touch(self, connection: Connection, item_id: str, at: datetime) -> None:
         """Move ``last_activity`` forward (never back)."""
         async with self.writing() as db:

@@ -11,7 +11,7 @@ from tui.model import Connection, ItemState, JournalEntry, Kind, TitleSource, Tr
 ITEM_COLUMNS = (
     "items.pk, items.id, items.kind, items.title, items.title_source, items.created_at, "
     "items.last_activity, items.metadata, items.message_count, items.history_complete, "
-    "items.state, items.tags, items.notes, items.source, "
+    "items.state, items.tags, items.notes, items.source, items.choice, "
     "connections.base_url, connections.organization, connections.project"
 )
 ITEM_FROM = "items JOIN connections ON connections.id = items.connection_id"
@@ -39,6 +39,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
         tags,
         notes,
         source,
+        choice,
         base_url,
         org,
         project,
@@ -59,6 +60,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
         tags=tuple(json.loads(tags)) if tags else (),
         notes=notes,
         source=source,
+        choice=choice,
     )
 
 

@@ -144,8 +144,13 @@ INSERT INTO items_fts (rowid, id, title, meta)
     FROM items;
 """
 
+# The assistant (threads) or model (conversations) the user chose for replies, per item.
+V3 = """
+ALTER TABLE items ADD COLUMN choice TEXT;
+"""
+
 # MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.
-MIGRATIONS: tuple[str, ...] = (V1, V2)
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
 LATEST = len(MIGRATIONS)
 
 

@@ -9,6 +9,7 @@ from textual.widgets import Static
 
 from tui.api.protocol import ConversationApi
 from tui.app.services import Services
+from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_view import MessageView
 from tui.model import Tracked, Turn
 
@@ -197,6 +198,38 @@ class MessagePane(VerticalScroll, can_focus=True):
                     y=self.scroll_y + self.virtual_size.height - before_height, animate=False
                 )
             )
+
+    # live chat
+
+    async def add_turn(self, turn: Turn) -> None:
+        """Append a turn at the bottom (a message sent or a reply completed)."""
+        await self.query(".notice").remove()
+        self.turns = [*self.turns, turn]
+        await self.mount(MessageView(turn))
+        self.follow()
+
+    async def start_live(self) -> LiveReply:
+        """Append a reply that streams in."""
+        await self.query(".notice").remove()
+        live = LiveReply()
+        await self.mount(live)
+        self.follow()
+        return live
+
+    def follow(self) -> None:
+        """Keep the bottom in view while the user has not scrolled away from it."""
+        if self.max_scroll_y - self.scroll_y <= 3:
+            self.call_after_refresh(self.scroll_end, animate=False)
+
+    async def settle(self, item: Tracked, turns: list[Turn]) -> None:
+        """After a run: show the server's newest page as archived (IDs replace local ones)."""
+        self.item = item
+        self.older_seq = None
+        self.api_older = None
+        if turns != self.turns:
+            archived = await self.services.registry.archive.page(item, limit=PAGE)
+            self.older_seq = archived.older_seq
+            await self._replace(list(archived.turns), item)
 
     async def _notice(self, text: str, problem: bool = False) -> None:
         await self.mount(Static(text, classes="problem" if problem else "notice", markup=False))

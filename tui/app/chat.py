@@ -1,0 +1,309 @@
+"""Inline chat: send from the composer, follow the run live, answer tool calls, cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from textual import work
+from textual.worker import Worker
+
+from tui.api.errors import ApiError, Conflict
+from tui.api.protocol import ConversationApi
+from tui.app.screens.choice import ChoiceDialog
+from tui.app.screens.new_assistant import NewAssistantDialog
+from tui.app.screens.tool_outputs import ToolOutputsDialog
+from tui.app.services import Services
+from tui.app.widgets.composer import Composer
+from tui.app.widgets.live_reply import LiveReply
+from tui.app.widgets.message_pane import MessagePane
+from tui.app.widgets.run_status import RunStatusLine
+from tui.model import (
+    Kind,
+    Part,
+    RunStatus,
+    StatusChanged,
+    StreamEvent,
+    TextDelta,
+    ToolCallsRequested,
+    Tracked,
+    Turn,
+    TurnCompleted,
+    UsageReported,
+)
+
+# The Assistants API takes at most 256,000 characters in one message; the same limit keeps
+# a runaway paste from being sent to a conversation by accident.
+MAX_MESSAGE_CHARS = 256_000
+
+
+@dataclass
+class ActiveRun:
+    """A send in progress on one item."""
+
+    item: Tracked
+    api: ConversationApi
+    background: bool
+    run_id: str | None = None
+    worker: Worker[None] | None = None
+    live: LiveReply | None = None
+    shown: set[str] = field(default_factory=set)
+
+
+class ChatMixin:
+    """The chat half of :class:`~tui.app.app.ThreadBrowserApp` (mixed into it)."""
+
+    svc: Services
+    opened: Tracked | None
+    _runs: dict[int, ActiveRun]
+    _conflicts: dict[int, str]
+
+    # actions
+
+    def action_chat(self) -> None:
+        """Open the composer under the pane of the opened item."""
+        if self.opened is None:
+            self.notify("Open a thread or conversation first (enter on the list).")  # type: ignore[attr-defined]
+            return
+        composer = self.query_one(Composer)  # type: ignore[attr-defined]
+        composer.display = True
+        composer.focus()
+
+    def on_composer_left(self, event: Composer.Left) -> None:
+        """Escape: hide an empty composer, give the focus to the pane."""
+        composer = self.query_one(Composer)  # type: ignore[attr-defined]
+        if not composer.text.strip():
+            composer.display = False
+        self.query_one(MessagePane).focus()  # type: ignore[attr-defined]
+
+    def on_composer_send(self, event: Composer.Send) -> None:
+        """Send the composer's text to the opened item."""
+        item = self.opened
+        if item is None:
+            return
+        refusal = self._refusal(item, event.text)
+        if refusal:
+            self.notify(refusal, severity="warning", markup=False)  # type: ignore[attr-defined]
+            return
+        self._send(item, event.text, event.background)
+
+    def _refusal(self, item: Tracked, text: str) -> str | None:
+        """Why this text cannot be sent now, if it cannot."""
+        if item.pk in self._runs:
+            return "A reply is still running on this item: wait for it, or press x to cancel it."
+        if len(text) > MAX_MESSAGE_CHARS:
+            return (
+                f"The message is {len(text):,} characters; one message can hold at most "
+                f"{MAX_MESSAGE_CHARS:,}. Shorten it or send it in parts (nothing was sent)."
+            )
+        if item.state.value == "deleted":
+            return "This item was deleted; its archive is read-only."
+        return None
+
+    async def action_cancel_run(self) -> None:
+        """Cancel the opened item's run (or the active run a conflict named)."""
+        item = self.opened
+        if item is None:
+            return
+        run = self._runs.get(item.pk)
+        run_id = run.run_id if run else self._conflicts.get(item.pk)
+        api = run.api if run else self.svc.api_for(item)[0]
+        if run is not None and item.kind is Kind.CONVERSATION and not run.background:
+            if run.worker is not None:
+                run.worker.cancel()  # a streamed response stops when we stop reading it
+            return
+        if api is None or not run_id:
+            self.notify("No run to cancel here.", markup=False)  # type: ignore[attr-defined]
+            return
+        self.query_one(RunStatusLine).set_status(RunStatus.CANCELLING)  # type: ignore[attr-defined]
+        try:
+            await api.cancel(item.id, run_id)
+        except ApiError as exc:
+            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+            return
+        self._conflicts.pop(item.pk, None)
+        if run is None:
+            self.notify(f"Asked the server to cancel {run_id}.", markup=False)  # type: ignore[attr-defined]
+
+    def action_choose(self) -> None:
+        """Choose the assistant or model replies on the opened item come from."""
+        if self.opened is not None:
+            self._choose(self.opened)
+
+    @work(exclusive=True, group="choose", exit_on_error=False)
+    async def _choose(self, item: Tracked) -> None:
+        api, why = self.svc.api_for(item)
+        if api is None:
+            self.notify(why, severity="warning", markup=False)  # type: ignore[attr-defined]
+            return
+        choice = await self._pick(item, api)
+        if choice is not None:
+            self.notify(f"Replies on {item.id} come from {choice}.", markup=False)  # type: ignore[attr-defined]
+
+    async def _pick(self, item: Tracked, api: ConversationApi) -> str | None:
+        """Ask for a choice (creating an assistant on request) and remember it."""
+        dialog = ChoiceDialog(item.kind, api.list_choices, item.choice)
+        choice = await self.push_screen_wait(dialog)  # type: ignore[attr-defined]
+        if choice == "+new":
+            new = await self.push_screen_wait(NewAssistantDialog())  # type: ignore[attr-defined]
+            if new is None:
+                return None
+            try:
+                choice = (await api.create_choice(new.name, new.model, new.instructions)).id
+            except ApiError as exc:
+                self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+                return None
+        if not choice:
+            return None
+        updated = await self.svc.registry.set_choice(item, choice, source="app")
+        if self.opened is not None and self.opened.pk == item.pk:
+            self.opened = updated
+        return choice
+
+    # the send
+
+    def _send(self, item: Tracked, text: str, background: bool) -> None:
+        api, why = self.svc.api_for(item)
+        if api is None:
+            self.notify(why, severity="error", markup=False)  # type: ignore[attr-defined]
+            return
+        run = ActiveRun(item, api, background and item.kind is Kind.CONVERSATION)
+        self._runs[item.pk] = run
+        run.worker = self._converse(run, text)
+
+    @work(group="chat", exit_on_error=False)
+    async def _converse(self, run: ActiveRun, text: str) -> None:
+        status = self.query_one(RunStatusLine)  # type: ignore[attr-defined]
+        try:
+            choice = run.item.choice or await self._pick(run.item, run.api)
+            if not choice:
+                return
+            status.begin("sending")
+            events = run.api.send(run.item.id, text, choice=choice, background=run.background)
+            await self._follow(run, events, text, choice)
+        except asyncio.CancelledError:
+            if run.live is not None:
+                await run.live.stop("Stopped: you cancelled it. The server may finish it anyway.")
+                run.live = None
+            status.set_status(RunStatus.CANCELLED, "stopped reading the reply")
+            self._runs.pop(run.item.pk, None)
+            raise
+        except Conflict as exc:
+            await self._explain_conflict(run, exc)
+        except ApiError as exc:
+            status.fail(str(exc))
+            if run.live is not None:
+                await run.live.stop(
+                    "Interrupted: the part above is what arrived. Press r to load what the "
+                    "server kept."
+                )
+                run.live = None
+            self.notify(str(exc), title="The reply stopped", severity="error", markup=False)  # type: ignore[attr-defined]
+        finally:
+            self._runs.pop(run.item.pk, None)
+        if run.live is not None:  # the run ended without completing the message
+            await run.live.stop(f"Ended {status.status or 'early'}: this part arrived.")
+            run.live = None
+        await self._after_run(run)
+
+    async def _follow(
+        self, run: ActiveRun, events: AsyncIterator[StreamEvent], text: str, choice: str
+    ) -> None:
+        pane = self.query_one(MessagePane)  # type: ignore[attr-defined]
+        status = self.query_one(RunStatusLine)  # type: ignore[attr-defined]
+        while True:
+            requested: ToolCallsRequested | None = None
+            async for event in events:
+                if isinstance(event, TurnCompleted) and not event.run_id:
+                    await self._sent(run, event.turn)
+                elif isinstance(event, StatusChanged):
+                    run.run_id = event.run_id or run.run_id
+                    if not run.shown and run.item.kind is Kind.CONVERSATION:
+                        await self._sent(run, _local_turn(text))
+                    status.set_status(event.status, event.detail)
+                elif isinstance(event, TextDelta):
+                    if run.live is None:
+                        run.live = await pane.start_live()
+                    status.token()
+                    await run.live.write(event.text)
+                    pane.follow()
+                elif isinstance(event, TurnCompleted):
+                    await self._completed(run, event.turn)
+                elif isinstance(event, UsageReported):
+                    status.set_usage(event.usage)
+                elif isinstance(event, ToolCallsRequested):
+                    requested = event
+            if requested is None:
+                return
+            outputs = await self.push_screen_wait(ToolOutputsDialog(requested.calls))  # type: ignore[attr-defined]
+            if outputs is None:
+                if run.item.kind is Kind.THREAD:
+                    status.set_status(RunStatus.CANCELLING)
+                    await run.api.cancel(run.item.id, requested.run_id)
+                    status.set_status(RunStatus.CANCELLED)
+                else:
+                    status.set_status(RunStatus.CANCELLED, "tool outputs not given")
+                return
+            status.begin("sending tool outputs")
+            events = run.api.submit_tool_outputs(
+                run.item.id, requested.run_id, outputs, choice=choice
+            )
+
+    async def _sent(self, run: ActiveRun, turn: Turn) -> None:
+        """The server accepted the message: clear the composer, show the message."""
+        composer = self.query_one(Composer)  # type: ignore[attr-defined]
+        composer.clear()
+        run.shown.add(turn.id)
+        await self.query_one(MessagePane).add_turn(turn)  # type: ignore[attr-defined]
+
+    async def _completed(self, run: ActiveRun, turn: Turn) -> None:
+        """A message or tool call of the reply is complete: it replaces the live text."""
+        pane = self.query_one(MessagePane)  # type: ignore[attr-defined]
+        if turn.id in run.shown:
+            return
+        run.shown.add(turn.id)
+        if run.live is not None and turn.role == "assistant" and turn.text:
+            await run.live.stop()
+            await run.live.remove()
+            run.live = None
+        await pane.add_turn(turn)
+
+    async def _explain_conflict(self, run: ActiveRun, exc: Conflict) -> None:
+        status = self.query_one(RunStatusLine)  # type: ignore[attr-defined]
+        try:
+            active = await run.api.active_run(run.item.id)
+        except ApiError:
+            active = None
+        if active:
+            self._conflicts[run.item.pk] = active
+        what = f" ({active})" if active else ""
+        message = (
+            f"Another run{what} is still active on this thread, so the server refused the "
+            "message (kept in the composer). Wait for it to finish, or press x to cancel it."
+        )
+        status.fail(message)
+        self.notify(message, title="Run already active", severity="warning", markup=False)  # type: ignore[attr-defined]
+
+    async def _after_run(self, run: ActiveRun) -> None:
+        """Archive what the server now holds; move the item up the list; redraw the pane."""
+        if not run.shown:
+            return
+        try:
+            page = await run.api.history(run.item.id)
+        except ApiError:
+            return  # the archive catches up on the next open or refresh
+        registry = self.svc.registry
+        item = await registry.archive.store(run.item, page.turns, complete=not page.has_older)
+        await registry.touch(item.connection, item.id, datetime.now(UTC))
+        item = await registry.get_pk(item.pk) or item
+        await self.reload_list(select_pk=item.pk)  # type: ignore[attr-defined]
+        if self.opened is not None and self.opened.pk == item.pk:
+            self.opened = item
+            await self.query_one(MessagePane).settle(item, list(page.turns))  # type: ignore[attr-defined]
+
+
+def _local_turn(text: str) -> Turn:
+    """The user's message as sent (a conversation's input item is not streamed back)."""
+    return Turn("local-input", "user", parts=(Part("text", text),))
