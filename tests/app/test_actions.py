@@ -9,6 +9,7 @@ import pytest
 
 from tests.app.conftest import SIZE
 from tests.app.test_browse import settle
+from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.import_dialog import ImportDialog
 from tui.app.screens.metadata import MetadataDialog
@@ -155,6 +156,12 @@ async def test_new_conversation_with_first_message(app_factory) -> None:
         dialog.query_one("#metadata").text = "user_id = u1"
         dialog.query_one("#first").text = "Hello there"
         await pilot.press("ctrl+s")
+        for _ in range(200):  # the first message asks what replies come from
+            if isinstance(app.screen, ChoiceDialog) and app.screen.query("#search"):
+                break
+            await pilot.pause(0.05)
+        app.screen.query_one("#search").value = "gpt-4.1"
+        await pilot.press("enter")
         await settle(pilot)
         listing = app.query_one(ThreadList)
         assert listing.count == 56
@@ -162,6 +169,9 @@ async def test_new_conversation_with_first_message(app_factory) -> None:
         assert item.title == "Fresh one" and item.id.startswith("conv_")
         assert item.metadata == {"title": "Fresh one", "user_id": "u1"}
         assert app.query_one(MessagePane).item.id == item.id
+        assert item.choice == "gpt-4.1" and item.message_count == 2
+        shown = [(v.turn.role, v.turn.text) for v in app.query(MessageView)]
+        assert shown[0] == ("user", "Hello there") and shown[1][0] == "assistant"
 
 
 async def test_import_dialog_reports_per_id(app_factory) -> None:

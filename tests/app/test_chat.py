@@ -14,6 +14,7 @@ from openai import OpenAI
 from tests.conftest import TEST_KEY
 from tui.app.launch import make_app
 from tui.app.screens.choice import ChoiceDialog
+from tui.app.screens.new_assistant import NewAssistantDialog
 from tui.app.screens.tool_outputs import ToolOutputsDialog
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.live_reply import LiveReply
@@ -89,10 +90,10 @@ def record_statuses(app) -> list[RunStatus]:
     seen: list[RunStatus] = []
     original = line.set_status
 
-    def set_status(status: RunStatus, detail: str | None = None) -> None:
+    def set_status(status: RunStatus, detail: str | None = None, run_id=None) -> None:
         if not seen or seen[-1] is not status:
             seen.append(status)
-        original(status, detail)
+        original(status, detail, run_id)
 
     line.set_status = set_status  # type: ignore[method-assign]
     return seen
@@ -342,3 +343,50 @@ async def test_a_dropped_connection_keeps_the_partial_reply_and_retry_duplicates
             assert not app.query(LiveReply)
         finally:
             restarted.stop()
+
+
+async def test_ctrl_b_sends_a_background_response_that_is_polled(chat_setup, pieces) -> None:
+    chat = await chat_setup(Kind.CONVERSATION, token_delay_ms=5)
+    app = chat.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        statuses = record_statuses(app)
+        await pilot.press("c")
+        composer = app.query_one(Composer)
+        composer.insert("Work on this quietly.")
+        assert ("ctrl+b", "send_background") in [(b.key, b.action) for b in Composer.BINDINGS]
+        composer.action_send_background()
+        await until(lambda: app._runs, "the send to start")
+        await until(lambda: finished(app), "the background response to end")
+        assert statuses[0] is RunStatus.QUEUED and statuses[-1] is RunStatus.COMPLETED
+        assert not pieces  # nothing streamed: it was polled
+        [reply] = texts(app, "assistant")
+        response = chat.sdk.responses.retrieve(app.query_one(RunStatusLine).run_id)
+        assert response.background and response.output_text == reply
+
+
+async def test_an_assistant_created_from_the_picker_answers(chat_setup) -> None:
+    chat = await chat_setup(Kind.THREAD, choose=False)
+    app = chat.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Who are you?", expect_run=True)
+        picker = await until(
+            lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None, "the picker"
+        )
+        await until(lambda: picker.choices, "the assistants")
+        await pilot.press("ctrl+n")
+        dialog = await until(
+            lambda: app.screen if isinstance(app.screen, NewAssistantDialog) else None,
+            "the new-assistant dialog",
+        )
+        await until(lambda: dialog.query("#instructions"), "its boxes")
+        dialog.query_one("#name").value = "Pirate"
+        dialog.query_one("#instructions").value = "Talk like a pirate."
+        dialog.query_one("#ok").press()
+        await until(lambda: finished(app) and texts(app, "assistant"), "the reply")
+        item = await app.svc.registry.get(Connection(chat.server.base_url), chat.item_id)
+        created = chat.sdk.beta.assistants.retrieve(item.choice)
+        assert created.name == "Pirate" and created.instructions == "Talk like a pirate."
+        run = chat.sdk.beta.threads.runs.list(chat.item_id).data[0]
+        assert run.assistant_id == created.id

@@ -397,11 +397,12 @@ class ThreadBrowserApp(ChatMixin, App[None]):
 
     @work(exclusive=True, group="action", exit_on_error=False)
     async def _create(self, new: NewItem | None) -> None:
+        """Create the item, track it at once, then send its first message as a chat turn."""
         if new is None:
             return
         try:
             api = self.svc.api_for_kind(new.kind)
-            remote = await api.create(metadata=new.metadata, first_message=new.first_message)
+            remote = await api.create(metadata=new.metadata)
         except ApiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -411,6 +412,8 @@ class ThreadBrowserApp(ChatMixin, App[None]):
         await self.reload_list(select_pk=item.pk)
         self.open_item(item)
         self.notify(f"Created {item.id}.", markup=False)
+        if new.first_message:
+            self._send(item, new.first_message, background=False)
 
     def action_import(self) -> None:
         """Paste text; track every ID in it."""

@@ -46,6 +46,7 @@ class ActiveRun:
     item: Tracked
     api: ConversationApi
     background: bool
+    text: str
     run_id: str | None = None
     worker: Worker[None] | None = None
     live: LiveReply | None = None
@@ -169,7 +170,7 @@ class ChatMixin:
         if api is None:
             self.notify(why, severity="error", markup=False)  # type: ignore[attr-defined]
             return
-        run = ActiveRun(item, api, background and item.kind is Kind.CONVERSATION)
+        run = ActiveRun(item, api, background and item.kind is Kind.CONVERSATION, text)
         self._runs[item.pk] = run
         run.worker = self._converse(run, text)
 
@@ -222,7 +223,7 @@ class ChatMixin:
                     run.run_id = event.run_id or run.run_id
                     if not run.shown and run.item.kind is Kind.CONVERSATION:
                         await self._sent(run, _local_turn(text))
-                    status.set_status(event.status, event.detail)
+                    status.set_status(event.status, event.detail, event.run_id)
                 elif isinstance(event, TextDelta):
                     if run.live is None:
                         run.live = await pane.start_live()
@@ -254,7 +255,8 @@ class ChatMixin:
     async def _sent(self, run: ActiveRun, turn: Turn) -> None:
         """The server accepted the message: clear the composer, show the message."""
         composer = self.query_one(Composer)  # type: ignore[attr-defined]
-        composer.clear()
+        if composer.text == run.text:
+            composer.clear()
         run.shown.add(turn.id)
         await self.query_one(MessagePane).add_turn(turn)  # type: ignore[attr-defined]
 

@@ -43,6 +43,7 @@ class RunStatusLine(Static):
         self.ended: float | None = None
         self.first_token: float | None = None
         self.usage: Usage | None = None
+        self.run_id: str | None = None
         self.note = ""
         self._frame = 0
         self._timer: Timer | None = None
@@ -50,6 +51,7 @@ class RunStatusLine(Static):
     def begin(self, note: str = "sending") -> None:
         """A send started: show the spinner."""
         self.status, self.detail, self.usage, self.first_token = None, "", None, None
+        self.run_id = None
         self.started, self.ended, self.note = time.monotonic(), None, note
         self.set_class(True, "-shown")
         self.set_class(False, "-bad")
@@ -57,9 +59,12 @@ class RunStatusLine(Static):
             self._timer = self.set_interval(0.1, self._tick)
         self._draw()
 
-    def set_status(self, status: RunStatus, detail: str | None = None) -> None:
+    def set_status(
+        self, status: RunStatus, detail: str | None = None, run_id: str | None = None
+    ) -> None:
         """The run's status changed."""
         self.status = status
+        self.run_id = run_id or self.run_id
         self.detail = clean(detail or "")
         self.note = ""
         if status.is_terminal:
