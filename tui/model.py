@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class Kind(StrEnum):
@@ -287,6 +288,7 @@ class Tracked:
     notes: str
     source: str
     choice: str | None = None  # the assistant or model the user last chose for replies
+    tools: tuple[dict[str, Any], ...] = ()  # function tools offered with a conversation's turns
 
 
 @dataclass(frozen=True, slots=True)

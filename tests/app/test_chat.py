@@ -16,6 +16,7 @@ from tui.app.launch import make_app
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.new_assistant import NewAssistantDialog
 from tui.app.screens.tool_outputs import ToolOutputsDialog
+from tui.app.screens.tools import ToolsDialog
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_pane import MessagePane
@@ -390,3 +391,39 @@ async def test_an_assistant_created_from_the_picker_answers(chat_setup) -> None:
         assert created.name == "Pirate" and created.instructions == "Talk like a pirate."
         run = chat.sdk.beta.threads.runs.list(chat.item_id).data[0]
         assert run.assistant_id == created.id
+
+
+async def test_a_conversation_turn_with_a_tool_call(chat_setup) -> None:
+    chat = await chat_setup(Kind.CONVERSATION)
+    app = chat.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        app.query_one(MessagePane).focus()
+        await pilot.press("o")
+        editor = await until(
+            lambda: app.screen if isinstance(app.screen, ToolsDialog) else None, "the tools"
+        )
+        await until(lambda: editor.query("#tools"), "the editor")
+        editor.query_one("#tools").text = "get_weather"
+        await pilot.press("ctrl+s")
+        await until(lambda: app.opened.tools, "the tools to be saved")
+        statuses = record_statuses(app)
+        await send(pilot, "What is the weather in Oslo?")
+        dialog = await until(
+            lambda: app.screen if isinstance(app.screen, ToolOutputsDialog) else None,
+            "the tool outputs dialog",
+        )
+        await until(lambda: dialog.query("#out0"), "the output box")
+        assert dialog.calls[0].name == "get_weather"
+        dialog.query_one("#out0").value = "sunny, 21 C"
+        await pilot.press("ctrl+s")
+        await until(lambda: finished(app), "the reply")
+        assert RunStatus.REQUIRES_ACTION in statuses and statuses[-1] is RunStatus.COMPLETED
+        items = chat.sdk.conversations.items.list(chat.item_id, order="asc").data
+        kinds = [i.type for i in items]
+        assert kinds == ["message", "function_call", "function_call_output", "message"]
+        assert items[2].output == "sunny, 21 C"
+        roles = [v.turn.role for v in app.query(MessageView)]
+        assert roles[0] == "user" and roles[-1] == "assistant" and len(roles) == 4
+        item = await app.svc.registry.get(Connection(chat.server.base_url), chat.item_id)
+        assert [t["name"] for t in item.tools] == ["get_weather"]

@@ -15,6 +15,7 @@ from tui.api.protocol import ConversationApi
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.new_assistant import NewAssistantDialog
 from tui.app.screens.tool_outputs import ToolOutputsDialog
+from tui.app.screens.tools import ToolsDialog
 from tui.app.services import Services
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.live_reply import LiveReply
@@ -128,6 +129,31 @@ class ChatMixin:
         if run is None:
             self.notify(f"Asked the server to cancel {run_id}.", markup=False)  # type: ignore[attr-defined]
 
+    def action_tools(self) -> None:
+        """Edit the function tools offered with the opened conversation's messages."""
+        item = self.opened
+        if item is None:
+            return
+        if item.kind is Kind.THREAD:
+            self.notify(  # type: ignore[attr-defined]
+                "A thread's tools are its assistant's: press a to choose or create another "
+                "assistant.",
+                markup=False,
+            )
+            return
+        self._edit_tools(item)
+
+    @work(exclusive=True, group="tools", exit_on_error=False)
+    async def _edit_tools(self, item: Tracked) -> None:
+        tools = await self.push_screen_wait(ToolsDialog(item.id, item.tools))  # type: ignore[attr-defined]
+        if tools is None:
+            return
+        updated = await self.svc.registry.set_tools(item, tools, source="app")
+        if self.opened is not None and self.opened.pk == item.pk:
+            self.opened = updated
+        names = ", ".join(t["name"] for t in tools) or "no tools"
+        self.notify(f"Replies on {item.id} may call: {names}.", markup=False)  # type: ignore[attr-defined]
+
     def action_choose(self) -> None:
         """Choose the assistant or model replies on the opened item come from."""
         if self.opened is not None:
@@ -182,7 +208,9 @@ class ChatMixin:
             if not choice:
                 return
             status.begin("sending")
-            events = run.api.send(run.item.id, text, choice=choice, background=run.background)
+            events = run.api.send(
+                run.item.id, text, choice=choice, tools=run.item.tools, background=run.background
+            )
             await self._follow(run, events, text, choice)
         except asyncio.CancelledError:
             if run.live is not None:
@@ -249,7 +277,7 @@ class ChatMixin:
                 return
             status.begin("sending tool outputs")
             events = run.api.submit_tool_outputs(
-                run.item.id, requested.run_id, outputs, choice=choice
+                run.item.id, requested.run_id, outputs, choice=choice, tools=run.item.tools
             )
 
     async def _sent(self, run: ActiveRun, turn: Turn) -> None:

@@ -361,6 +361,17 @@ class Registry:
             await self.journal_add(db, item.pk, "reply choice", source, choice)
         return await self._reload(item)
 
+    async def set_tools(
+        self, item: Tracked, tools: Sequence[Mapping[str, Any]], *, source: str
+    ) -> Tracked:
+        """Remember the function tools offered with this conversation's messages."""
+        text = json.dumps(list(tools), ensure_ascii=False, sort_keys=True)
+        async with self.writing() as db:
+            await db.execute("UPDATE items SET tools = ? WHERE pk = ?", (text, item.pk))
+            names = ", ".join(str(t.get("name", "?")) for t in tools) or "none"
+            await self.journal_add(db, item.pk, "tools", source, names)
+        return await self._reload(item)
+
     async def touch(self, connection: Connection, item_id: str, at: datetime) -> None:
         """Move ``last_activity`` forward (never back)."""
         async with self.writing() as db:

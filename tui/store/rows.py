@@ -11,7 +11,7 @@ from tui.model import Connection, ItemState, JournalEntry, Kind, TitleSource, Tr
 ITEM_COLUMNS = (
     "items.pk, items.id, items.kind, items.title, items.title_source, items.created_at, "
     "items.last_activity, items.metadata, items.message_count, items.history_complete, "
-    "items.state, items.tags, items.notes, items.source, items.choice, "
+    "items.state, items.tags, items.notes, items.source, items.choice, items.tools, "
     "connections.base_url, connections.organization, connections.project"
 )
 ITEM_FROM = "items JOIN connections ON connections.id = items.connection_id"
@@ -40,6 +40,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
         notes,
         source,
         choice,
+        tools,
         base_url,
         org,
         project,
@@ -61,6 +62,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
         notes=notes,
         source=source,
         choice=choice,
+        tools=tuple(json.loads(tools)) if tools else (),
     )
 
 

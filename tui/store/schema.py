@@ -144,9 +144,11 @@ INSERT INTO items_fts (rowid, id, title, meta)
     FROM items;
 """
 
-# The assistant (threads) or model (conversations) the user chose for replies, per item.
+# Per item: the assistant (threads) or model (conversations) the user chose for replies,
+# and the function tools offered with a conversation's messages (a JSON list).
 V3 = """
 ALTER TABLE items ADD COLUMN choice TEXT;
+ALTER TABLE items ADD COLUMN tools TEXT NOT NULL DEFAULT '[]';
 """
 
 # MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.

@@ -21,6 +21,7 @@ KEYS = (
     ("ctrl+b", "in the composer: send as a background response (conversations)"),
     ("x", "cancel the running reply"),
     ("a", "choose the assistant or model replies come from"),
+    ("o", "function tools offered with a conversation's messages"),
     ("y / Y", "copy the ID / the whole history as Markdown"),
     ("e", "export the item to a file"),
     ("t", "rename (local title, or metadata.title)"),
