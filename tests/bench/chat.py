@@ -30,6 +30,7 @@ from typing import Any
 
 from openai import OpenAI
 from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
 from tests.bench.app import PROBE, until
@@ -46,7 +47,6 @@ from tui.store import Registry
 SIZE = (120, 40)
 KEY = "bench-chat-key"
 KEY_ENV = "THREAD_BROWSER_BENCH_CHAT_KEY"
-RUNS = 3
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
@@ -91,10 +91,14 @@ class MarkdownProbe:
 
 
 class BareMarkdown(App[None]):
-    """One Markdown widget."""
+    """One Markdown widget in a scroll anchored to its end (the reply stays in view)."""
 
     def compose(self) -> ComposeResult:
-        yield Markdown("")
+        with VerticalScroll():
+            yield Markdown("")
+
+    def on_mount(self) -> None:
+        self.query_one(VerticalScroll).anchor()
 
 
 async def bare(pieces: list[str], delay: float) -> Streamed:
@@ -181,17 +185,17 @@ def line(name: str, ours_value: float, base: float | None, target: str = "", ok:
     print(f"{name:<44}{ours_value:>10.1f}{base_text}{ratio}  {target:<18}{verdict}")
 
 
-async def main(deltas: int, delay_ms: float) -> None:
+async def main(deltas: int, delay_ms: float, runs: int) -> None:
     os.environ[KEY_ENV] = KEY
     work = Path(tempfile.mkdtemp(prefix="tb-bench-chat-"))
     config = EmulatorConfig(token_delay_ms=delay_ms, api_keys=(KEY,))
     server = EmulatorServer(Emulator(config)).start()
     pieces = tokens(long_reply(deltas))
-    print(f"Chat benchmark: {deltas:,}-delta replies, one every {delay_ms} ms, {RUNS} runs\n")
+    print(f"Chat benchmark: {deltas:,}-delta replies, one every {delay_ms} ms, {runs} runs\n")
     results: dict[str, list[Streamed]] = {"bare": [], "conversation": [], "thread": []}
     try:
         await bare(pieces[:50], delay_ms / 1000)  # warm-up
-        for n in range(RUNS):
+        for n in range(runs):
             results["bare"].append(await bare(pieces, delay_ms / 1000))
             for kind in (Kind.CONVERSATION, Kind.THREAD):
                 db = work / f"{kind.value}-{n}.sqlite3"
@@ -222,7 +226,7 @@ async def main(deltas: int, delay_ms: float) -> None:
         "\nbaseline: a bare App with one Markdown widget, fed the same tokens at the same pace "
         "through\nMarkdown.get_stream(). Ours: the real app, its composer, the SDK over loopback "
         "HTTP to the\nemulator, the run-status line and the live reply. Medians of "
-        f"{RUNS} runs; deltas received: {results['thread'][-1].deltas:,}."
+        f"{runs} runs; deltas received: {results['thread'][-1].deltas:,}."
     )
 
 
@@ -230,9 +234,10 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--deltas", type=int, default=2000)
     parser.add_argument("--delay-ms", type=float, default=2.0)
+    parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     try:
-        asyncio.run(main(args.deltas, args.delay_ms))
+        asyncio.run(main(args.deltas, args.delay_ms, args.runs))
     except BaseException:
         traceback.print_exc()
         sys.stdout.flush()
