@@ -295,9 +295,10 @@ class ChatMixin:
             return
         run.shown.add(turn.id)
         if run.live is not None and turn.role == "assistant" and turn.text:
-            await run.live.stop()
-            await run.live.remove()
+            await run.live.finish(turn)  # its text is on screen already: no second render
             run.live = None
+            pane.turns = [*pane.turns, turn]
+            return
         await pane.add_turn(turn)
 
     async def _explain_conflict(self, run: ActiveRun, exc: Conflict) -> None:

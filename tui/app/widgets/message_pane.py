@@ -226,7 +226,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.item = item
         self.older_seq = None
         self.api_older = None
-        if turns != self.turns:
+        if turns != self.turns or self.query(LiveReply):
             archived = await self.services.registry.archive.page(item, limit=PAGE)
             self.older_seq = archived.older_seq
             await self._replace(list(archived.turns), item)

@@ -22,7 +22,8 @@ ROLE_STYLES = {
 }
 
 
-def _header(turn: Turn) -> Text:
+def header(turn: Turn) -> Text:
+    """The first line of a turn: role, time, IDs, usage, status."""
     header = Text(no_wrap=True, overflow="ellipsis")
     header.append(turn.role, style=ROLE_STYLES.get(turn.role, "bold"))
     if turn.created_at is not None:
@@ -90,7 +91,7 @@ def _tools(turn: Turn) -> list[RenderableType]:
 
 def render_turn(turn: Turn) -> RenderableType:
     """The renderable of a turn: header, Markdown text, references, tool calls."""
-    return Group(_header(turn), *_body(turn), *_tools(turn))
+    return Group(header(turn), *_body(turn), *_tools(turn))
 
 
 class MessageView(Static):
