@@ -6,7 +6,8 @@ Markdown reply of exactly ``--deltas`` stream tokens, one every ``--delay-ms``. 
 
 - the latency of the last delta: from the moment the app received it to the first frame
   composited after the Markdown widget took it in (target: under 100 ms);
-- CPU per delta (process time over the stream / deltas), next to the baseline measured in
+- CPU per delta (this process's time over the stream / deltas; the emulator runs in its
+  own process), next to the baseline measured in
   the same run: a bare Textual app with one ``Markdown`` widget fed the same tokens at the
   same pace through ``Markdown.get_stream()``.
 
@@ -18,7 +19,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +42,6 @@ from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.run_status import RunStatusLine
 from tui.config import Profile, Settings
-from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
 from tui.emulator.replies import long_reply, tokens
 from tui.model import Connection, Kind
 from tui.store import Registry
@@ -126,9 +128,31 @@ async def bare(pieces: list[str], delay: float) -> Streamed:
 # the app
 
 
-async def tracked(db: Path, server: EmulatorServer, kind: Kind) -> str:
+def start_emulator(delay_ms: float) -> tuple[subprocess.Popen[bytes], str]:
+    """The emulator in its own process (its CPU is not ours), on a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-c", "from tui.cli import main; main()", "emulator"]
+    command += ["--port", str(port)]
+    command += ["--token-delay-ms", str(delay_ms)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError("the emulator did not start") from None
+            time.sleep(0.05)
+    return process, f"http://127.0.0.1:{port}/v1"
+
+
+async def tracked(db: Path, base_url: str, kind: Kind) -> str:
     """Create an item (and an assistant for a thread) and track it with its choice."""
-    sdk = OpenAI(api_key=KEY, base_url=server.base_url, max_retries=0)
+    sdk = OpenAI(api_key=KEY, base_url=base_url, max_retries=0)
     if kind is Kind.THREAD:
         item_id = sdk.beta.threads.create().id
         choice = sdk.beta.assistants.create(model="gpt-4.1", name="bench").id
@@ -137,14 +161,14 @@ async def tracked(db: Path, server: EmulatorServer, kind: Kind) -> str:
         choice = "gpt-4.1"
     sdk.close()
     async with await Registry.open(db) as reg:
-        item, _ = await reg.track(item_id, kind, Connection(server.base_url), source="bench")
+        item, _ = await reg.track(item_id, kind, Connection(base_url), source="bench")
         await reg.set_choice(item, choice, source="bench")
     return item_id
 
 
-async def ours(db: Path, server: EmulatorServer, deltas: int) -> Streamed:
+async def ours(db: Path, base_url: str, deltas: int) -> Streamed:
     """Send ``#long N`` from the real app's composer and follow the reply."""
-    profile = Profile("bench", Connection(server.base_url), key_env=KEY_ENV)
+    profile = Profile("bench", Connection(base_url), key_env=KEY_ENV)
     app = make_app(str(db), Settings({"bench": profile}, "bench"), profile)
     PROBE.attach(app)
     arrivals: list[float] = []
@@ -188,8 +212,7 @@ def line(name: str, ours_value: float, base: float | None, target: str = "", ok:
 async def main(deltas: int, delay_ms: float, runs: int) -> None:
     os.environ[KEY_ENV] = KEY
     work = Path(tempfile.mkdtemp(prefix="tb-bench-chat-"))
-    config = EmulatorConfig(token_delay_ms=delay_ms, api_keys=(KEY,))
-    server = EmulatorServer(Emulator(config)).start()
+    emulator, base_url = start_emulator(delay_ms)
     pieces = tokens(long_reply(deltas))
     print(f"Chat benchmark: {deltas:,}-delta replies, one every {delay_ms} ms, {runs} runs\n")
     results: dict[str, list[Streamed]] = {"bare": [], "conversation": [], "thread": []}
@@ -199,10 +222,11 @@ async def main(deltas: int, delay_ms: float, runs: int) -> None:
             results["bare"].append(await bare(pieces, delay_ms / 1000))
             for kind in (Kind.CONVERSATION, Kind.THREAD):
                 db = work / f"{kind.value}-{n}.sqlite3"
-                await tracked(db, server, kind)
-                results[kind.value].append(await ours(db, server, deltas))
+                await tracked(db, base_url, kind)
+                results[kind.value].append(await ours(db, base_url, deltas))
     finally:
-        server.stop()
+        emulator.terminate()
+        emulator.wait(timeout=10)
 
     def median(name: str, field: str) -> float:
         return statistics.median(getattr(r, field) for r in results[name])

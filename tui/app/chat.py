@@ -257,7 +257,6 @@ class ChatMixin:
                         run.live = await pane.start_live()
                     status.token()
                     await run.live.write(event.text)
-                    pane.follow()
                 elif isinstance(event, TurnCompleted):
                     await self._completed(run, event.turn)
                 elif isinstance(event, UsageReported):

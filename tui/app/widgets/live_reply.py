@@ -1,15 +1,22 @@
 """A reply arriving: its text streams into Markdown widgets, appended, never re-rendered whole.
 
-Textual's ``Markdown.append`` costs more as its document grows, so a long reply is split
-at a paragraph boundary (outside code fences) every few thousand characters into a fresh
-``Markdown`` widget: each piece then costs the same, however long the reply gets.
+Textual's ``Markdown`` makes a widget of every block, and every frame lays out every
+widget on screen, so a long reply would get slower with each paragraph. The reply is cut
+at a paragraph boundary (outside code fences) every couple of thousand characters: the
+finished piece becomes one static Rich rendering, and streaming goes on into a fresh
+``Markdown`` (through ``Markdown.get_stream``). Each delta then costs the same, however
+long the reply gets.
 """
 
 from __future__ import annotations
 
+import asyncio
+
+from rich.markdown import Markdown as RichMarkdown
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Markdown, Static
 from textual.widgets._markdown import MarkdownStream
 
@@ -18,6 +25,7 @@ from tui.model import Turn
 from tui.text import clean
 
 CHUNK_CHARS = 2_000
+FLUSH_S = 1 / 60  # pieces are handed to Markdown at most this often (a frame's worth)
 
 
 class LiveReply(Vertical):
@@ -28,6 +36,7 @@ class LiveReply(Vertical):
     LiveReply > .header { color: $success; text-style: bold; }
     LiveReply > .note { color: $warning; text-style: italic; }
     LiveReply Markdown { margin: 0; padding: 0; }
+    LiveReply > .frozen { margin: 0 0 1 0; }
     """
 
     def __init__(self) -> None:
@@ -35,6 +44,9 @@ class LiveReply(Vertical):
         self.text = ""
         self.turn: Turn | None = None
         self._chunk = ""
+        self._pending = ""
+        self._flush_timer: Timer | None = None
+        self._lock = asyncio.Lock()
         self._stream: MarkdownStream | None = None
 
     def compose(self) -> ComposeResult:
@@ -43,9 +55,27 @@ class LiveReply(Vertical):
         yield Markdown("", open_links=False)
 
     async def write(self, delta: str) -> None:
-        """Append a piece of the reply (control characters removed; Markdown, not markup)."""
+        """Append a piece of the reply (control characters removed; Markdown, not markup).
+
+        Pieces are gathered and handed to the Markdown once per frame: a burst of deltas
+        costs one update, not one each.
+        """
         piece = clean(delta)
         self.text += piece
+        self._pending += piece
+        if self._flush_timer is None:
+            self._flush_timer = self.set_timer(FLUSH_S, self._flush)
+
+    async def _flush(self) -> None:
+        self._flush_timer = None
+        async with self._lock:
+            piece, self._pending = self._pending, ""
+            await self._feed(piece)
+        follow = getattr(self.parent, "follow", None)
+        if follow is not None:
+            follow()  # keep the bottom in view, once per frame rather than per delta
+
+    async def _feed(self, piece: str) -> None:
         cut = self._boundary(piece)
         if cut is None:
             await self._append(piece)
@@ -76,17 +106,28 @@ class LiveReply(Vertical):
         await self._stream.write(text)
 
     async def _next_chunk(self) -> None:
+        """Freeze the finished piece into one static renderable; stream into a new one."""
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
+        done = self.query(Markdown).last()
+        frozen = Static(RichMarkdown(self._chunk, hyperlinks=False), classes="frozen")
+        await self.mount(frozen, before=done)
+        await done.remove()  # one widget instead of a widget per block: layout stays cheap
         self._chunk = ""
         await self.mount(Markdown("", open_links=False))
 
     async def stop(self, note: str | None = None) -> None:
         """No more pieces; ``note`` says why when the reply was cut short."""
-        if self._stream is not None:
-            await self._stream.stop()
-            self._stream = None
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        async with self._lock:
+            piece, self._pending = self._pending, ""
+            await self._feed(piece)
+            if self._stream is not None:
+                await self._stream.stop()
+                self._stream = None
         if note:
             await self.mount(Static(Text(note), classes="note"))
 
