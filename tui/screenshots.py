@@ -1,7 +1,7 @@
 """Screenshots of the real app in demo mode: ``python -m tui.screenshots [DIR]``.
 
 Writes SVG (and PNG, when ``rsvg-convert`` is installed) of the main screen, a long
-thread, the import dialog and the help screen.
+thread, the import dialog, a chat turn and the help screen.
 """
 
 from __future__ import annotations
@@ -56,6 +56,22 @@ async def _import(pilot: Any) -> None:
     await _settle(pilot)
 
 
+async def _chat(pilot: Any) -> None:
+    app = pilot.app
+    app.opened = await app.svc.registry.set_choice(app.opened, "gpt-4.1", source="demo")
+    await pilot.press("c")
+    composer = app.query_one("#composer")
+    composer.insert("How do I find a thread ID I lost?")
+    composer.action_send()
+    for _ in range(400):
+        await asyncio.sleep(0.025)
+        if not app._runs and app.query_one("#run-status").status is not None:
+            break
+    await _settle(pilot)
+    composer.insert("And how do I delete the old test threads?")
+    await pilot.pause(0.2)
+
+
 async def _help(pilot: Any) -> None:
     await pilot.press("question_mark")
     await pilot.pause(0.2)
@@ -65,6 +81,7 @@ SHOTS: dict[str, Step | None] = {
     "main": None,
     "long-thread": _long_thread,
     "import": _import,
+    "chat": _chat,
     "help": _help,
 }
 

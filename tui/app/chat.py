@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from textual import work
 from textual.worker import Worker
@@ -326,7 +325,7 @@ class ChatMixin:
             return  # the archive catches up on the next open or refresh
         registry = self.svc.registry
         item = await registry.archive.store(run.item, page.turns, complete=not page.has_older)
-        await registry.touch(item.connection, item.id, datetime.now(UTC))
+        await registry.touch(item.connection, item.id, self.svc.clock())
         item = await registry.get_pk(item.pk) or item
         await self.reload_list(select_pk=item.pk)  # type: ignore[attr-defined]
         if self.opened is not None and self.opened.pk == item.pk:
