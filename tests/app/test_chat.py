@@ -86,6 +86,15 @@ async def until(check: Callable[[], Any], what: str, timeout: float = 15) -> Any
     return found
 
 
+async def dialog_of(app, kind: type, box: str) -> Any:
+    """The dialog of type ``kind`` once it is on top and its ``box`` is composed."""
+    screen = await until(
+        lambda: app.screen if isinstance(app.screen, kind) else None, kind.__name__
+    )
+    await until(lambda: screen.query(box), f"{box} in {kind.__name__}")
+    return screen
+
+
 def record_statuses(app) -> list[RunStatus]:
     line = app.query_one(RunStatusLine)
     seen: list[RunStatus] = []
@@ -217,13 +226,9 @@ async def test_requires_action_shows_the_calls_and_sends_the_typed_output(chat_s
         await opened(pilot)
         statuses = record_statuses(app)
         await send(pilot, "What is the weather in Oslo?")
-        dialog = await until(
-            lambda: app.screen if isinstance(app.screen, ToolOutputsDialog) else None,
-            "the tool outputs dialog",
-        )
+        dialog = await dialog_of(app, ToolOutputsDialog, "#out0")
         assert dialog.calls[0].name == "get_weather" and "Oslo" in dialog.calls[0].arguments
         assert RunStatus.REQUIRES_ACTION in statuses
-        await until(lambda: dialog.query("#out0"), "the output box")
         dialog.query_one("#out0").value = '{"temp_c": 7}'
         await pilot.press("ctrl+s")
         await until(lambda: finished(app), "the run to complete")
@@ -305,10 +310,8 @@ async def test_choosing_a_model_is_remembered(chat_setup) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
         await send(pilot, "Which model are you?")
-        dialog = await until(
-            lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None, "the picker"
-        )
-        await until(lambda: dialog.choices and dialog.query("#search"), "the models")
+        dialog = await dialog_of(app, ChoiceDialog, "#search")
+        await until(lambda: dialog.choices, "the models")
         dialog.query_one("#search").value = "gpt-4.1-mini"
         await pilot.press("enter")
         await until(lambda: finished(app) and texts(app, "assistant"), "the reply")
@@ -372,16 +375,10 @@ async def test_an_assistant_created_from_the_picker_answers(chat_setup) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
         await send(pilot, "Who are you?", expect_run=True)
-        picker = await until(
-            lambda: app.screen if isinstance(app.screen, ChoiceDialog) else None, "the picker"
-        )
+        picker = await dialog_of(app, ChoiceDialog, "#search")
         await until(lambda: picker.choices, "the assistants")
         await pilot.press("ctrl+n")
-        dialog = await until(
-            lambda: app.screen if isinstance(app.screen, NewAssistantDialog) else None,
-            "the new-assistant dialog",
-        )
-        await until(lambda: dialog.query("#instructions"), "its boxes")
+        dialog = await dialog_of(app, NewAssistantDialog, "#instructions")
         dialog.query_one("#name").value = "Pirate"
         dialog.query_one("#instructions").value = "Talk like a pirate."
         dialog.query_one("#ok").press()
@@ -400,20 +397,13 @@ async def test_a_conversation_turn_with_a_tool_call(chat_setup) -> None:
         await opened(pilot)
         app.query_one(MessagePane).focus()
         await pilot.press("o")
-        editor = await until(
-            lambda: app.screen if isinstance(app.screen, ToolsDialog) else None, "the tools"
-        )
-        await until(lambda: editor.query("#tools"), "the editor")
+        editor = await dialog_of(app, ToolsDialog, "#tools")
         editor.query_one("#tools").text = "get_weather"
         await pilot.press("ctrl+s")
         await until(lambda: app.opened.tools, "the tools to be saved")
         statuses = record_statuses(app)
         await send(pilot, "What is the weather in Oslo?")
-        dialog = await until(
-            lambda: app.screen if isinstance(app.screen, ToolOutputsDialog) else None,
-            "the tool outputs dialog",
-        )
-        await until(lambda: dialog.query("#out0"), "the output box")
+        dialog = await dialog_of(app, ToolOutputsDialog, "#out0")
         assert dialog.calls[0].name == "get_weather"
         dialog.query_one("#out0").value = "sunny, 21 C"
         await pilot.press("ctrl+s")
@@ -427,3 +417,29 @@ async def test_a_conversation_turn_with_a_tool_call(chat_setup) -> None:
         assert roles[0] == "user" and roles[-1] == "assistant" and len(roles) == 4
         item = await app.svc.registry.get(Connection(chat.server.base_url), chat.item_id)
         assert [t["name"] for t in item.tools] == ["get_weather"]
+
+
+@pytest.mark.parametrize(
+    ("directive", "status", "words"),
+    [
+        ("#incomplete", RunStatus.INCOMPLETE, "incomplete"),
+        ("#expire", RunStatus.EXPIRED, "expired"),
+    ],
+)
+async def test_incomplete_and_expired_runs_end_in_plain_words(
+    chat_setup, directive: str, status: RunStatus, words: str
+) -> None:
+    chat = await chat_setup(Kind.THREAD)
+    app = chat.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, f"Tell me everything {directive}")
+        await until(lambda: finished(app), "the run to end")
+        line = app.query_one(RunStatusLine)
+        assert line.status is status and line.has_class("-bad")
+        assert line.describe().startswith(f"✗ {words}")
+        run = chat.sdk.beta.threads.runs.list(chat.item_id).data[0]
+        assert run.status == status.value
+        if run.incomplete_details is not None:
+            assert run.incomplete_details.reason in line.describe()
+        assert app.query_one(Composer).text == ""  # the message itself was accepted

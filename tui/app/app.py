@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyperclip
 from textual import on, work
-from textual.app import App, ComposeResult, SystemCommand
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
@@ -57,7 +57,7 @@ PALETTE = (
 )
 
 
-class ThreadBrowserApp(ChatMixin, App[None]):
+class ThreadBrowserApp(ChatMixin):
     """Browse, search, continue and clean up threads and conversations."""
 
     CSS_PATH = "app.tcss"

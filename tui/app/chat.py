@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from textual import work
+from textual.app import App
 from textual.worker import Worker
 
 from tui.api.errors import ApiError, Conflict
@@ -53,31 +54,39 @@ class ActiveRun:
     shown: set[str] = field(default_factory=set)
 
 
-class ChatMixin:
-    """The chat half of :class:`~tui.app.app.ThreadBrowserApp` (mixed into it)."""
+class ChatMixin(App[None]):
+    """The chat half of :class:`~tui.app.app.ThreadBrowserApp`, which derives from it."""
 
-    svc: Services
     opened: Tracked | None
     _runs: dict[int, ActiveRun]
     _conflicts: dict[int, str]
+
+    @property
+    def svc(self) -> Services:
+        """The services (open once mounted)."""
+        raise NotImplementedError
+
+    async def reload_list(self, select_pk: int | None = None) -> None:
+        """Re-run the list's query (the app's)."""
+        raise NotImplementedError
 
     # actions
 
     def action_chat(self) -> None:
         """Open the composer under the pane of the opened item."""
         if self.opened is None:
-            self.notify("Open a thread or conversation first (enter on the list).")  # type: ignore[attr-defined]
+            self.notify("Open a thread or conversation first (enter on the list).")
             return
-        composer = self.query_one(Composer)  # type: ignore[attr-defined]
+        composer = self.query_one(Composer)
         composer.display = True
         composer.focus()
 
     def on_composer_left(self, event: Composer.Left) -> None:
         """Escape: hide an empty composer, give the focus to the pane."""
-        composer = self.query_one(Composer)  # type: ignore[attr-defined]
+        composer = self.query_one(Composer)
         if not composer.text.strip():
             composer.display = False
-        self.query_one(MessagePane).focus()  # type: ignore[attr-defined]
+        self.query_one(MessagePane).focus()
 
     def on_composer_send(self, event: Composer.Send) -> None:
         """Send the composer's text to the opened item."""
@@ -86,7 +95,7 @@ class ChatMixin:
             return
         refusal = self._refusal(item, event.text)
         if refusal:
-            self.notify(refusal, severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.notify(refusal, severity="warning", markup=False)
             return
         self._send(item, event.text, event.background)
 
@@ -116,17 +125,17 @@ class ChatMixin:
                 run.worker.cancel()  # a streamed response stops when we stop reading it
             return
         if api is None or not run_id:
-            self.notify("No run to cancel here.", markup=False)  # type: ignore[attr-defined]
+            self.notify("No run to cancel here.", markup=False)
             return
-        self.query_one(RunStatusLine).set_status(RunStatus.CANCELLING)  # type: ignore[attr-defined]
+        self.query_one(RunStatusLine).set_status(RunStatus.CANCELLING)
         try:
             await api.cancel(item.id, run_id)
         except ApiError as exc:
-            self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+            self.notify(str(exc), severity="error", markup=False)
             return
         self._conflicts.pop(item.pk, None)
         if run is None:
-            self.notify(f"Asked the server to cancel {run_id}.", markup=False)  # type: ignore[attr-defined]
+            self.notify(f"Asked the server to cancel {run_id}.", markup=False)
 
     def action_tools(self) -> None:
         """Edit the function tools offered with the opened conversation's messages."""
@@ -134,7 +143,7 @@ class ChatMixin:
         if item is None:
             return
         if item.kind is Kind.THREAD:
-            self.notify(  # type: ignore[attr-defined]
+            self.notify(
                 "A thread's tools are its assistant's: press a to choose or create another "
                 "assistant.",
                 markup=False,
@@ -144,14 +153,14 @@ class ChatMixin:
 
     @work(exclusive=True, group="tools", exit_on_error=False)
     async def _edit_tools(self, item: Tracked) -> None:
-        tools = await self.push_screen_wait(ToolsDialog(item.id, item.tools))  # type: ignore[attr-defined]
+        tools = await self.push_screen_wait(ToolsDialog(item.id, item.tools))
         if tools is None:
             return
         updated = await self.svc.registry.set_tools(item, tools, source="app")
         if self.opened is not None and self.opened.pk == item.pk:
             self.opened = updated
         names = ", ".join(t["name"] for t in tools) or "no tools"
-        self.notify(f"Replies on {item.id} may call: {names}.", markup=False)  # type: ignore[attr-defined]
+        self.notify(f"Replies on {item.id} may call: {names}.", markup=False)
 
     def action_choose(self) -> None:
         """Choose the assistant or model replies on the opened item come from."""
@@ -162,24 +171,24 @@ class ChatMixin:
     async def _choose(self, item: Tracked) -> None:
         api, why = self.svc.api_for(item)
         if api is None:
-            self.notify(why, severity="warning", markup=False)  # type: ignore[attr-defined]
+            self.notify(why, severity="warning", markup=False)
             return
         choice = await self._pick(item, api)
         if choice is not None:
-            self.notify(f"Replies on {item.id} come from {choice}.", markup=False)  # type: ignore[attr-defined]
+            self.notify(f"Replies on {item.id} come from {choice}.", markup=False)
 
     async def _pick(self, item: Tracked, api: ConversationApi) -> str | None:
         """Ask for a choice (creating an assistant on request) and remember it."""
         dialog = ChoiceDialog(item.kind, api.list_choices, item.choice)
-        choice = await self.push_screen_wait(dialog)  # type: ignore[attr-defined]
+        choice = await self.push_screen_wait(dialog)
         if choice == "+new":
-            new = await self.push_screen_wait(NewAssistantDialog())  # type: ignore[attr-defined]
+            new = await self.push_screen_wait(NewAssistantDialog())
             if new is None:
                 return None
             try:
                 choice = (await api.create_choice(new.name, new.model, new.instructions)).id
             except ApiError as exc:
-                self.notify(str(exc), severity="error", markup=False)  # type: ignore[attr-defined]
+                self.notify(str(exc), severity="error", markup=False)
                 return None
         if not choice:
             return None
@@ -193,7 +202,7 @@ class ChatMixin:
     def _send(self, item: Tracked, text: str, background: bool) -> None:
         api, why = self.svc.api_for(item)
         if api is None:
-            self.notify(why, severity="error", markup=False)  # type: ignore[attr-defined]
+            self.notify(why, severity="error", markup=False)
             return
         run = ActiveRun(item, api, background and item.kind is Kind.CONVERSATION, text)
         self._runs[item.pk] = run
@@ -201,7 +210,7 @@ class ChatMixin:
 
     @work(group="chat", exit_on_error=False)
     async def _converse(self, run: ActiveRun, text: str) -> None:
-        status = self.query_one(RunStatusLine)  # type: ignore[attr-defined]
+        status = self.query_one(RunStatusLine)
         try:
             choice = run.item.choice or await self._pick(run.item, run.api)
             if not choice:
@@ -228,7 +237,7 @@ class ChatMixin:
                     "server kept."
                 )
                 run.live = None
-            self.notify(str(exc), title="The reply stopped", severity="error", markup=False)  # type: ignore[attr-defined]
+            self.notify(str(exc), title="The reply stopped", severity="error", markup=False)
         finally:
             self._runs.pop(run.item.pk, None)
         if run.live is not None:  # the run ended without completing the message
@@ -239,8 +248,8 @@ class ChatMixin:
     async def _follow(
         self, run: ActiveRun, events: AsyncIterator[StreamEvent], text: str, choice: str
     ) -> None:
-        pane = self.query_one(MessagePane)  # type: ignore[attr-defined]
-        status = self.query_one(RunStatusLine)  # type: ignore[attr-defined]
+        pane = self.query_one(MessagePane)
+        status = self.query_one(RunStatusLine)
         while True:
             requested: ToolCallsRequested | None = None
             async for event in events:
@@ -264,7 +273,7 @@ class ChatMixin:
                     requested = event
             if requested is None:
                 return
-            outputs = await self.push_screen_wait(ToolOutputsDialog(requested.calls))  # type: ignore[attr-defined]
+            outputs = await self.push_screen_wait(ToolOutputsDialog(requested.calls))
             if outputs is None:
                 if run.item.kind is Kind.THREAD:
                     status.set_status(RunStatus.CANCELLING)
@@ -280,15 +289,15 @@ class ChatMixin:
 
     async def _sent(self, run: ActiveRun, turn: Turn) -> None:
         """The server accepted the message: clear the composer, show the message."""
-        composer = self.query_one(Composer)  # type: ignore[attr-defined]
+        composer = self.query_one(Composer)
         if composer.text == run.text:
             composer.clear()
         run.shown.add(turn.id)
-        await self.query_one(MessagePane).add_turn(turn)  # type: ignore[attr-defined]
+        await self.query_one(MessagePane).add_turn(turn)
 
     async def _completed(self, run: ActiveRun, turn: Turn) -> None:
         """A message or tool call of the reply is complete: it replaces the live text."""
-        pane = self.query_one(MessagePane)  # type: ignore[attr-defined]
+        pane = self.query_one(MessagePane)
         if turn.id in run.shown:
             return
         run.shown.add(turn.id)
@@ -300,7 +309,7 @@ class ChatMixin:
         await pane.add_turn(turn)
 
     async def _explain_conflict(self, run: ActiveRun, exc: Conflict) -> None:
-        status = self.query_one(RunStatusLine)  # type: ignore[attr-defined]
+        status = self.query_one(RunStatusLine)
         try:
             active = await run.api.active_run(run.item.id)
         except ApiError:
@@ -313,7 +322,7 @@ class ChatMixin:
             "message (kept in the composer). Wait for it to finish, or press x to cancel it."
         )
         status.fail(message)
-        self.notify(message, title="Run already active", severity="warning", markup=False)  # type: ignore[attr-defined]
+        self.notify(message, title="Run already active", severity="warning", markup=False)
 
     async def _after_run(self, run: ActiveRun) -> None:
         """Archive what the server now holds; move the item up the list; redraw the pane."""
@@ -327,10 +336,10 @@ class ChatMixin:
         item = await registry.archive.store(run.item, page.turns, complete=not page.has_older)
         await registry.touch(item.connection, item.id, self.svc.clock())
         item = await registry.get_pk(item.pk) or item
-        await self.reload_list(select_pk=item.pk)  # type: ignore[attr-defined]
+        await self.reload_list(select_pk=item.pk)
         if self.opened is not None and self.opened.pk == item.pk:
             self.opened = item
-            await self.query_one(MessagePane).settle(item, list(page.turns))  # type: ignore[attr-defined]
+            await self.query_one(MessagePane).settle(item, list(page.turns))
 
 
 def _local_turn(text: str) -> Turn:
