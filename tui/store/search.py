@@ -90,7 +90,11 @@ def where(query: Query, *, for_count: bool = False) -> tuple[str, list[object]]:
     """
     clauses: list[str] = []
     params: list[object] = []
-    if query.states and set(query.states) != set(ItemState):
+    if len(query.states) == 1:
+        # One state (say, only the deleted): its index serves both the filter and the order.
+        clauses.append("items.state = ?")
+        params.append(query.states[0].value)
+    elif query.states and set(query.states) != set(ItemState):
         state = "items.state" if for_count else "+items.state"
         clauses.append(f"{state} IN ({','.join('?' * len(query.states))})")
         params += [s.value for s in query.states]
