@@ -443,3 +443,19 @@ async def test_incomplete_and_expired_runs_end_in_plain_words(
         if run.incomplete_details is not None:
             assert run.incomplete_details.reason in line.describe()
         assert app.query_one(Composer).text == ""  # the message itself was accepted
+
+
+async def test_enter_on_an_empty_picker_takes_the_first_entry(chat_setup) -> None:
+    chat = await chat_setup(Kind.CONVERSATION, choose=False)
+    app = chat.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await send(pilot, "Hi")
+        dialog = await dialog_of(app, ChoiceDialog, "#search")
+        await until(lambda: dialog.choices, "the models")
+        first = dialog.choices[0].id
+        labels = [str(o.prompt) for o in dialog.query_one("#choices")._options]
+        assert labels[0] == first  # a model's name and ID are the same: shown once
+        await pilot.press("enter")
+        await until(lambda: finished(app) and texts(app, "assistant"), "the reply")
+        assert app.opened.choice == first

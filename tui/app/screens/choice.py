@@ -85,7 +85,9 @@ class ChoiceDialog(ModalScreen[str | None]):
         options.clear_options()
         needle = text.strip().lower()
         for choice in self.choices:
-            label = f"{clean(choice.name)}  {choice.id}"
+            label = clean(choice.name)
+            if choice.id != choice.name:
+                label += f"  {choice.id}"
             if choice.model and choice.model != choice.name:
                 label += f"  ({clean(choice.model)})"
             if needle and needle not in label.lower():
@@ -112,6 +114,8 @@ class ChoiceDialog(ModalScreen[str | None]):
             self.dismiss(first.id)
         elif text:
             self.dismiss(text)
+        elif first is not None and first.id is not None:
+            self.dismiss(first.id)  # enter on an empty box takes the first in the list
 
     @on(OptionList.OptionSelected)
     def _picked(self, event: OptionList.OptionSelected) -> None:
@@ -119,8 +123,11 @@ class ChoiceDialog(ModalScreen[str | None]):
             self.dismiss(event.option.id)
 
     def action_list(self) -> None:
-        """Move into the list."""
-        self.query_one(OptionList).focus()
+        """Move into the list, on its first entry."""
+        options = self.query_one(OptionList)
+        options.focus()
+        if options.highlighted is None and options.option_count:
+            options.highlighted = 0
 
     def action_cancel(self) -> None:
         """Choose nothing."""
