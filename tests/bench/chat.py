@@ -19,9 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -37,6 +35,7 @@ from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
 from tests.bench.app import PROBE, until
+from tests.bench.server import start_emulator
 from tui.app.launch import make_app
 from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_pane import MessagePane
@@ -128,28 +127,6 @@ async def bare(pieces: list[str], delay: float) -> Streamed:
 # the app
 
 
-def start_emulator(delay_ms: float) -> tuple[subprocess.Popen[bytes], str]:
-    """The emulator in its own process (its CPU is not ours), on a free loopback port."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    command = [sys.executable, "-c", "from tui.cli import main; main()", "emulator"]
-    command += ["--port", str(port)]
-    command += ["--token-delay-ms", str(delay_ms)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise RuntimeError("the emulator did not start") from None
-            time.sleep(0.05)
-    return process, f"http://127.0.0.1:{port}/v1"
-
-
 async def tracked(db: Path, base_url: str, kind: Kind) -> str:
     """Create an item (and an assistant for a thread) and track it with its choice."""
     sdk = OpenAI(api_key=KEY, base_url=base_url, max_retries=0)
@@ -212,7 +189,7 @@ def line(name: str, ours_value: float, base: float | None, target: str = "", ok:
 async def main(deltas: int, delay_ms: float, runs: int) -> None:
     os.environ[KEY_ENV] = KEY
     work = Path(tempfile.mkdtemp(prefix="tb-bench-chat-"))
-    emulator, base_url = start_emulator(delay_ms)
+    emulator, base_url = start_emulator("--token-delay-ms", str(delay_ms))
     pieces = tokens(long_reply(deltas))
     print(f"Chat benchmark: {deltas:,}-delta replies, one every {delay_ms} ms, {runs} runs\n")
     results: dict[str, list[Streamed]] = {"bare": [], "conversation": [], "thread": []}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -219,6 +221,22 @@ def attach_runs(
             out[firsts[run_id]] = replace(out[firsts[run_id]], tool_calls=calls)
             out[lasts[run_id]] = replace(out[lasts[run_id]], usage=usage)
     return out
+
+
+def carry_runs(fresh: Sequence[Turn], known: Mapping[str, Turn]) -> tuple[Turn, ...]:
+    """The server's turns with the run usage and tool calls already archived for them.
+
+    A thread's messages do not carry their run's details; once fetched they are kept, so
+    a refresh neither loses them nor has to fetch them again.
+    """
+    out = []
+    for turn in fresh:
+        old = known.get(turn.id)
+        bare = turn.usage is None and not turn.tool_calls
+        if bare and old is not None and old.run_id == turn.run_id:
+            turn = dataclasses.replace(turn, usage=old.usage, tool_calls=old.tool_calls)
+        out.append(turn)
+    return tuple(out)
 
 
 def history_page(page: Any, to_turn: Any) -> HistoryPage:

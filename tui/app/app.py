@@ -17,7 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
 from tui.app.chat import ActiveRun, ChatMixin
-from tui.app.list_source import ListSource
+from tui.app.list_source import PAGE, ListSource
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.import_dialog import ImportDialog
 from tui.app.screens.metadata import MetadataDialog
@@ -27,6 +27,7 @@ from tui.app.services import Services
 from tui.app.widgets.banner import Banner
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.details import Details
+from tui.app.widgets.filter_box import FilterBox
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.run_status import RunStatusLine
 from tui.app.widgets.thread_list import ThreadList
@@ -35,9 +36,11 @@ from tui.ops.export import as_json, load_history, markdown
 from tui.ops.importing import ImportResult, import_text
 from tui.redact import redact
 from tui.store import Query
+from tui.store.errors import RegistryError
 from tui.store.search import VISIBLE
 
 ServicesFactory = Callable[[], Awaitable[Services]]
+QUICK_PAGE_BUDGET = 0.025  # seconds a keystroke's first page may take on the event loop
 PALETTE = (
     ("Filter", "Filter the list by words or key=value metadata", "filter"),
     ("New thread or conversation", "Create one, with metadata and a first message", "new"),
@@ -106,7 +109,9 @@ class ThreadBrowserApp(ChatMixin):
         with Horizontal():
             with Vertical(id="sidebar"):
                 yield Static("", id="count", markup=False)
-                yield Input(placeholder="/ filter: words, or key=value", id="filter")
+                yield FilterBox(
+                    self.filter_now, placeholder="/ filter: words, or key=value", id="filter"
+                )
                 yield ThreadList(id="list")
                 yield Details(id="details")
             with Vertical(id="right"):
@@ -126,7 +131,7 @@ class ThreadBrowserApp(ChatMixin):
         thread_list.now = self.services.clock()
         self.query_one(Banner).say(self.services.no_key_banner())
         first = self._first
-        if first is None or self.services.demo:
+        if first is None or self.services.demo or self.filter_text:
             await self.reload_list()
         else:
             first.registry = self.services.registry
@@ -178,6 +183,10 @@ class ThreadBrowserApp(ChatMixin):
         """
         source = ListSource(self.svc.registry, self.current_query())
         await source.ensure(0, 50)
+        self._show_source(source, select_pk)
+
+    def _show_source(self, source: ListSource, select_pk: int | None = None) -> None:
+        """Put a source with its first page loaded in the list; count it in a worker."""
         thread_list = self.query_one(ThreadList)
         thread_list.unconfigured = {
             item.connection.key
@@ -207,22 +216,38 @@ class ThreadBrowserApp(ChatMixin):
         title = f"{shown} tracked" + (" (with deleted)" if self.show_deleted else "")
         self.query_one("#count", Static).update(title)
         if count == 0:
-            self.query_one(Details).update(
+            self.query_one(Details).say(
                 "Nothing tracked here yet. Press i to import IDs from any text, n to create "
                 "a thread or conversation, or track your code's client with "
                 "`from tui import track`."
             )
 
-    @on(Input.Changed, "#filter")
-    def filter_changed(self, event: Input.Changed) -> None:
-        """Filter as the user types (debounced)."""
-        self.filter_text = event.value
-        self._refilter()
+    def filter_now(self, text: str) -> None:
+        """Filter as the user types, with no debounce.
+
+        A first page that SQLite reads within a frame is shown with the keystroke's own
+        echo; a slower one is read in a worker, which the next keystroke cancels.
+        """
+        if text == self.filter_text:
+            return
+        self.filter_text = text
+        if self.services is None:
+            return
+        self.workers.cancel_group(self, "filter")
+        query = self.current_query()
+        try:
+            page = self.svc.registry.page_now(query, PAGE, QUICK_PAGE_BUDGET)
+        except RegistryError:
+            page = None  # the worker's read reports it
+        if page is None:
+            self._refilter()
+            return
+        source = ListSource.from_page(query, page)
+        source.registry = self.svc.registry
+        self._show_source(source)
 
     @work(exclusive=True, group="filter", exit_on_error=False)
     async def _refilter(self) -> None:
-        # No debounce: a keystroke cancels the previous one's worker, pages cost a few
-        # milliseconds whatever the registry's size, and counts are interrupted.
         await self.reload_list()
 
     @on(Input.Submitted, "#filter")

@@ -12,7 +12,7 @@ from tui.app.services import Services, utc_now
 from tui.config import Profile, Settings
 from tui.store import Query, Registry, files
 from tui.store.errors import translated
-from tui.store.search import VISIBLE, peek
+from tui.store.search import VISIBLE, read_page
 
 
 def make_app(
@@ -58,7 +58,7 @@ def first_page(path: Path) -> ListSource:
     with translated(path):
         conn = sqlite3.connect(path)  # checked and configured by files.prepare just before
         try:
-            page = peek(conn, query, PAGE)
+            page = read_page(conn, query, PAGE)
         finally:
             conn.close()
     return ListSource.from_page(query, page)

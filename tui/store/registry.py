@@ -11,16 +11,20 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
 from tui.model import Connection, ItemState, JournalEntry, Kind, RemoteItem, TitleSource, Tracked
 from tui.store import files, rows, sql
-from tui.store.errors import translated
+from tui.store.errors import from_sqlite, translated
 from tui.store.titles import derive, first_line
 
+if TYPE_CHECKING:
+    from tui.store.search import Query, ResultPage
+
 CHUNK = 500
+QUICK_STEPS = 1000  # SQLite VM steps between checks of page_now's deadline
 
 
 class Registry:
@@ -37,6 +41,7 @@ class Registry:
         self.db = db
         self.path = path
         self._reader: aiosqlite.Connection | None = None
+        self._quick: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         self.archive = Archive(self)
         self.search = Search(self)
@@ -53,6 +58,9 @@ class Registry:
 
     async def close(self) -> None:
         """Close the file."""
+        if self._quick is not None:
+            self._quick.close()
+            self._quick = None
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
@@ -114,6 +122,32 @@ class Registry:
             except asyncio.CancelledError:
                 await reader.interrupt()
                 raise
+
+    def page_now(self, query: Query, limit: int, budget: float) -> ResultPage | None:
+        """The first page of ``query`` read on this thread, or ``None`` past ``budget`` seconds.
+
+        A page that takes a frame or less is shown in the very frame that echoes the
+        keystroke; a slower one (or a registry locked by a writer) is left to
+        :meth:`Search.page`, off the event loop. The read never waits for a lock.
+        """
+        from tui.store.search import read_page
+
+        if self._quick is None:
+            with translated(self.path):
+                self._quick = sqlite3.connect(self.path, isolation_level=None, timeout=0)
+        conn = self._quick
+        deadline = time.perf_counter() + budget
+        conn.set_progress_handler(lambda: time.perf_counter() > deadline, QUICK_STEPS)
+        try:
+            return read_page(conn, query, limit)
+        except sqlite3.OperationalError as exc:
+            if "interrupted" in str(exc) or "locked" in str(exc) or "busy" in str(exc):
+                return None
+            raise from_sqlite(exc, self.path) from exc
+        except sqlite3.Error as exc:
+            raise from_sqlite(exc, self.path) from exc
+        finally:
+            conn.set_progress_handler(None, 0)
 
     async def _connection_id(self, db: aiosqlite.Connection, connection: Connection) -> int:
         key = sql.connection_params(connection)

@@ -137,10 +137,7 @@ class Search:
             by_item = await self._stream(query, match, after, limit + 1)
             by_message = await self._stream(query, match, after, limit + 1, messages=True)
             found = _merge(by_item, by_message)[: limit + 1]
-        items = found[:limit]
-        last = items[-1] if items and len(found) > limit else None
-        cursor = Cursor(int(last.last_activity.timestamp()), last.pk) if last else None
-        return ResultPage(items, cursor)
+        return _paged(found, limit)
 
     async def _stream(
         self,
@@ -194,10 +191,22 @@ def page_sql(
     return text, [*params, limit]
 
 
-def peek(conn: sqlite3.Connection, query: Query, limit: int) -> ResultPage:
-    """The first page of a query without text, read synchronously (before the app's loop)."""
-    text, params = page_sql(query, None, None, limit + 1)
-    found = [rows.tracked(r) for r in conn.execute(text, params).fetchall()]
+def read_page(
+    conn: sqlite3.Connection, query: Query, limit: int, after: Cursor | None = None
+) -> ResultPage:
+    """A page read synchronously on a plain sqlite3 connection (same SQL as :class:`Search`)."""
+    match = fts_query(query.text)
+
+    def stream(messages: bool = False) -> list[Tracked]:
+        text, params = page_sql(query, match, after, limit + 1, messages=messages)
+        return [rows.tracked(r) for r in conn.execute(text, params).fetchall()]
+
+    found = stream() if match is None else _merge(stream(), stream(messages=True))[: limit + 1]
+    return _paged(found, limit)
+
+
+def _paged(found: list[Tracked], limit: int) -> ResultPage:
+    """``limit`` items of ``found`` (read with one more) and the cursor after them."""
     items = found[:limit]
     last = items[-1] if items and len(found) > limit else None
     cursor = Cursor(int(last.last_activity.timestamp()), last.pk) if last else None

@@ -43,6 +43,16 @@ class Details(Static):
     Details { height: auto; max-height: 12; padding: 0 1; border-top: solid $primary 50%; }
     """
 
+    _shown: tuple[Tracked, bool] | None = None
+
     def show(self, item: Tracked, configured: bool) -> None:
-        """Show this item."""
+        """Show this item (no repaint when it is already shown as it is)."""
+        if self._shown == (item, configured):
+            return
+        self._shown = (item, configured)
         self.update(details_table(item, configured))
+
+    def say(self, text: str) -> None:
+        """Show a sentence instead of an item."""
+        self._shown = None
+        self.update(text)

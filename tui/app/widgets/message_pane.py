@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
+from functools import partial
+
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.api.protocol import ConversationApi
+from tui.api.convert import carry_runs
+from tui.api.protocol import ConversationApi, HistoryPage
 from tui.app.services import Services
 from tui.app.widgets.live_reply import LiveReply
-from tui.app.widgets.message_view import MessageView
+from tui.app.widgets.message_view import MessageView, estimated_height
 from tui.model import Tracked, Turn
 
 PAGE = 50
-FIRST_SCREEN = 4  # newest messages mounted before the first frame; the rest follow in chunks
+FIRST_SCREEN = 4  # newest messages mounted first when the pane has no size yet
 CHUNK = 8
+LOADING_NOTICE = 0.15  # seconds before a blank pane says its history is on its way
 NOT_FOUND_HELP = (
     "This item was not found on its server. Its archived history stays readable here. "
     "That happens when it belongs to another project or organization (check the key and "
@@ -27,7 +33,7 @@ class MessagePane(VerticalScroll, can_focus=True):
     """History of one item, newest at the bottom."""
 
     DEFAULT_CSS = """
-    MessagePane { padding: 0 1; }
+    MessagePane { padding: 0 1; scrollbar-gutter: stable; }
     MessagePane > .notice { color: $text-muted; padding: 1; text-style: italic; }
     MessagePane > .problem { color: $warning; padding: 1; }
     """
@@ -51,6 +57,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         self._loading_older = False
         self._generation = 0  # bumped on every replace: stale chunk mounts stop
         self._mounting = False  # older views of the last replace are still being mounted
+        self._known: dict[str, Turn] = {}  # archived turns of the open item, by ID
 
     @property
     def services(self) -> Services:
@@ -75,42 +82,66 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.run_worker(self._open(item), group="history", exclusive=True, exit_on_error=False)
 
     async def _open(self, item: Tracked) -> None:
-        archived = await self.services.registry.archive.page(item, limit=PAGE)
-        self.older_seq = archived.older_seq
-        self.api_older = None
-        await self._replace(list(archived.turns), item)
-        if archived.turns:
-            self.post_message(self.Loaded(item, "archive"))
-        await self._refresh_from_api(item)
+        api, why = self.services.api_for(item)
+        fetch = None if api is None else asyncio.create_task(api.history(item.id, limit=PAGE))
+        try:
+            archived = await self.services.registry.archive.page(item, limit=PAGE)
+            self._known = {t.id: t for t in archived.turns}
+            self.older_seq = archived.older_seq
+            self.api_older = None
+            if archived.turns:
+                await self._replace(list(archived.turns), item)
+                self.post_message(self.Loaded(item, "archive"))
+            else:
+                # The previous item stays until this one's first page is in (one frame
+                # instead of a blank frame then the page), or LOADING_NOTICE passes.
+                self.turns = []
+                self._generation += 1
+                self.set_timer(LOADING_NOTICE, partial(self._loading, self._generation, item))
+            if api is None or fetch is None:
+                await self._clear_if_empty(item)
+                await self._notice(f"Showing the archive only: {why}")
+                self.post_message(self.Loaded(item, "archive", RuntimeError(why)))
+                return
+            await self._refresh_from_api(api, item, fetch)
+        finally:
+            if fetch is not None and not fetch.done():
+                fetch.cancel()
 
-    async def _refresh_from_api(self, item: Tracked) -> None:
+    async def _loading(self, generation: int, item: Tracked) -> None:
+        """Say the history is on its way, if it still is."""
+        if generation == self._generation and self.item is item:
+            await self._replace([], item)
+            await self._notice(f"Loading {item.id} from its server…")
+
+    async def _refresh_from_api(
+        self, api: ConversationApi, item: Tracked, fetch: asyncio.Task[HistoryPage]
+    ) -> None:
         from tui.api.errors import ApiError, NotFound
         from tui.model import ItemState
 
-        api, why = self.services.api_for(item)
-        if api is None:
-            await self._notice(f"Showing the archive only: {why}")
-            self.post_message(self.Loaded(item, "archive", RuntimeError(why)))
-            return
         try:
-            page = await api.history(item.id, limit=PAGE)
+            page = await fetch
+            page = dataclasses.replace(page, turns=carry_runs(page.turns, self._known))
         except NotFound as exc:
             item = await self.services.registry.set_state(
                 item, ItemState.MISSING, source="app", detail="404"
             )
             self.item = item
+            await self._clear_if_empty(item)
             await self._notice(NOT_FOUND_HELP, problem=True)
             self.post_message(self.Loaded(item, "archive", exc))
             return
         except ApiError as exc:
             if not self.turns:
+                await self._replace([], item)
                 await self._notice(
                     "Nothing of this item is archived yet; its history loads once the server "
                     "answers (press r to retry)."
                 )
             self.post_message(self.Loaded(item, "archive", exc))
             return
-        if not self.turns and page.turns and self.item is not None and self.item.pk == item.pk:
+        if not self.turns and self.item is not None and self.item.pk == item.pk:
             await self._replace(list(page.turns), item)  # on screen first, archived next
         if item.state.value == "missing":
             item = await self.services.registry.set_state(item, ItemState.ACTIVE, source="app")
@@ -132,6 +163,11 @@ class MessagePane(VerticalScroll, can_focus=True):
             api, item, list(page.turns), older_than=None, complete=not page.has_older
         )
 
+    async def _clear_if_empty(self, item: Tracked) -> None:
+        """Take the previous item's history off screen when this one has none to show."""
+        if not self.turns:
+            await self._replace([], item)
+
     async def _enrich(
         self,
         api: ConversationApi,
@@ -144,15 +180,19 @@ class MessagePane(VerticalScroll, can_focus=True):
         """After the page is on screen: add run usage and tool calls, archive, redraw."""
         from tui.api.errors import ApiError
 
+        done = {t.run_id for t in turns if t.usage is not None}
+        todo = [t for t in turns if t.run_id and t.run_id not in done]
+        if not todo:
+            return  # every run's details are archived already
         try:
-            enriched = await api.enrich(item.id, turns)
+            enriched = await api.enrich(item.id, todo)
         except ApiError:
             return  # the history is shown; details can wait for the next refresh
-        changed = {t.id: t for t, old in zip(enriched, turns, strict=True) if t != old}
+        changed = {t.id: t for t, old in zip(enriched, todo, strict=True) if t != old}
         if not changed:
             return
         self.item = await self.services.registry.archive.store(
-            item, enriched, older_than=older_than, complete=complete
+            item, [changed.get(t.id, t) for t in turns], older_than=older_than, complete=complete
         )
         for view in self.query(MessageView):
             new = changed.get(view.turn.id)
@@ -165,13 +205,26 @@ class MessagePane(VerticalScroll, can_focus=True):
         self._generation += 1
         generation = self._generation
         self.turns = turns
-        await self.remove_children()
-        split = max(0, len(turns) - FIRST_SCREEN)
-        await self.mount_all([MessageView(t) for t in turns[split:]])
+        split = len(turns) - self._screenful(turns)
+        with self.app.batch_update():  # one frame: the old history never shows blank
+            await self.remove_children()
+            await self.mount_all([MessageView(t) for t in turns[split:]])
         self.call_after_refresh(self.scroll_end, animate=False)
         self._mounting = bool(split)
         if split:
             self.call_after_refresh(self._mount_older_views, turns[:split], generation)
+
+    def _screenful(self, turns: list[Turn]) -> int:
+        """How many of the newest turns fill the pane (estimated from their text)."""
+        width = max(20, self.size.width - 4)
+        room = self.size.height or FIRST_SCREEN * 10
+        count = 0
+        for turn in reversed(turns):
+            if room <= 0:
+                break
+            room -= estimated_height(turn, width)
+            count += 1
+        return count
 
     async def _mount_older_views(self, turns: list[Turn], generation: int) -> None:
         """Mount the rest of a replaced page above the shown part, a chunk per frame."""
@@ -228,6 +281,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.api_older = None
         if turns != self.turns or self.query(LiveReply):
             archived = await self.services.registry.archive.page(item, limit=PAGE)
+            self._known = {t.id: t for t in archived.turns}
             self.older_seq = archived.older_seq
             await self._replace(list(archived.turns), item)
 

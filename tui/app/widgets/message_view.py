@@ -7,7 +7,11 @@ from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.syntax import Syntax
 from rich.text import Text
-from textual.widgets import Static
+from textual.geometry import Size
+from textual.strip import Strip
+from textual.style import Style
+from textual.visual import Visual, visualize
+from textual.widget import Widget
 
 from tui.model import Turn, TurnKind
 from tui.text import clean
@@ -89,13 +93,25 @@ def _tools(turn: Turn) -> list[RenderableType]:
     return panels
 
 
+def estimated_height(turn: Turn, width: int) -> int:
+    """Lines ``turn`` takes at ``width`` cells, roughly (without rendering it)."""
+    text = turn.text[:MAX_RENDERED]
+    lines = sum(1 + len(line) // width for line in text.splitlines())
+    return 2 + lines + 4 * len(turn.tool_calls) + len(turn.parts) + len(turn.attachments)
+
+
 def render_turn(turn: Turn) -> RenderableType:
     """The renderable of a turn: header, Markdown text, references, tool calls."""
     return Group(header(turn), *_body(turn), *_tools(turn))
 
 
-class MessageView(Static):
-    """A history entry; rendered once, so scrolling costs nothing."""
+class MessageView(Widget):
+    """A history entry, rendered once per width: layout and scrolling reuse the lines.
+
+    Textual would render a Rich renderable once to measure its height and again to paint
+    it, and again after every reflow; a page of Markdown made each frame cost tens of
+    milliseconds.
+    """
 
     DEFAULT_CSS = """
     MessageView { padding: 0 1 1 1; height: auto; }
@@ -103,10 +119,35 @@ class MessageView(Static):
     """
 
     def __init__(self, turn: Turn) -> None:
-        super().__init__(render_turn(turn), classes=f"-{turn.role}")
+        super().__init__(classes=f"-{turn.role}")
         self.turn = turn
+        self._lines: tuple[tuple[int, Style], list[Strip]] | None = None
 
     def set_turn(self, turn: Turn) -> None:
         """Show a newer version of the same turn."""
         self.turn = turn
-        self.update(render_turn(turn))
+        self._lines = None
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        """The turn's renderable (what the cached lines are made of)."""
+        return render_turn(self.turn)
+
+    def lines(self, width: int) -> list[Strip]:
+        """The turn rendered at ``width`` cells (cached while width and style stay)."""
+        key = (width, self.visual_style)
+        if self._lines is None or self._lines[0] != key or self.text_selection is not None:
+            visual = visualize(self, self.render())
+            self._lines = (key, Visual.to_strips(self, visual, width, None, self.visual_style))
+        return self._lines[1]
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """The height of the cached lines."""
+        return len(self.lines(width)) if width else 0
+
+    def render_line(self, y: int) -> Strip:
+        """One cached line."""
+        lines = self.lines(self.size.width)
+        if y < len(lines):
+            return lines[y]
+        return Strip.blank(self.size.width, self.visual_style.rich_style)
