@@ -50,12 +50,13 @@ def cli(
 
 
 def _register() -> None:
+    from tui.commands.deleting import delete, prune
     from tui.commands.emulator import emulator
     from tui.commands.exporting import export
     from tui.commands.importing import import_ids
     from tui.commands.listing import list_items
 
-    for command in (emulator, list_items, import_ids, export):
+    for command in (emulator, list_items, import_ids, export, delete, prune):
         cli.add_command(command)
 
 

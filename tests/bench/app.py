@@ -542,6 +542,7 @@ async def open_long(server: DemoServer, db: Path) -> Opened:
         while not all(w.is_finished for w in app.workers):
             peak = max(peak, rss_mb())
             await asyncio.sleep(0.005)
+        await until(lambda: not pane._mounting, "the rest of the page")
         await pilot.pause()
         views = len(pane.query(MessageView))
         assert views == 50, f"{views} messages shown"

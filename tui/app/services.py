@@ -48,11 +48,11 @@ class Services:
             "readable without one."
         )
 
-    def _api(self, profile: Profile, kind: Kind) -> ConversationApi:
-        cache_key = f"{profile.connection.key}|{profile.key_env}"
+    def _api(self, profile: Profile, kind: Kind, retries: int = 2) -> ConversationApi:
+        cache_key = f"{profile.connection.key}|{profile.key_env}|{retries}"
         client = self._clients.get(cache_key)
         if client is None:
-            client = make_client(profile.connection, profile.api_key())
+            client = make_client(profile.connection, profile.api_key(), max_retries=retries)
             self._clients[cache_key] = client
         return adapter_for(kind, client, profile.connection)  # type: ignore[arg-type]
 
@@ -65,6 +65,13 @@ class Services:
         try:
             profile = self.profile_for(item.connection)
             return self._api(profile, item.kind), ""
+        except (ConfigError, ApiError) as exc:
+            return None, str(exc)
+
+    def bulk_api_for(self, item: Tracked) -> tuple[ConversationApi | None, str]:
+        """Like :meth:`api_for`, on clients that leave retries (and 429 waits) to the caller."""
+        try:
+            return self._api(self.profile_for(item.connection), item.kind, retries=0), ""
         except (ConfigError, ApiError) as exc:
             return None, str(exc)
 

@@ -16,7 +16,7 @@ from tui.api.errors import ApiError
 from tui.api.protocol import ConversationApi
 from tui.config import ConfigError, Profile, Settings, load
 from tui.ids import IdError
-from tui.model import Connection, Kind
+from tui.model import Connection, Kind, Tracked
 from tui.store import Registry, RegistryError
 
 T = TypeVar("T")
@@ -103,3 +103,52 @@ def api_for_connection(
         return api_for_profile(profile)(kind), ""
     except (ConfigError, ApiError) as exc:
         return None, str(exc)
+
+
+class ConnectionApis:
+    """Adapters on each item's own connection: one client per connection and key."""
+
+    def __init__(self, settings: Settings, *, max_retries: int = 2) -> None:
+        self.settings = settings
+        self.max_retries = max_retries
+        self._clients: dict[str, Any] = {}
+
+    def __call__(self, item: Tracked) -> tuple[ConversationApi | None, str]:
+        """The adapter for ``item``, or ``None`` and why there is none here."""
+        try:
+            profile = self.settings.for_connection(item.connection)
+            cache_key = f"{profile.connection.key}|{profile.key_env}"
+            if cache_key not in self._clients:
+                self._clients[cache_key] = make_client(
+                    profile.connection, profile.api_key(), max_retries=self.max_retries
+                )
+            return adapter_for(item.kind, self._clients[cache_key], profile.connection), ""
+        except (ConfigError, ApiError) as exc:
+            return None, str(exc)
+
+    async def close(self) -> None:
+        """Close every client made."""
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()
+
+
+async def locate_item(
+    options: Options, registry: Registry, kind: Kind, item_id: str, *, source: str
+) -> Tracked:
+    """The tracked item; an untracked one is checked on the chosen profile and tracked."""
+    profile = options.chosen_profile()
+    item = await registry.get(profile.connection, item_id)
+    if item is not None:
+        return item
+    others = await registry.find(item_id)
+    if len(others) == 1 and not options.profile:
+        return others[0]
+    api = api_for_profile(profile)(kind)
+    remote = await api.retrieve(item_id)
+    first = await api.first_turn(item_id)
+    text = first.text if first is not None and first.role == "user" else None
+    item, _ = await registry.track_remote(
+        remote, profile.connection, source=source, first_user_text=text
+    )
+    return item

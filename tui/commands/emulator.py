@@ -58,6 +58,27 @@ import click
     help="Share of requests that fail with a 500.",
 )
 @click.option(
+    "--throttle-rate",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    show_default=True,
+    help="Share of requests answered 429 with --throttle-after as retry-after.",
+)
+@click.option(
+    "--throttle-after",
+    default=1.0,
+    type=click.FloatRange(0),
+    show_default=True,
+    help="Seconds the injected 429s ask to wait.",
+)
+@click.option(
+    "--seed-threads",
+    default=0,
+    type=click.IntRange(0, 1_000_000),
+    show_default=True,
+    help="Create this many empty threads under --demo-key (their IDs follow from --seed).",
+)
+@click.option(
     "--sunset",
     is_flag=True,
     help="Answer every Assistants route with the 404 api.openai.com gives since 2026-08-26.",
@@ -73,6 +94,9 @@ def emulator(
     token_delay_ms: float,
     rate_limit: float,
     error_rate: float,
+    throttle_rate: float,
+    throttle_after: float,
+    seed_threads: int,
     sunset: bool,
     no_stream: bool,
     seed: int,
@@ -80,6 +104,7 @@ def emulator(
     """Serve an OpenAI-compatible emulator of threads and conversations."""
     from tui.emulator import Emulator, EmulatorConfig
     from tui.emulator.demo import seed_demo as seed_demo_data
+    from tui.emulator.demo import seed_threads as seed_threads_data
     from tui.emulator.server import bind, serve_forever
 
     config = EmulatorConfig(
@@ -87,6 +112,8 @@ def emulator(
         token_delay_ms=token_delay_ms,
         rate_limit=rate_limit,
         error_rate=error_rate,
+        throttle_rate=throttle_rate,
+        throttle_after=throttle_after,
         sunset=sunset,
         no_stream=no_stream,
         seed=seed,
@@ -104,6 +131,9 @@ def emulator(
             f"conversations, under API key '{demo_key}'",
             err=True,
         )
+    if seed_threads:
+        seed_threads_data(emu, demo_key, seed_threads)
+        click.echo(f"{seed_threads} empty threads under API key '{demo_key}'", err=True)
     click.echo("serving until interrupted (Ctrl+C)", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         serve_forever(emu, sock)

@@ -6,11 +6,10 @@ import os
 
 import click
 
-from tui.commands.context import Options, api_for_connection, api_for_profile, common, run
+from tui.commands.context import Options, api_for_connection, common, locate_item, run
 from tui.ids import parse_item_id
-from tui.model import Kind, Tracked
+from tui.model import Kind
 from tui.ops.export import History, as_json, load_history, markdown
-from tui.store import Registry
 
 
 @click.command()
@@ -48,7 +47,7 @@ def export(options: Options, item_id: str, fmt: str, output: str | None) -> None
 
 async def _history(options: Options, kind: Kind, item_id: str) -> History:
     async with await options.registry() as registry:
-        item = await _locate(options, registry, kind, item_id)
+        item = await locate_item(options, registry, kind, item_id, source="export")
         api, reason = api_for_connection(options.settings(), item.connection, kind)
         history = await load_history(registry, item, api)
         if api is None:
@@ -59,22 +58,3 @@ async def _history(options: Options, kind: Kind, item_id: str) -> History:
                 history.note.replace("no API key or profile for its connection", reason),
             )
         return history
-
-
-async def _locate(options: Options, registry: Registry, kind: Kind, item_id: str) -> Tracked:
-    """The tracked item; an untracked one is checked on the chosen profile and tracked."""
-    profile = options.chosen_profile()
-    item = await registry.get(profile.connection, item_id)
-    if item is not None:
-        return item
-    others = await registry.find(item_id)
-    if len(others) == 1 and not options.profile:
-        return others[0]
-    api = api_for_profile(profile)(kind)
-    remote = await api.retrieve(item_id)
-    first = await api.first_turn(item_id)
-    text = first.text if first is not None and first.role == "user" else None
-    item, _ = await registry.track_remote(
-        remote, profile.connection, source="export", first_user_text=text
-    )
-    return item

@@ -103,6 +103,8 @@ class Emulator:
             await asyncio.sleep(cfg.latency_ms / 1000.0)
         key = self._api_key(request)
         self._rate_limit(key)
+        if cfg.throttle_rate and self.rng.random() < cfg.throttle_rate:
+            raise self._throttled(cfg.throttle_after)
         if cfg.error_rate and self.rng.random() < cfg.error_rate:
             raise server_error()
         if assistants:
@@ -155,6 +157,18 @@ class Emulator:
                 "x-ratelimit-remaining-requests": "0",
                 "x-ratelimit-reset-requests": f"{wait_ms}ms",
             },
+        )
+
+    @staticmethod
+    def _throttled(wait: float) -> HttpError:
+        """An injected 429 that asks to wait ``wait`` seconds."""
+        wait_ms = max(1, math.ceil(wait * 1000))
+        return HttpError(
+            429,
+            f"The server is overloaded: please try again in {wait_ms}ms.",
+            type="requests",
+            code="rate_limit_exceeded",
+            headers={"retry-after-ms": str(wait_ms), "retry-after": str(math.ceil(wait))},
         )
 
     def _route(self, path: str, methods: list[str], handler: Handler, *, assistants: bool) -> Route:

@@ -197,6 +197,22 @@ class _Seeder:
         )
 
 
+def seed_threads(emulator: Emulator, api_key: str, count: int) -> list[str]:
+    """Create ``count`` empty threads under ``api_key``; their IDs, oldest first.
+
+    The IDs follow from the emulator's seed, so another emulator with the same seed makes
+    the same ones (a benchmark learns them without a list endpoint).
+    """
+    ns = emulator.namespace(api_key)
+    epoch = int(emulator.config.epoch or time.time())
+    made = []
+    for index in range(count):
+        obj = objects.thread(emulator.ids.new("thread"), {"batch": str(index // 1000)}, epoch)
+        ns.threads[obj["id"]] = ThreadRec(obj)
+        made.append(obj["id"])
+    return made
+
+
 def seed_demo(emulator: Emulator, api_key: str = DEMO_KEY) -> DemoManifest:
     """Fill the namespace of ``api_key`` with demo data and say what was made."""
     epoch = emulator.config.epoch or time.time()

@@ -47,9 +47,12 @@ async def load_history(
 ) -> History:
     """The full history from the API; when the API cannot serve it, from the archive.
 
-    A 404 marks the item ``missing``; ``why_no_api`` says why ``api`` is ``None``.
+    A 404 marks the item ``missing``; ``why_no_api`` says why ``api`` is ``None``. A
+    deleted item is read from the archive only.
     """
     reason = why_no_api or "no API connection for it"
+    if item.state is ItemState.DELETED:
+        api, reason = None, "it was deleted on its server"
     if api is not None:
         try:
             item = await fetch_all(registry, item, api)

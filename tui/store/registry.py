@@ -36,6 +36,7 @@ class Registry:
 
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         from tui.store.archive import Archive
+        from tui.store.deletions import Deletions
         from tui.store.search import Search
 
         self.db = db
@@ -44,6 +45,7 @@ class Registry:
         self._quick: sqlite3.Connection | None = None
         self._write_lock = asyncio.Lock()
         self.archive = Archive(self)
+        self.deletions = Deletions(self)
         self.search = Search(self)
 
     @classmethod

@@ -151,8 +151,21 @@ ALTER TABLE items ADD COLUMN choice TEXT;
 ALTER TABLE items ADD COLUMN tools TEXT NOT NULL DEFAULT '[]';
 """
 
+# Confirmed deletions not yet finished: a row is written for every confirmed item before
+# any request goes out and removed when its outcome is known, so a crash leaves the exact
+# interrupted set (and each item's state before it) for the next start to resume or undo.
+V4 = """
+CREATE TABLE deletions (
+    item_pk INTEGER PRIMARY KEY REFERENCES items (pk),
+    job TEXT NOT NULL,
+    prior_state TEXT NOT NULL,
+    archive INTEGER NOT NULL,
+    confirmed_at REAL NOT NULL
+);
+"""
+
 # MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3)
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4)
 LATEST = len(MIGRATIONS)
 
 

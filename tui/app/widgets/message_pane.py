@@ -16,12 +16,13 @@ from tui.api.protocol import ConversationApi, HistoryPage
 from tui.app.services import Services
 from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_view import MessageView, estimated_height
-from tui.model import Tracked, Turn
+from tui.model import ItemState, Tracked, Turn
 
 PAGE = 50
 FIRST_SCREEN = 4  # newest messages mounted first when the pane has no size yet
 CHUNK = 8
 LOADING_NOTICE = 0.15  # seconds before a blank pane says its history is on its way
+DELETED_NOTE = "it was deleted on its server; this is its archived history, read-only."
 NOT_FOUND_HELP = (
     "This item was not found on its server. Its archived history stays readable here. "
     "That happens when it belongs to another project or organization (check the key and "
@@ -83,6 +84,8 @@ class MessagePane(VerticalScroll, can_focus=True):
 
     async def _open(self, item: Tracked) -> None:
         api, why = self.services.api_for(item)
+        if item.state is ItemState.DELETED:
+            api, why = None, DELETED_NOTE
         fetch = None if api is None else asyncio.create_task(api.history(item.id, limit=PAGE))
         try:
             archived = await self.services.registry.archive.page(item, limit=PAGE)
@@ -118,7 +121,6 @@ class MessagePane(VerticalScroll, can_focus=True):
         self, api: ConversationApi, item: Tracked, fetch: asyncio.Task[HistoryPage]
     ) -> None:
         from tui.api.errors import ApiError, NotFound
-        from tui.model import ItemState
 
         try:
             page = await fetch

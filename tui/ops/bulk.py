@@ -1,0 +1,231 @@
+"""Bulk deletion, shared by the app and the CLI: archive first, paced, journalled.
+
+Every confirmed item is recorded (``deleting``, with its state before) before any request
+goes out, and its outcome after: ``deleted`` (a 404 counts: it is gone), or back to its
+state before with the reason. A crash leaves exactly the unfinished set in the registry's
+``deletions`` table, which :meth:`BulkDelete.run` resumes. Only the items given are
+touched, each on the connection that owns it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from functools import partial
+from typing import TypeVar
+
+from tui.api.errors import (
+    ApiError,
+    ApiGone,
+    AuthFailed,
+    NotFound,
+    Offline,
+    RateLimited,
+    ServerError,
+)
+from tui.api.protocol import ConversationApi
+from tui.model import Tracked
+from tui.ops.export import PAGE
+from tui.ops.pacing import Pacer
+from tui.store import Registry
+
+T = TypeVar("T")
+ApiFor = Callable[[Tracked], tuple[ConversationApi | None, str]]
+
+CONCURRENCY = 16
+RETRIES = 4  # attempts after a 5xx, a timeout or a dropped connection
+BACKOFF = 0.5  # seconds before the first retry; doubles each time
+
+
+class Result(StrEnum):
+    """What became of one item."""
+
+    DELETED = "deleted"
+    GONE = "already gone"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+    STOPPED = "not sent"
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One item's result and, unless it was deleted, why."""
+
+    item: Tracked
+    result: Result
+    reason: str = ""
+
+
+@dataclass
+class Progress:
+    """Counts so far, for a progress view; ``outcomes`` in the order they came."""
+
+    total: int
+    started: float = field(default_factory=time.monotonic)
+    outcomes: list[Outcome] = field(default_factory=list)
+    waiting: float = 0.0  # seconds left of a pause a 429 asked for
+    stopping: bool = False
+
+    def count(self, *results: Result) -> int:
+        """How many items ended with one of ``results``."""
+        return sum(1 for o in self.outcomes if o.result in results)
+
+    @property
+    def done(self) -> int:
+        """Items with an outcome."""
+        return len(self.outcomes)
+
+    @property
+    def failures(self) -> list[Outcome]:
+        """The failed items, with reasons."""
+        return [o for o in self.outcomes if o.result is Result.FAILED]
+
+    def rate(self, now: float | None = None) -> float:
+        """Items finished per second since the start."""
+        elapsed = (now or time.monotonic()) - self.started
+        return self.done / elapsed if elapsed > 0 else 0.0
+
+    def eta(self, now: float | None = None) -> float | None:
+        """Seconds until the rest is done at the current rate (``None`` before any)."""
+        rate = self.rate(now)
+        return (self.total - self.done) / rate if rate > 0 else None
+
+
+class Stopped(Exception):
+    """The user stopped the run before this item's next request."""
+
+
+class BulkDelete:
+    """Deletes a confirmed set of items; :meth:`stop` ends it early, losing nothing."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        api_for: ApiFor,
+        *,
+        archive: bool = True,
+        concurrency: int = CONCURRENCY,
+        source: str = "app",
+        pacer: Pacer | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.registry = registry
+        self.api_for = api_for
+        self.archive = archive
+        self.concurrency = max(1, concurrency)
+        self.source = source
+        self.pacer = pacer or Pacer()
+        self._sleep = sleep
+        self._stopped = False
+        self._broken: dict[tuple[str, str], str] = {}  # (connection, kind) -> why it fails
+
+    def stop(self) -> None:
+        """Send no new request; requests in flight finish and are recorded."""
+        self._stopped = True
+
+    async def run(
+        self,
+        items: Sequence[Tracked],
+        *,
+        confirmed: bool = False,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> Progress:
+        """Delete ``items``; ``confirmed`` when they are a resumed (already recorded) set."""
+        progress = Progress(len(items))
+        ready: list[tuple[Tracked, ConversationApi]] = []
+        for item in items:
+            api, why = self.api_for(item)
+            if api is None:
+                progress.outcomes.append(Outcome(item, Result.SKIPPED, why))
+                if confirmed:
+                    await self.registry.deletions.release(item, reason=why, source=self.source)
+            else:
+                ready.append((item, api))
+        if not confirmed and ready:
+            await self.registry.deletions.confirm(
+                [i for i, _ in ready], archive=self.archive, source=self.source
+            )
+        queue: asyncio.Queue[tuple[Tracked, ConversationApi]] = asyncio.Queue()
+        for entry in ready:
+            queue.put_nowait(entry)
+
+        def report(outcome: Outcome) -> None:
+            progress.outcomes.append(outcome)
+            progress.waiting = self.pacer.waiting()
+            progress.stopping = self._stopped
+            if on_progress is not None:
+                on_progress(progress)
+
+        async def worker() -> None:
+            while not queue.empty():
+                item, api = queue.get_nowait()
+                report(await self._one(item, api))
+
+        if on_progress is not None:
+            on_progress(progress)
+        await asyncio.gather(*(worker() for _ in range(min(self.concurrency, len(ready)))))
+        return progress
+
+    async def _one(self, item: Tracked, api: ConversationApi) -> Outcome:
+        """Archive (when asked) and delete one item; record what happened."""
+        deletions = self.registry.deletions
+        key = (item.connection.key, item.kind.value)
+        try:
+            if key in self._broken:
+                raise ApiError(self._broken[key])
+            if self.archive:
+                await self._archive(item, api)
+            await self._call(lambda: api.delete(item.id), may_stop=True)
+        except NotFound:
+            fresh = await deletions.finish(item, gone=True, source=self.source)
+            return Outcome(fresh, Result.GONE, "the server had no such item (404)")
+        except Stopped:
+            reason = "stopped before its delete request was sent"
+            fresh = await deletions.release(item, reason=reason, source=self.source)
+            return Outcome(fresh, Result.STOPPED, reason)
+        except ApiError as exc:
+            if isinstance(exc, (AuthFailed, ApiGone)):
+                self._broken.setdefault(key, str(exc))
+            fresh = await deletions.release(item, reason=str(exc), source=self.source)
+            return Outcome(fresh, Result.FAILED, str(exc))
+        fresh = await deletions.finish(item, gone=False, source=self.source)
+        return Outcome(fresh, Result.DELETED)
+
+    async def _archive(self, item: Tracked, api: ConversationApi) -> None:
+        """Store the whole history, page by page, before the delete call."""
+        page = await self._call(lambda: api.history(item.id, limit=PAGE), may_stop=True)
+        item = await self.registry.archive.store(item, page.turns, complete=not page.has_older)
+        while page.older_cursor is not None:
+            cursor = page.older_cursor
+            page = await self._call(
+                partial(api.history, item.id, before=cursor, limit=PAGE), may_stop=True
+            )
+            item = await self.registry.archive.store(
+                item, page.turns, older_than=cursor, complete=not page.has_older
+            )
+
+    async def _call(self, request: Callable[[], Awaitable[T]], *, may_stop: bool) -> T:
+        """One request, paced; 429s wait as told, 5xx and network errors are retried."""
+        failures = 0
+        while True:
+            if may_stop and self._stopped:
+                raise Stopped
+            sent = await self.pacer.acquire()
+            if may_stop and self._stopped:
+                raise Stopped
+            try:
+                result = await request()
+            except RateLimited as exc:
+                self.pacer.limited(sent, exc.retry_after)
+                continue
+            except (ServerError, Offline):
+                failures += 1
+                if failures > RETRIES:
+                    raise
+                await self._sleep(BACKOFF * 2 ** (failures - 1))
+                continue
+            self.pacer.succeeded(sent)
+            return result

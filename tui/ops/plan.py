@@ -1,0 +1,85 @@
+"""What a deletion will do, for a person to confirm: counts, connections, samples."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from tui.api.protocol import ConversationApi
+from tui.model import Tracked
+from tui.text import clean
+
+TYPE_THE_NUMBER_ABOVE = 20  # more items than this: confirming means typing their number
+SAMPLES = 5
+
+
+@dataclass(frozen=True, slots=True)
+class DeletionPlan:
+    """The items a deletion will send, and those it must skip (no credentials here)."""
+
+    items: tuple[Tracked, ...]
+    skipped: tuple[tuple[Tracked, str], ...]
+    archive: bool
+
+    @property
+    def connections(self) -> list[tuple[str, int]]:
+        """Each connection the deletion goes to, with its number of items."""
+        return Counter(i.connection.label for i in self.items).most_common()
+
+    @property
+    def typed(self) -> bool:
+        """True when confirming needs the number of items typed (not a single key)."""
+        return len(self.items) > TYPE_THE_NUMBER_ABOVE
+
+    def accepts(self, answer: str) -> bool:
+        """Whether ``answer`` confirms this plan."""
+        answer = answer.strip().lower()
+        if self.typed:
+            return answer.replace(",", "") == str(len(self.items))
+        return answer in ("y", "yes")
+
+    def question(self) -> str:
+        """What to ask."""
+        if self.typed:
+            return f"Type {len(self.items)} to delete them"
+        return "Delete? [y/N]"
+
+    def lines(self) -> list[str]:
+        """The plan in plain sentences (no markup; titles cleaned)."""
+        count = len(self.items)
+        noun = "item" if count == 1 else "items"
+        out = [f"Delete {count:,} {noun} on the server:"]
+        out += [f"  {n:,} on {label}" for label, n in self.connections]
+        for item in self.items[:SAMPLES]:
+            out.append(f"  - {item.id}  {clean(item.title)[:60]}")
+        if count > SAMPLES:
+            out.append(f"  … and {count - SAMPLES:,} more")
+        if self.archive:
+            out.append("Each history is fetched and archived first (readable here afterwards).")
+        else:
+            out.append("Histories are NOT archived first: what is not archived yet is lost.")
+        if self.skipped:
+            out.append(
+                f"{len(self.skipped):,} skipped: no credentials here for their connection "
+                f"({self.skipped[0][0].connection.label})."
+            )
+        return out
+
+
+def make_plan(
+    items: Sequence[Tracked],
+    api_for: Callable[[Tracked], tuple[ConversationApi | None, str]],
+    *,
+    archive: bool,
+) -> DeletionPlan:
+    """Split ``items`` into those that can be deleted from here and those that cannot."""
+    ready: list[Tracked] = []
+    skipped: list[tuple[Tracked, str]] = []
+    for item in items:
+        api, why = api_for(item)
+        if api is None:
+            skipped.append((item, why))
+        else:
+            ready.append(item)
+    return DeletionPlan(tuple(ready), tuple(skipped), archive)
