@@ -176,25 +176,6 @@ def call_times(obj: Any, name: str) -> list[float]:
     return calls
 
 
-def time_calls(obj: Any, name: str) -> list[tuple[float, float]]:
-    """Wrap the async method ``name`` of this one object; the list gets (start, end) of calls.
-
-    Works for the app's ``self.name(...)`` calls: they look the method up on the instance.
-    """
-    calls: list[tuple[float, float]] = []
-    method = getattr(obj, name)
-
-    async def timed(*args: Any, **kwargs: Any) -> Any:
-        start = time.perf_counter()
-        try:
-            return await method(*args, **kwargs)
-        finally:
-            calls.append((start, time.perf_counter()))
-
-    setattr(obj, name, timed)
-    return calls
-
-
 def rss_mb() -> float:
     """Resident set size now (not the peak), in MB."""
     with open("/proc/self/status") as status:
@@ -364,7 +345,7 @@ async def type_filters(db: Path) -> list[Keystroke]:
         await until(lambda: PROBE.first_paint(0, lambda s: True), "the first rows")
         await settle(pilot)
         shown = call_times(app, "_show_source")
-        reloads = time_calls(app, "reload_list")
+        deferred = call_times(app, "_refilter")
         thread_list = app.query_one(ThreadList)
         box = app.query_one("#filter", Input)
         await pilot.press("slash")
@@ -380,7 +361,7 @@ async def type_filters(db: Path) -> list[Keystroke]:
                 await settle(pilot)
             for char in word:
                 old = thread_list.source
-                reloads.clear()
+                deferred.clear()
                 shown.clear()
                 start = time.perf_counter()
                 await pilot.press(char)
@@ -391,7 +372,7 @@ async def type_filters(db: Path) -> list[Keystroke]:
                         box.value,
                         (end - start) * 1000,
                         (shown[-1] - start) * 1000,
-                        not reloads,
+                        not deferred,
                         GC.within(start, end),
                         thread_list.count,
                     )

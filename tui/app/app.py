@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 from collections.abc import Awaitable, Callable, Iterable
 from functools import partial
 from pathlib import Path
@@ -35,7 +37,7 @@ from tui.model import ItemState, Kind, Tracked
 from tui.ops.export import as_json, load_history, markdown
 from tui.ops.importing import ImportResult, import_text
 from tui.redact import redact
-from tui.store import Query
+from tui.store import Query, ResultPage
 from tui.store.errors import RegistryError
 from tui.store.search import VISIBLE
 
@@ -225,8 +227,9 @@ class ThreadBrowserApp(ChatMixin):
     def filter_now(self, text: str) -> None:
         """Filter as the user types, with no debounce.
 
-        A first page that SQLite reads within a frame is shown with the keystroke's own
-        echo; a slower one is read in a worker, which the next keystroke cancels.
+        The first page is read on the registry's pager thread. A page read within
+        QUICK_PAGE_BUDGET is shown in the frame that echoes the keystroke; a slower one is
+        awaited in a worker, and the next keystroke interrupts it.
         """
         if text == self.filter_text:
             return
@@ -235,20 +238,30 @@ class ThreadBrowserApp(ChatMixin):
             return
         self.workers.cancel_group(self, "filter")
         query = self.current_query()
+        future = self.svc.registry.pager.read(query, PAGE)
         try:
-            page = self.svc.registry.page_now(query, PAGE, QUICK_PAGE_BUDGET)
-        except RegistryError:
-            page = None  # the worker's read reports it
-        if page is None:
-            self._refilter()
+            page = future.result(timeout=QUICK_PAGE_BUDGET)
+        except concurrent.futures.TimeoutError:
+            self._refilter(query, future)
             return
+        except (RegistryError, concurrent.futures.CancelledError):
+            self._refilter(query, None)  # read again, in a worker that reports failures
+            return
+        self._show_page(query, page)
+
+    @work(exclusive=True, group="filter", exit_on_error=False)
+    async def _refilter(
+        self, query: Query, future: concurrent.futures.Future[ResultPage] | None
+    ) -> None:
+        if future is None:
+            await self.reload_list()
+        else:
+            self._show_page(query, await asyncio.wrap_future(future))
+
+    def _show_page(self, query: Query, page: ResultPage) -> None:
         source = ListSource.from_page(query, page)
         source.registry = self.svc.registry
         self._show_source(source)
-
-    @work(exclusive=True, group="filter", exit_on_error=False)
-    async def _refilter(self) -> None:
-        await self.reload_list()
 
     @on(Input.Submitted, "#filter")
     def filter_done(self) -> None:

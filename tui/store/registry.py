@@ -17,14 +17,13 @@ import aiosqlite
 
 from tui.model import Connection, ItemState, JournalEntry, Kind, RemoteItem, TitleSource, Tracked
 from tui.store import files, rows, sql
-from tui.store.errors import from_sqlite, translated
+from tui.store.errors import translated
 from tui.store.titles import derive, first_line
 
 if TYPE_CHECKING:
-    from tui.store.search import Query, ResultPage
+    from tui.store.pager import Pager
 
 CHUNK = 500
-QUICK_STEPS = 1000  # SQLite VM steps between checks of page_now's deadline
 
 
 class Registry:
@@ -42,7 +41,7 @@ class Registry:
         self.db = db
         self.path = path
         self._reader: aiosqlite.Connection | None = None
-        self._quick: sqlite3.Connection | None = None
+        self._pager: Pager | None = None
         self._write_lock = asyncio.Lock()
         self.archive = Archive(self)
         self.deletions = Deletions(self)
@@ -60,9 +59,9 @@ class Registry:
 
     async def close(self) -> None:
         """Close the file."""
-        if self._quick is not None:
-            self._quick.close()
-            self._quick = None
+        if self._pager is not None:
+            self._pager.close()
+            self._pager = None
         if self._reader is not None:
             await self._reader.close()
             self._reader = None
@@ -125,31 +124,14 @@ class Registry:
                 await reader.interrupt()
                 raise
 
-    def page_now(self, query: Query, limit: int, budget: float) -> ResultPage | None:
-        """The first page of ``query`` read on this thread, or ``None`` past ``budget`` seconds.
+    @property
+    def pager(self) -> Pager:
+        """Reads list pages on a thread of their own (see :class:`Pager`)."""
+        if self._pager is None:
+            from tui.store.pager import Pager
 
-        A page that takes a frame or less is shown in the very frame that echoes the
-        keystroke; a slower one (or a registry locked by a writer) is left to
-        :meth:`Search.page`, off the event loop. The read never waits for a lock.
-        """
-        from tui.store.search import read_page
-
-        if self._quick is None:
-            with translated(self.path):
-                self._quick = sqlite3.connect(self.path, isolation_level=None, timeout=0)
-        conn = self._quick
-        deadline = time.perf_counter() + budget
-        conn.set_progress_handler(lambda: time.perf_counter() > deadline, QUICK_STEPS)
-        try:
-            return read_page(conn, query, limit)
-        except sqlite3.OperationalError as exc:
-            if "interrupted" in str(exc) or "locked" in str(exc) or "busy" in str(exc):
-                return None
-            raise from_sqlite(exc, self.path) from exc
-        except sqlite3.Error as exc:
-            raise from_sqlite(exc, self.path) from exc
-        finally:
-            conn.set_progress_handler(None, 0)
+            self._pager = Pager(self.path)
+        return self._pager
 
     async def _connection_id(self, db: aiosqlite.Connection, connection: Connection) -> int:
         key = sql.connection_params(connection)
