@@ -19,6 +19,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
 from tui.app.chat import ActiveRun, ChatMixin
+from tui.app.deleting import DeleteMixin
 from tui.app.list_source import PAGE, ListSource
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.import_dialog import ImportDialog
@@ -57,12 +58,16 @@ PALETTE = (
     ("Export", "Write the history to a .md or .json file", "export"),
     ("Rename", "Local title, or metadata.title on the server", "rename"),
     ("Edit metadata", "Edit key = value metadata (limits checked)", "metadata"),
+    ("Mark", "Mark or unmark the highlighted item for deletion", "toggle_mark"),
+    ("Mark all matching", "Mark every item the filter matches", "mark_all"),
+    ("Unmark all", "Clear every mark", "clear_marks"),
+    ("Delete", "Delete the marked items (or the highlighted one), after asking", "delete"),
     ("Show or hide deleted", "Toggle deleted items in the list", "toggle_deleted"),
     ("Keys", "Every key of the app", "help"),
 )
 
 
-class ThreadBrowserApp(ChatMixin):
+class ThreadBrowserApp(ChatMixin, DeleteMixin):
     """Browse, search, continue and clean up threads and conversations."""
 
     CSS_PATH = "app.tcss"
@@ -81,6 +86,10 @@ class ThreadBrowserApp(ChatMixin):
         Binding("e", "export", "Export"),
         Binding("t", "rename", "Rename"),
         Binding("m", "metadata", "Metadata"),
+        Binding("d", "delete", "Delete"),
+        Binding("space", "toggle_mark", "Mark", show=False),
+        Binding("asterisk", "mark_all", "Mark all", show=False),
+        Binding("u", "clear_marks", "Unmark", show=False),
         Binding("A", "toggle_deleted", "Deleted", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -142,6 +151,7 @@ class ThreadBrowserApp(ChatMixin):
                 self._count(first)
         thread_list.focus()
         self.call_after_refresh(self._open_current)
+        await self.offer_resume()
 
     def _open_current(self) -> None:
         current = self.query_one(ThreadList).current
@@ -216,7 +226,7 @@ class ThreadBrowserApp(ChatMixin):
         count = source.count or 0
         shown = f"{count:,}" if source.exact else f"{max(0, count - 1):,}+"
         title = f"{shown} tracked" + (" (with deleted)" if self.show_deleted else "")
-        self.query_one("#count", Static).update(title)
+        self.query_one("#count", Static).update(title + self.marks_label())
         if count == 0:
             self.query_one(Details).say(
                 "Nothing tracked here yet. Press i to import IDs from any text, n to create "

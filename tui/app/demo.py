@@ -50,7 +50,9 @@ async def track_demo(session: DemoSession, registry: Registry) -> None:
     ns = emulator.namespace(DEMO_KEY)
     connection = session.profile.connection
     for thread_id in session.manifest.threads:
-        rec = ns.threads[thread_id]
+        rec = ns.threads.get(thread_id)
+        if rec is None:
+            continue  # deleted during this demo session
         first = next(iter(rec.messages), None)
         text = first["content"][0]["text"]["value"] if first else None
         last = rec.messages.last()
@@ -64,7 +66,9 @@ async def track_demo(session: DemoSession, registry: Registry) -> None:
             last["created_at"] if last else rec.obj["created_at"],
         )
     for conv_id in session.manifest.conversations:
-        conv = ns.conversations[conv_id]
+        conv = ns.conversations.get(conv_id)
+        if conv is None:
+            continue
         first = next(iter(conv.items), None)
         text = first["content"][0].get("text") if first and first["type"] == "message" else None
         stamp = conv.obj["created_at"] + 60 * len(conv.items)

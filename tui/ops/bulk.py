@@ -122,6 +122,11 @@ class BulkDelete:
         self._stopped = False
         self._broken: dict[tuple[str, str], str] = {}  # (connection, kind) -> why it fails
 
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stopped
+
     def stop(self) -> None:
         """Send no new request; requests in flight finish and are recorded."""
         self._stopped = True

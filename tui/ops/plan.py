@@ -45,8 +45,8 @@ class DeletionPlan:
             return f"Type {len(self.items)} to delete them"
         return "Delete? [y/N]"
 
-    def lines(self) -> list[str]:
-        """The plan in plain sentences (no markup; titles cleaned)."""
+    def summary(self) -> list[str]:
+        """How many, where, and the first IDs and titles (no markup; titles cleaned)."""
         count = len(self.items)
         noun = "item" if count == 1 else "items"
         out = [f"Delete {count:,} {noun} on the server:"]
@@ -55,16 +55,26 @@ class DeletionPlan:
             out.append(f"  - {item.id}  {clean(item.title)[:60]}")
         if count > SAMPLES:
             out.append(f"  … and {count - SAMPLES:,} more")
+        return out
+
+    def warning(self) -> str | None:
+        """What will be skipped, and why, if anything."""
+        if not self.skipped:
+            return None
+        return (
+            f"{len(self.skipped):,} skipped: no credentials here for their connection "
+            f"({self.skipped[0][0].connection.label})."
+        )
+
+    def lines(self) -> list[str]:
+        """The whole plan in plain sentences."""
+        out = self.summary()
         if self.archive:
             out.append("Each history is fetched and archived first (readable here afterwards).")
         else:
             out.append("Histories are NOT archived first: what is not archived yet is lost.")
-        if self.skipped:
-            out.append(
-                f"{len(self.skipped):,} skipped: no credentials here for their connection "
-                f"({self.skipped[0][0].connection.label})."
-            )
-        return out
+        warning = self.warning()
+        return out + ([warning] if warning else [])
 
 
 def make_plan(

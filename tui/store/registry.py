@@ -171,6 +171,20 @@ class Registry:
         )
         return rows.tracked(row) if row else None
 
+    async def get_many(self, pks: Sequence[int]) -> list[Tracked]:
+        """The items with these row keys (missing ones left out), most recent first."""
+        found: list[Tracked] = []
+        for start in range(0, len(pks), CHUNK):
+            chunk = list(pks[start : start + CHUNK])
+            marks = ",".join("?" * len(chunk))
+            rows_ = await self.fetchall(
+                f"SELECT {rows.ITEM_COLUMNS} FROM {rows.ITEM_FROM} WHERE items.pk IN ({marks})",
+                chunk,
+            )
+            found += [rows.tracked(r) for r in rows_]
+        found.sort(key=lambda i: (i.last_activity, i.pk), reverse=True)
+        return found
+
     async def find(self, item_id: str) -> list[Tracked]:
         """Every tracked item with this ID, on any connection."""
         found = await self.fetchall(

@@ -151,6 +151,11 @@ class Search:
         text, params = page_sql(query, match, after, limit, messages=messages)
         return [rows.tracked(r) for r in await self.registry.fetchall(text, params)]
 
+    async def keys(self, query: Query) -> list[int]:
+        """The row keys of every item of ``query`` (for marking them all)."""
+        sql_text, params = keys_sql(query)
+        return [int(r[0]) for r in await self.registry.fetchall(sql_text, params)]
+
     async def count(self, query: Query) -> int:
         """How many items match (on the registry's reader: cancelling interrupts it)."""
         sql_text, params = count_sql(query)
@@ -217,15 +222,22 @@ def count_sql(query: Query) -> tuple[str, list[object]]:
     """The query counting the items of ``query`` (the two text streams, united)."""
     clause, params = where(query, for_count=True)
     source = rows.ITEM_FROM if query.connection is not None else "items"
+    if fts_query(query.text) is None:
+        return f"SELECT count(*) FROM {source} WHERE {clause}", params
+    keys, params = keys_sql(query)
+    return f"SELECT count(*) FROM ({keys})", params
+
+
+def keys_sql(query: Query) -> tuple[str, list[object]]:
+    """The query of the row keys (``items.pk``) of every item of ``query``."""
+    clause, params = where(query, for_count=True)
+    source = rows.ITEM_FROM if query.connection is not None else "items"
     match = fts_query(query.text)
     if match is None:
-        return f"SELECT count(*) FROM {source} WHERE {clause}", params
+        return f"SELECT items.pk FROM {source} WHERE {clause}", params
     by_item = f"SELECT items.pk FROM {ITEMS_BY_TEXT} WHERE items_fts MATCH ? AND {clause}"
     by_message = f"SELECT items.pk FROM {source} WHERE {MESSAGE_MATCH} AND {clause}"
-    return (
-        f"SELECT count(*) FROM ({by_item} UNION {by_message})",
-        [match, *params, match, *params],
-    )
+    return f"{by_item} UNION {by_message}", [match, *params, match, *params]
 
 
 def _merge(first: list[Tracked], second: list[Tracked]) -> list[Tracked]:

@@ -51,13 +51,19 @@ class ThreadList(ScrollView, can_focus=True):
     missing pages are fetched in a worker while a placeholder shows.
     """
 
-    COMPONENT_CLASSES = {"thread-list--cursor", "thread-list--dim", "thread-list--badge"}
+    COMPONENT_CLASSES = {
+        "thread-list--cursor",
+        "thread-list--dim",
+        "thread-list--badge",
+        "thread-list--marked",
+    }
     DEFAULT_CSS = """
     ThreadList { background: $surface; overflow-x: hidden; scrollbar-size-vertical: 1; }
     ThreadList > .thread-list--cursor { background: $accent 40%; }
     ThreadList:focus > .thread-list--cursor { background: $accent; color: $text; }
     ThreadList > .thread-list--dim { color: $text-muted; }
     ThreadList > .thread-list--badge { color: $warning; text-style: bold; }
+    ThreadList > .thread-list--marked { color: $error; text-style: bold; }
     """
     BINDINGS = [
         Binding("down,j", "move(1)", "Down", show=False),
@@ -97,6 +103,7 @@ class ThreadList(ScrollView, can_focus=True):
         self.source = source
         self.now = now
         self.unconfigured: set[str] = set()
+        self.marked: set[int] = set()  # row keys of the items marked for deletion
 
     @property
     def count(self) -> int:
@@ -146,11 +153,13 @@ class ThreadList(ScrollView, can_focus=True):
 
     def _title(self, item: Tracked, width: int) -> list[tuple[str, Style]]:
         age = describe((self.now or datetime.now(item.last_activity.tzinfo)) - item.last_activity)
-        mark = "◆ " if item.kind is Kind.THREAD else "● "
+        mark, mark_style = ("◆ " if item.kind is Kind.THREAD else "● "), Style(bold=True)
+        if item.pk in self.marked:
+            mark, mark_style = "✗ ", self.get_component_rich_style("thread-list--marked")
         title = clean(item.title).replace("\n", " ")
         room = width - len(mark) - len(age) - 2
         return [
-            (mark, Style(bold=True)),
+            (mark, mark_style),
             (fit(title, room), Style(bold=True)),
             (" " + age.rjust(len(age)) + " ", self.get_component_rich_style("thread-list--dim")),
         ]

@@ -1,0 +1,91 @@
+"""The confirmation before any deletion: what, where, and whether to archive first."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Checkbox, Input, Label, Static
+
+from tui.ops.plan import DeletionPlan
+
+
+class ConfirmDelete(ModalScreen[bool | None]):
+    """Shows a :class:`DeletionPlan`; returns whether to archive first, or ``None``.
+
+    Up to ``TYPE_THE_NUMBER_ABOVE`` items confirm with ``y``; more need their number
+    typed. ``n`` or ``escape`` cancels and nothing happens.
+    """
+
+    DEFAULT_CSS = """
+    ConfirmDelete { align: center middle; }
+    ConfirmDelete > Vertical { width: 84; height: auto; max-height: 90%;
+        border: thick $error; background: $surface; padding: 1 2; }
+    ConfirmDelete .title { text-style: bold; color: $error; margin-bottom: 1; }
+    ConfirmDelete .warning { color: $warning; margin-top: 1; }
+    ConfirmDelete .hint { color: $text-muted; margin-top: 1; }
+    ConfirmDelete .refused { color: $error; }
+    ConfirmDelete Checkbox { margin-top: 1; }
+    """
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("n", "cancel", "No", show=False),
+        Binding("y", "confirm", "Yes", show=False),
+    ]
+
+    def __init__(self, plan: DeletionPlan) -> None:
+        super().__init__()
+        self.plan = plan
+
+    def compose(self) -> ComposeResult:
+        """The plan, the archive switch, and the question."""
+        plan = self.plan
+        with Vertical():
+            yield Label("Delete on the server?", classes="title")
+            yield Static("\n".join(plan.summary()), markup=False)
+            warning = plan.warning()
+            if warning:
+                yield Static(warning, classes="warning", markup=False)
+            yield Checkbox("Archive each history first (keeps it readable here)", plan.archive)
+            if not plan.items:
+                yield Static("Nothing can be deleted from here. Press escape.", classes="hint")
+            elif plan.typed:
+                yield Static(
+                    f"{len(plan.items):,} items: type {len(plan.items)} and press enter to "
+                    "delete them, or escape to cancel.",
+                    classes="hint",
+                )
+                yield Input(placeholder=f"type {len(plan.items)}", id="count")
+                yield Static("", classes="refused", id="refused")
+            else:
+                yield Static("y deletes · n or escape cancels", classes="hint")
+
+    def on_mount(self) -> None:
+        """Focus the box where the number is typed, if there is one."""
+        if self.plan.typed and self.plan.items:
+            self.query_one("#count", Input).focus()
+
+    def _archive(self) -> bool:
+        return self.query_one(Checkbox).value
+
+    def action_confirm(self) -> None:
+        """``y`` confirms a small deletion (a large one needs its number typed)."""
+        if self.plan.items and not self.plan.typed:
+            self.dismiss(self._archive())
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter in the number box: the right number confirms; anything else is refused."""
+        event.stop()
+        if self.plan.accepts(event.value):
+            self.dismiss(self._archive())
+            return
+        self.query_one("#refused", Static).update(
+            f"That is not {len(self.plan.items)}: nothing was deleted. Type the number, "
+            "or press escape."
+        )
+        event.input.value = ""
+
+    def action_cancel(self) -> None:
+        """Nothing happens."""
+        self.dismiss(None)
