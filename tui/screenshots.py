@@ -72,6 +72,11 @@ async def _chat(pilot: Any) -> None:
     await pilot.pause(0.2)
 
 
+async def _delete(pilot: Any) -> None:
+    await pilot.press("j", "space", "space", "space", "d")
+    await pilot.pause(0.5)
+
+
 async def _help(pilot: Any) -> None:
     await pilot.press("question_mark")
     await pilot.pause(0.2)
@@ -82,6 +87,7 @@ SHOTS: dict[str, Step | None] = {
     "long-thread": _long_thread,
     "import": _import,
     "chat": _chat,
+    "delete": _delete,
     "help": _help,
 }
 

@@ -331,6 +331,18 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin):
             self.notify("Nothing selected.", severity="warning")
         return item
 
+    def _live(self) -> Tracked | None:
+        """The highlighted item, unless it was deleted (its archive is read-only)."""
+        item = self._current()
+        if item is not None and item.state is ItemState.DELETED:
+            self.notify(
+                "This item was deleted on its server: its archive is read-only here "
+                "(copy and export still work).",
+                severity="warning",
+            )
+            return None
+        return item
+
     def copy_text(self, text: str, what: str) -> None:
         """Copy with the system clipboard, or OSC 52 where there is none (SSH, headless)."""
         try:
@@ -416,7 +428,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin):
 
     def action_metadata(self) -> None:
         """Edit the highlighted item's metadata."""
-        item = self._current()
+        item = self._live()
         if item is None:
             return
         dialog = MetadataDialog(item.id, item.metadata)
@@ -485,7 +497,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin):
     @work(exclusive=True, group="action", exit_on_error=False)
     async def action_refresh(self) -> None:
         """Reload the item's metadata and history from the server."""
-        item = self._current()
+        item = self._live()
         if item is None:
             return
         api, why = self.svc.api_for(item)

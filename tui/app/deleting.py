@@ -37,6 +37,10 @@ class DeleteMixin(App[None]):
         """Re-run the list's query (the app's)."""
         raise NotImplementedError
 
+    def open_item(self, item: Tracked) -> None:
+        """Show an item in the pane (the app's)."""
+        raise NotImplementedError
+
     @property
     def marked(self) -> set[int]:
         """Row keys of the items marked for deletion."""
@@ -127,12 +131,11 @@ class DeleteMixin(App[None]):
         gone = {o.item.pk for o in progress.outcomes if o.result in (Result.DELETED, Result.GONE)}
         self.marked.difference_update(gone)
         await self.reload_list()
-        pane = self.query_one(MessagePane)
-        opened: Tracked | None = pane.item
+        opened: Tracked | None = self.query_one(MessagePane).item
         if opened is not None and opened.pk in gone:
             fresh = await self.svc.registry.get_pk(opened.pk)
             if fresh is not None:
-                pane.show(fresh)
+                self.open_item(fresh)  # read-only now: chat and edits are refused
         deleted = progress.count(Result.DELETED, Result.GONE)
         failed = progress.count(Result.FAILED)
         self.notify(

@@ -266,11 +266,8 @@ class Registry:
         event: str = "tracked",
     ) -> set[str]:
         """Record many bare IDs in one transaction; returns the IDs that were new."""
-        fresh = [
-            e
-            for e in entries
-            if e[0] not in await self.known_ids(connection, [i for i, _ in entries])
-        ]
+        known = await self.known_ids(connection, [i for i, _ in entries])
+        fresh = [e for e in entries if e[0] not in known]
         if not fresh:
             return set()
         async with self.writing() as db:
