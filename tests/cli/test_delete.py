@@ -175,3 +175,44 @@ def test_ctrl_c_stops_sending_and_puts_the_rest_back(make_server, cli, tmp_path)
     assert all(final[i] == "active" and on_server(server, i) for i in summary["not_sent"])
     assert all(final[i] == "deleted" and not on_server(server, i) for i in summary["deleted"])
     assert pending(db) == []
+
+
+def _on_a_terminal(server: EmulatorServer, db: Path, answer: str, *args: str):
+    """Run ``delete`` with a pseudo-terminal as standard input, answering ``answer``."""
+    import pty
+
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "delete", "--no-archive", *args],
+        env=cli_env(server.base_url, db),
+        stdin=follower,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    os.close(follower)
+    os.write(leader, (answer + "\n").encode())
+    out, err = process.communicate(timeout=60)
+    os.close(leader)
+    return process.returncode, out, err
+
+
+def test_on_a_terminal_it_asks_and_a_wrong_number_deletes_nothing(server, cli, tmp_path):
+    ids = seed_threads(server.emulator, TEST_KEY, 25)
+    run = cli(server.base_url)
+    assert run("import", "-", input=" ".join(ids)).returncode == 0
+    db = tmp_path / "registry.sqlite3"
+
+    code, _, err = _on_a_terminal(server, db, "y", *ids)  # 25 items: y is not enough
+    assert code == 2 and "Type 25 to delete them" in err and "Nothing deleted" in err
+    assert all(on_server(server, i) for i in ids)
+
+    code, out, err = _on_a_terminal(server, db, "25", *ids)
+    assert code == 0, err
+    assert "25 deleted" in out
+    assert not any(on_server(server, i) for i in ids)
+
+    [one] = seed_threads(server.emulator, TEST_KEY, 1)
+    assert run("import", "-", input=one).returncode == 0
+    code, _, err = _on_a_terminal(server, db, "n", one)
+    assert code == 2 and on_server(server, one) and "Delete? [y/N]" in err
