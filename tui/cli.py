@@ -55,8 +55,10 @@ def _register() -> None:
     from tui.commands.exporting import export
     from tui.commands.importing import import_ids
     from tui.commands.listing import list_items
+    from tui.commands.migrating import migrate_threads
 
-    for command in (emulator, list_items, import_ids, export, delete, prune):
+    commands = (emulator, list_items, import_ids, export, delete, prune, migrate_threads)
+    for command in commands:
         cli.add_command(command)
 
 

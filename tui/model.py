@@ -289,6 +289,7 @@ class Tracked:
     source: str
     choice: str | None = None  # the assistant or model the user last chose for replies
     tools: tuple[dict[str, Any], ...] = ()  # function tools offered with a conversation's turns
+    migrated_to: str | None = None  # the conversation this thread was carried into
 
 
 @dataclass(frozen=True, slots=True)

@@ -116,6 +116,34 @@ class ConversationsAdapter:
             conv = await self._conversations.create(items=items, metadata=metadata or {})
         return convert.remote_item(conv, self.kind)
 
+    async def create_with_items(
+        self, metadata: dict[str, str], items: Sequence[dict[str, Any]]
+    ) -> RemoteItem:
+        """Create a conversation holding ``items`` (at most 20, the API's limit)."""
+        with self._errors():
+            conv = await self._conversations.create(items=list(items), metadata=metadata)  # type: ignore[arg-type]
+        return convert.remote_item(conv, self.kind)
+
+    async def add_items(self, item_id: str, items: Sequence[dict[str, Any]]) -> None:
+        """Append ``items`` (at most 20) to the conversation, in order."""
+        with self._errors(item_id):
+            await self._conversations.items.create(item_id, items=list(items))  # type: ignore[arg-type]
+
+    async def count_items(self, item_id: str) -> int:
+        """How many items the conversation holds (paging through them all)."""
+        count = 0
+        after: str | None = None
+        with self._errors(item_id):
+            while True:
+                kwargs: dict[str, Any] = {"limit": 100, "order": "asc"}
+                if after:
+                    kwargs["after"] = after
+                page = await self._conversations.items.list(item_id, **kwargs)
+                count += len(page.data)
+                if not page.has_more or not page.data:
+                    return count
+                after = page.data[-1].id
+
     async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
         """Replace the conversation's metadata."""
         with self._errors(item_id):

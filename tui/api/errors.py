@@ -125,8 +125,8 @@ def _not_found(
     if is_sunset(exc):
         return ApiGone(
             f"{where} no longer serves the Assistants API (api.openai.com shut it down on "
-            f"{SUNSET_DATE}). Archived threads stay readable; migrate threads to "
-            "conversations to keep chatting.",
+            f"{SUNSET_DATE}). Archived threads stay readable; to keep chatting, migrate "
+            "them to conversations (M in the app, or `thread-browser migrate ID`).",
             status=404,
         )
     noun = f"{kind.value} {item_id}" if kind and item_id else (item_id or "The object")

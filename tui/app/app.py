@@ -21,6 +21,7 @@ from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
 from tui.app.chat import ActiveRun, ChatMixin
 from tui.app.deleting import DeleteMixin
 from tui.app.list_source import PAGE, ListSource
+from tui.app.migrating import MigrateMixin
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.import_dialog import ImportDialog
 from tui.app.screens.metadata import MetadataDialog
@@ -63,11 +64,16 @@ PALETTE = (
     ("Unmark all", "Clear every mark", "clear_marks"),
     ("Delete", "Delete the marked items (or the highlighted one), after asking", "delete"),
     ("Show or hide deleted", "Toggle deleted items in the list", "toggle_deleted"),
+    (
+        "Migrate to a conversation",
+        "Carry the highlighted thread into a new conversation",
+        "migrate",
+    ),
     ("Keys", "Every key of the app", "help"),
 )
 
 
-class ThreadBrowserApp(ChatMixin, DeleteMixin):
+class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
     """Browse, search, continue and clean up threads and conversations."""
 
     CSS_PATH = "app.tcss"
@@ -91,6 +97,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin):
         Binding("asterisk", "mark_all", "Mark all", show=False),
         Binding("u", "clear_marks", "Unmark", show=False),
         Binding("A", "toggle_deleted", "Deleted", show=False),
+        Binding("M", "migrate", "Migrate", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]

@@ -68,6 +68,13 @@ class Services:
         except (ConfigError, ApiError) as exc:
             return None, str(exc)
 
+    def api_on(self, connection: Connection, kind: Kind) -> tuple[ConversationApi | None, str]:
+        """An adapter of ``kind`` on ``connection``, or ``None`` and why not."""
+        try:
+            return self._api(self.profile_for(connection), kind), ""
+        except (ConfigError, ApiError) as exc:
+            return None, str(exc)
+
     def bulk_api_for(self, item: Tracked) -> tuple[ConversationApi | None, str]:
         """Like :meth:`api_for`, on clients that leave retries (and 429 waits) to the caller."""
         try:

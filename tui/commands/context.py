@@ -115,14 +115,18 @@ class ConnectionApis:
 
     def __call__(self, item: Tracked) -> tuple[ConversationApi | None, str]:
         """The adapter for ``item``, or ``None`` and why there is none here."""
+        return self.on(item.connection, item.kind)
+
+    def on(self, connection: Connection, kind: Kind) -> tuple[ConversationApi | None, str]:
+        """The adapter of ``kind`` on ``connection``, or ``None`` and why there is none."""
         try:
-            profile = self.settings.for_connection(item.connection)
+            profile = self.settings.for_connection(connection)
             cache_key = f"{profile.connection.key}|{profile.key_env}"
             if cache_key not in self._clients:
                 self._clients[cache_key] = make_client(
                     profile.connection, profile.api_key(), max_retries=self.max_retries
                 )
-            return adapter_for(item.kind, self._clients[cache_key], profile.connection), ""
+            return adapter_for(kind, self._clients[cache_key], profile.connection), ""
         except (ConfigError, ApiError) as exc:
             return None, str(exc)
 

@@ -29,9 +29,14 @@ def _read(source: str | None) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _line(result: ImportResult) -> str:
-    detail = result.title if result.ok else result.message
-    return f"{result.outcome.value:<15}  {result.id}  {clean(detail or '')}"
+def _line(result: ImportResult, said: set[str]) -> str:
+    """One result; a reason already given in full (a connection-wide one) is not repeated."""
+    detail = (result.title if result.ok else result.message) or ""
+    if not result.ok and detail in said:
+        detail = "(the same reason as above)"
+    elif not result.ok:
+        said.add(detail)
+    return f"{result.outcome.value:<15}  {result.id}  {clean(detail)}"
 
 
 @click.command("import")
@@ -52,8 +57,10 @@ def import_ids(
     """Find thread and conversation IDs in any text (logs, JSON, CSV) and track them."""
     text = _read(source)
     results = run(_import(options, text, no_verify, concurrency))
+    said: set[str] = set()
     for result in results:
-        click.echo(json.dumps(result.to_json(), ensure_ascii=False) if as_lines else _line(result))
+        row = json.dumps(result.to_json(), ensure_ascii=False) if as_lines else _line(result, said)
+        click.echo(row)
     counts = Counter(r.outcome for r in results)
     if not results:
         click.echo("No IDs found in the input.", err=True)

@@ -201,15 +201,17 @@ class BulkDelete:
 
     async def _archive(self, item: Tracked, api: ConversationApi) -> None:
         """Store the whole history, page by page, before the delete call."""
-        page = await self._call(lambda: api.history(item.id, limit=PAGE), may_stop=True)
-        item = await self.registry.archive.store(item, page.turns, complete=not page.has_older)
+        page = await self._call(partial(api.history, item.id, limit=PAGE), may_stop=True)
+        turns = await self._call(partial(api.enrich, item.id, page.turns), may_stop=True)
+        item = await self.registry.archive.store(item, turns, complete=not page.has_older)
         while page.older_cursor is not None:
             cursor = page.older_cursor
             page = await self._call(
                 partial(api.history, item.id, before=cursor, limit=PAGE), may_stop=True
             )
+            turns = await self._call(partial(api.enrich, item.id, page.turns), may_stop=True)
             item = await self.registry.archive.store(
-                item, page.turns, older_than=cursor, complete=not page.has_older
+                item, turns, older_than=cursor, complete=not page.has_older
             )
 
     async def _call(self, request: Callable[[], Awaitable[T]], *, may_stop: bool) -> T:

@@ -30,14 +30,20 @@ class History:
 
 
 async def fetch_all(registry: Registry, item: Tracked, api: ConversationApi) -> Tracked:
-    """Page through the whole history, archiving every page on the way."""
+    """Page through the whole history, archiving every page on the way.
+
+    A thread's pages are completed with their runs' usage and tool calls (kept only in
+    run steps, which go when the thread goes).
+    """
     page = await api.history(item.id, limit=PAGE)
-    item = await registry.archive.store(item, page.turns, complete=not page.has_older)
+    turns = await api.enrich(item.id, page.turns)
+    item = await registry.archive.store(item, turns, complete=not page.has_older)
     while page.older_cursor is not None:
         cursor = page.older_cursor
         page = await api.history(item.id, before=cursor, limit=PAGE)
+        turns = await api.enrich(item.id, page.turns)
         item = await registry.archive.store(
-            item, page.turns, older_than=cursor, complete=not page.has_older
+            item, turns, older_than=cursor, complete=not page.has_older
         )
     return item
 

@@ -36,6 +36,7 @@ class Registry:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         from tui.store.archive import Archive
         from tui.store.deletions import Deletions
+        from tui.store.migrations import Migrations
         from tui.store.search import Search
 
         self.db = db
@@ -45,6 +46,7 @@ class Registry:
         self._write_lock = asyncio.Lock()
         self.archive = Archive(self)
         self.deletions = Deletions(self)
+        self.migrations = Migrations(self)
         self.search = Search(self)
 
     @classmethod

@@ -12,7 +12,10 @@ ITEM_COLUMNS = (
     "items.pk, items.id, items.kind, items.title, items.title_source, items.created_at, "
     "items.last_activity, items.metadata, items.message_count, items.history_complete, "
     "items.state, items.tags, items.notes, items.source, items.choice, items.tools, "
-    "connections.base_url, connections.organization, connections.project"
+    "connections.base_url, connections.organization, connections.project, "
+    "(SELECT linked.id FROM migrations JOIN items AS linked "
+    "ON linked.pk = migrations.conversation_pk "
+    "WHERE migrations.thread_pk = items.pk AND migrations.complete) AS migrated_to"
 )
 ITEM_FROM = "items JOIN connections ON connections.id = items.connection_id"
 
@@ -44,6 +47,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
         base_url,
         org,
         project,
+        migrated_to,
     ) = tuple(row)
     return Tracked(
         pk=pk,
@@ -63,6 +67,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
         source=source,
         choice=choice,
         tools=tuple(json.loads(tools)) if tools else (),
+        migrated_to=migrated_to,
     )
 
 

@@ -164,8 +164,22 @@ CREATE TABLE deletions (
 );
 """
 
+# Threads carried into conversations: the link is written when the conversation is
+# created, ``carried`` counts the items added so far, ``complete`` says all are in.
+V5 = """
+CREATE TABLE migrations (
+    thread_pk INTEGER PRIMARY KEY REFERENCES items (pk),
+    conversation_pk INTEGER NOT NULL REFERENCES items (pk),
+    carried INTEGER NOT NULL DEFAULT 0,
+    total INTEGER NOT NULL,
+    complete INTEGER NOT NULL DEFAULT 0,
+    at REAL NOT NULL
+);
+CREATE INDEX migrations_by_conversation ON migrations (conversation_pk);
+"""
+
 # MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4)
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5)
 LATEST = len(MIGRATIONS)
 
 

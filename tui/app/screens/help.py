@@ -31,6 +31,7 @@ KEYS = (
     ("u", "unmark everything"),
     ("d", "delete the marked items (or the highlighted one), after asking"),
     ("A", "show or hide deleted items (read-only, from the archive)"),
+    ("M", "migrate the highlighted thread into a new conversation"),
     ("ctrl+p", "command palette"),
     ("?", "this help"),
     ("q", "quit"),

@@ -29,6 +29,8 @@ def details_table(item: Tracked, configured: bool) -> Table:
         ("Messages", count),
         ("Source", item.source),
     ]
+    if item.migrated_to:
+        rows.append(("Migrated to", item.migrated_to))
     for key, value in sorted(item.metadata.items()):
         rows.append((f"meta {clean(key)}", clean(value)))
     for name, value in rows:

@@ -173,6 +173,8 @@ class ThreadList(ScrollView, can_focus=True):
             else (f"{item.message_count}{'' if item.history_complete else '+'}")
         )
         badges = [BADGES[item.state]] if item.state in BADGES else []
+        if item.migrated_to:
+            badges.append("migrated")
         if item.connection.key in self.unconfigured:
             badges.append("no profile")
         badge = (" " + " ".join(badges)) if badges else ""
