@@ -1,7 +1,8 @@
 """Screenshots of the real app in demo mode: ``python -m tui.screenshots [DIR]``.
 
 Writes SVG (and PNG, when ``rsvg-convert`` is installed) of the main screen, a long
-thread, the import dialog, a chat turn and the help screen.
+thread, the import dialog, a chat turn, a deletion
+confirmation, a thread migrated to a conversation and the help screen.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tui.app.demo import demo_settings, start_demo
 from tui.app.launch import make_app
 from tui.config import Settings
 from tui.emulator import EmulatorConfig
+from tui.model import Kind
 
 SIZE = (120, 36)
 EPOCH = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
@@ -77,6 +79,24 @@ async def _delete(pilot: Any) -> None:
     await pilot.pause(0.5)
 
 
+async def _migrate(pilot: Any) -> None:
+    app = pilot.app
+    listing = app.query_one("#list")
+    thread = next(
+        item
+        for item in map(listing.source.get, range(listing.count))
+        if item is not None and item.title == "Weather lookups with a tool"
+    )
+    listing.cursor = listing.source.index_of(thread.pk)
+    await _settle(pilot)
+    await pilot.press("M")
+    for _ in range(200):
+        await asyncio.sleep(0.025)
+        if app.opened is not None and app.opened.kind is Kind.CONVERSATION:
+            break
+    await _settle(pilot)
+
+
 async def _help(pilot: Any) -> None:
     await pilot.press("question_mark")
     await pilot.pause(0.2)
@@ -88,6 +108,7 @@ SHOTS: dict[str, Step | None] = {
     "import": _import,
     "chat": _chat,
     "delete": _delete,
+    "migrate": _migrate,
     "help": _help,
 }
 
@@ -104,7 +125,7 @@ async def _shoot(name: str, step: Step | None, out: Path, work: Path) -> Path:
             demo=session,
             clock=lambda: NOW,
         )
-        async with app.run_test(size=SIZE) as pilot:
+        async with app.run_test(size=SIZE, notifications=True) as pilot:
             await _settle(pilot)
             if step is not None:
                 await step(pilot)
