@@ -3,70 +3,9 @@
 from __future__ import annotations
 
 import os
-import pty
-import select
-import subprocess
 import sys
-import time
 
-import pyte
-
-COLS, ROWS = 120, 36
-
-
-class Terminal:
-    """A child process on a pty, its output fed to a pyte screen."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.screen = pyte.Screen(COLS, ROWS)
-        self.stream = pyte.ByteStream(self.screen)
-        master, slave = pty.openpty()
-        import fcntl
-        import struct
-        import termios
-
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-        self.proc = subprocess.Popen(
-            argv,
-            stdin=slave,
-            stdout=slave,
-            stderr=slave,
-            env=env,
-            close_fds=True,
-            start_new_session=True,
-        )
-        os.close(slave)
-        self.master = master
-
-    def pump(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
-            ready, _, _ = select.select([self.master], [], [], 0.05)
-            if ready:
-                try:
-                    self.stream.feed(os.read(self.master, 65536))
-                except OSError:
-                    return
-
-    def text(self) -> str:
-        return "\n".join(self.screen.display)
-
-    def wait_for(self, needle: str, timeout: float = 30) -> str:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            self.pump(0.2)
-            if needle in self.text():
-                return self.text()
-        raise AssertionError(f"{needle!r} never appeared on screen:\n{self.text()}")
-
-    def send(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait(timeout=10)
-        os.close(self.master)
+from tests.e2e.terminal import COLS, ROWS, Terminal
 
 
 def test_demo_opens_a_thread_and_shows_its_text(tmp_path) -> None:

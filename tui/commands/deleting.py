@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import sys
 import time
@@ -21,6 +20,7 @@ from tui.model import ItemState, Kind, Tracked
 from tui.ops.bulk import BulkDelete, Outcome, Progress, Result
 from tui.ops.plan import DeletionPlan, make_plan
 from tui.store import Query
+from tui.text import json_text
 
 SOURCE = "cli"
 REFUSE = (
@@ -191,7 +191,7 @@ def _confirm_and_run(
     if not plan.items and not plan.skipped:
         click.echo("Nothing to delete.", err=True)
         if as_json:
-            click.echo(json.dumps(_summary(Progress(0))))
+            click.echo(json_text(_summary(Progress(0))))
         return
     for line in plan.lines():
         click.echo(line, err=True)
@@ -279,7 +279,7 @@ def _entry(outcome: Outcome) -> dict[str, str]:
 
 def _report(progress: Progress, as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(_summary(progress), ensure_ascii=False))
+        click.echo(json_text(_summary(progress)))
         return
     for outcome in progress.outcomes:
         if outcome.result in (Result.FAILED, Result.SKIPPED, Result.STOPPED):
@@ -296,13 +296,12 @@ def _show(plan: DeletionPlan, as_json: bool, *, dry_run: bool) -> None:
     """A dry run: what would be deleted, nothing sent."""
     if as_json:
         click.echo(
-            json.dumps(
+            json_text(
                 {
                     "dry_run": dry_run,
                     "would_delete": [i.id for i in plan.items],
                     "skipped": [{"id": i.id, "reason": why} for i, why in plan.skipped],
-                },
-                ensure_ascii=False,
+                }
             )
         )
         return

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections import Counter
 
@@ -10,7 +9,7 @@ import click
 
 from tui.commands.context import Options, api_for_profile, common, run
 from tui.ops.importing import ImportResult, Outcome, import_text
-from tui.text import clean
+from tui.text import clean, json_text
 
 
 def _read(source: str | None) -> str:
@@ -59,7 +58,7 @@ def import_ids(
     results = run(_import(options, text, no_verify, concurrency))
     said: set[str] = set()
     for result in results:
-        row = json.dumps(result.to_json(), ensure_ascii=False) if as_lines else _line(result, said)
+        row = json_text(result.to_json()) if as_lines else _line(result, said)
         click.echo(row)
     counts = Counter(r.outcome for r in results)
     if not results:

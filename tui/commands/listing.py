@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from datetime import UTC, datetime
 from typing import Any
@@ -14,7 +13,7 @@ from tui.durations import describe, parse_age
 from tui.model import ItemState, Kind, Tracked
 from tui.store import Query
 from tui.store.search import VISIBLE
-from tui.text import clean
+from tui.text import clean, json_text
 
 BADGES = {
     ItemState.ACTIVE: "",
@@ -126,7 +125,7 @@ def list_items(
     items = run(_fetch(options, query, limit))
     if as_lines:
         for item in items:
-            click.echo(json.dumps(as_json(item), ensure_ascii=False))
+            click.echo(json_text(as_json(item)))
         return
     if not items:
         click.echo("No tracked items match. Import IDs with `thread-browser import`.", err=True)

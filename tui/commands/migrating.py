@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
@@ -15,6 +14,7 @@ from tui.config import ConfigError
 from tui.ids import parse_item_id
 from tui.model import Kind
 from tui.ops.migrate import Migration, migrate
+from tui.text import json_text
 
 
 @click.command("migrate")
@@ -103,7 +103,7 @@ def _summary(done: Migration) -> dict[str, Any]:
 
 def _say(row: dict[str, Any], as_json: bool) -> None:
     if as_json:
-        click.echo(json.dumps(row, ensure_ascii=False))
+        click.echo(json_text(row))
         return
     if row["result"] == "failed":
         click.echo(f"{row['thread']}: failed: {row['message']}", err=True)

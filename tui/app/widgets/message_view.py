@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rich.console import Group, RenderableType
 from rich.markdown import Markdown
 from rich.panel import Panel
@@ -17,6 +19,8 @@ from tui.model import Turn, TurnKind
 from tui.text import clean
 
 MAX_RENDERED = 100_000
+MAX_NESTING = 12  # quote or list levels that still leave room for the text at 80 columns
+_LEADS = re.compile(r"^[ \t>]+", re.MULTILINE)
 ROLE_STYLES = {
     "user": "bold cyan",
     "assistant": "bold green",
@@ -44,13 +48,30 @@ def header(turn: Turn) -> Text:
     return header
 
 
+def nesting(text: str) -> int:
+    """How deep the text's quotes and lists go (quote markers, plus indentation / 2)."""
+    deepest = 0
+    for lead in _LEADS.findall(text):
+        quotes = lead.count(">")
+        deepest = max(deepest, quotes + (len(lead) - quotes) // 2)
+    return deepest
+
+
+def _text(text: str) -> list[RenderableType]:
+    depth = nesting(text)
+    if depth <= MAX_NESTING:
+        return [Markdown(text, hyperlinks=False)]
+    note = f"(shown as plain text: its quotes or lists nest {depth} levels deep)"
+    return [Text(text), Text(note, style="italic dim")]
+
+
 def _body(turn: Turn) -> list[RenderableType]:
     parts: list[RenderableType] = []
     text = clean(turn.text)
     if len(text) > MAX_RENDERED:
         cut = len(text) - MAX_RENDERED
         text = text[:MAX_RENDERED]
-        parts.append(Markdown(text, hyperlinks=False))
+        parts += _text(text)
         parts.append(
             Text(
                 f"… {cut:,} more characters: export the thread to read them all.",
@@ -58,7 +79,7 @@ def _body(turn: Turn) -> list[RenderableType]:
             )
         )
     elif text:
-        parts.append(Markdown(text, hyperlinks=False))
+        parts += _text(text)
     for part in turn.parts:
         if part.ref:
             parts.append(Text(f"{part.type}: {clean(part.ref)}", style="italic"))

@@ -1,0 +1,75 @@
+"""A program on a pseudo-terminal, its output read off a pyte screen (and kept raw)."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import pty
+import select
+import struct
+import subprocess
+import termios
+import time
+
+import pyte
+
+COLS, ROWS = 120, 36
+
+
+class Terminal:
+    """A child process on a pty, its output fed to a pyte screen."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        self.screen = pyte.Screen(COLS, ROWS)
+        self.stream = pyte.ByteStream(self.screen)
+        self.raw = bytearray()  # every byte the program wrote
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+        self.proc = subprocess.Popen(
+            argv,
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env=env,
+            close_fds=True,
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+
+    def pump(self, seconds: float) -> None:
+        """Read the program's output for ``seconds``."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            ready, _, _ = select.select([self.master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(self.master, 65536)
+                except OSError:
+                    return
+                self.raw += chunk
+                self.stream.feed(chunk)
+
+    def text(self) -> str:
+        """The screen's text."""
+        return "\n".join(self.screen.display)
+
+    def wait_for(self, needle: str, timeout: float = 30) -> str:
+        """The screen once ``needle`` shows on it."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.2)
+            if needle in self.text():
+                return self.text()
+        raise AssertionError(f"{needle!r} never appeared on screen:\n{self.text()}")
+
+    def send(self, keys: str) -> None:
+        """Type ``keys``."""
+        os.write(self.master, keys.encode())
+
+    def close(self) -> None:
+        """Stop the program."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(timeout=10)
+        os.close(self.master)
