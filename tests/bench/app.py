@@ -41,6 +41,7 @@ from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Footer, Input, Markdown, Static
 
+from tests.bench import report
 from tests.bench.registry import CONN, insert_ours, rows
 from tests.bench.server import emulator_process
 from tui.app.app import ThreadBrowserApp
@@ -611,11 +612,16 @@ async def open_long(server: DemoServer, db: Path) -> Opened:
 # the report
 
 
-def line(name: str, ours: float, base: float | None, target: str = "", ok: bool | None = None):
-    base_text = f"{base:>12.1f}" if base is not None else f"{'-':>12}"
-    ratio = f"{ours / base:>8.2f}x" if base else f"{'-':>9}"
-    verdict = "" if ok is None else ("met" if ok else "MISSED")
-    print(f"{name:<46}{ours:>10.1f}{base_text}{ratio}  {target:<22}{verdict}")
+def line(
+    name: str,
+    ours: float,
+    base: float | None,
+    target: str = "",
+    ok: bool | None = None,
+    unit: str = "ms",
+) -> None:
+    """One figure of this benchmark."""
+    report.line("app", name, ours, base, target, ok, unit=unit, target_width=22)
 
 
 def report_open(
@@ -650,8 +656,10 @@ def report_open(
     line("  of which API + archive (before mounting)", median_of(opens, "fetch_ms"), sdk_ms)
     line("  reopen it (archived)", median_of(opens, "reopen_ms"), sdk_ms)
     growth = max(o.rss_growth_mb for o in opens)
-    line("  RSS growth opening it (MB, worst run)", growth, None, "under 50 MB", growth < 50)
-    line("  RSS peak while opening (MB, worst run)", max(o.rss_peak_growth_mb for o in opens), None)
+    growth_name = "  RSS growth opening it, worst run"
+    line(growth_name, growth, None, "under 50 MB", growth < 50, unit="MB")
+    peak = max(o.rss_peak_growth_mb for o in opens)
+    line("  RSS peak while opening, worst run", peak, None, unit="MB")
 
 
 async def main(count: int, keep: bool, open_only: bool = False) -> None:

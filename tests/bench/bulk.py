@@ -22,6 +22,7 @@ from pathlib import Path
 import openai
 from openai import AsyncOpenAI, OpenAI
 
+from tests.bench import report
 from tests.bench.server import emulator_process
 from tui.commands.context import ConnectionApis
 from tui.config import Profile, Settings
@@ -91,11 +92,12 @@ async def still_there(base_url: str, ids: list[str]) -> int:
     return found
 
 
-def line(name: str, value: float, base: float | None, target: str = "", ok: bool | None = None):
-    base_text = f"{base:>12.1f}" if base is not None else f"{'-':>12}"
-    ratio = f"{value / base:>8.2f}x" if base else f"{'-':>9}"
-    verdict = "" if ok is None else ("met" if ok else "MISSED")
-    print(f"{name:<46}{value:>10.1f}{base_text}{ratio}  {target:<24}{verdict}")
+def line(
+    name: str, value: float, base: float | None, target: str = "", ok: bool | None = None
+) -> None:
+    """One figure of this benchmark: a rate (per second) when its name says "rate"."""
+    unit = "/s" if "rate" in name else ""
+    report.line("bulk", name, value, base, target, ok, unit=unit)
 
 
 async def main(count: int, naive_count: int, archived: int) -> None:
@@ -122,9 +124,9 @@ async def main(count: int, naive_count: int, archived: int) -> None:
     ours_rate = count / ours_s
     naive_rate = naive_count / naive_s
     print(f"{'figure':<46}{'ours':>10}{'baseline':>12}{'ratio':>9}  {'target':<24}verdict")
-    line("deletions/s vs the naive loop", ours_rate, naive_rate)
+    line("deletion rate vs the naive loop", ours_rate, naive_rate)
     line(
-        "deletions/s vs the server's limit",
+        "deletion rate vs the server's limit",
         ours_rate,
         LIMIT,
         "at least 0.9x the limit",
@@ -133,7 +135,7 @@ async def main(count: int, naive_count: int, archived: int) -> None:
     line("  429 answers received", limited, None)
     line("  items lost or left unknown", lost + left, None, "zero", lost + left == 0)
     line(
-        f"archive first ({archived:,} items), requests/s",
+        f"archive first ({archived:,} items), request rate",
         2 * archived / archived_s,
         LIMIT,
     )

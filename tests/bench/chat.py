@@ -34,6 +34,7 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Markdown
 
+from tests.bench import report
 from tests.bench.app import PROBE, until
 from tests.bench.server import start_emulator
 from tui.app.launch import make_app
@@ -180,10 +181,11 @@ async def ours(db: Path, base_url: str, deltas: int) -> Streamed:
 
 
 def line(name: str, ours_value: float, base: float | None, target: str = "", ok: Any = None):
-    base_text = f"{base:>12.1f}" if base is not None else f"{'-':>12}"
-    ratio = f"{ours_value / base:>8.2f}x" if base else f"{'-':>9}"
-    verdict = "" if ok is None else ("met" if ok else "MISSED")
-    print(f"{name:<44}{ours_value:>10.1f}{base_text}{ratio}  {target:<18}{verdict}")
+    """One figure of this benchmark (its unit in parentheses at the end of the name)."""
+    unit = "ms"
+    if name.endswith(")"):
+        name, _, unit = name[:-1].rpartition(" (")
+    report.line("chat", name, ours_value, base, target, ok, unit=unit, width=44, target_width=18)
 
 
 async def main(deltas: int, delay_ms: float, runs: int) -> None:

@@ -17,8 +17,10 @@ import statistics
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
+from functools import partial
 from pathlib import Path
 
+from tests.bench import report
 from tui.model import Connection, ItemState, Kind
 from tui.store import Query, Registry, sql
 from tui.store.search import Cursor
@@ -181,25 +183,15 @@ async def main(count: int) -> None:
     size = os.path.getsize(work / "ours.sqlite3")
     bare_size = os.path.getsize(work / "bare.sqlite3")
 
-    print(f"{'figure':<32}{'ours':>12}{'bare sqlite':>14}{'ratio':>9}")
-    print(
-        f"{'insert all items (s)':<32}{ours_insert:>12.1f}{bare_insert:>14.1f}"
-        f"{ours_insert / bare_insert:>8.1f}x"
-    )
+    report.header(width=36)
+    line = partial(report.line, "registry", width=36)
+    line("insert all items", ours_insert, bare_insert, unit="s")
     for name, value in ours.items():
-        base = bare.get(name)
-        ratio = f"{value / base:>8.2f}x" if base else f"{'-':>9}"
-        base_text = f"{base:>14.2f}" if base else f"{'-':>14}"
-        print(f"{name + ' (ms)':<32}{value:>12.2f}{base_text}{ratio}")
-    print(
-        f"{'bytes per item':<32}{size / count:>12.0f}{bare_size / count:>14.0f}"
-        f"{size / bare_size:>8.2f}x"
-    )
-    print(
-        "\ntargets: filtered page of 200 under 50 ms "
-        f"({'met' if ours['filtered page (kind + meta)'] < 50 else 'MISSED'}); "
-        f"under 1 KB per item ({'met' if size / count < 1024 else 'MISSED'})"
-    )
+        target = "under 50 ms" if name == "filtered page (kind + meta)" else ""
+        ok = value < 50 if target else None
+        line(name, value, bare.get(name), target, ok)
+    per_item = size / count
+    line("bytes per item", per_item, bare_size / count, "under 1 KB", per_item < 1024, unit="B")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from openai import OpenAI
 
+from tests.bench import report
 from tui import track
 from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
 
@@ -40,9 +41,9 @@ def main(calls: int) -> None:
         plain = per_call_ms(bare, calls)
         hooked = per_call_ms(tracked, calls)
     print(f"Tracking overhead over {calls} conversations.create calls (median per call)\n")
-    print(f"{'plain client':<28}{plain:>8.2f} ms")
-    print(f"{'track(client)':<28}{hooked:>8.2f} ms   ({hooked / plain:.2f}x)")
-    print(f"{'added by the hook':<28}{hooked - plain:>8.2f} ms")
+    report.header()
+    report.line("tracking", "conversations.create through track(client)", hooked, plain)
+    report.line("tracking", "  added by the hook", hooked - plain, None)
 
 
 if __name__ == "__main__":
