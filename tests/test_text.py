@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.hostile import FORBIDDEN, INVISIBLE, corpus
-from tui.text import clean, json_text
+from tui.text import clean, json_text, scrub
 
 # Any character at all, escape sequences and the corpus's pieces made likely.
 PIECES = st.sampled_from(
@@ -48,3 +48,9 @@ def test_json_text_keeps_every_character_and_prints_safely(value: object) -> Non
 def test_the_corpus_survives_json_exactly() -> None:
     for entry in corpus():
         assert json.loads(json_text({"text": entry.text}))["text"] == entry.text
+
+
+def test_scrub_replaces_only_lone_surrogates() -> None:
+    assert scrub("a\ud800b\udfff") == "a\ufffdb\ufffd"
+    text = "emoji 🚀 and CJK 你好"
+    assert scrub(text) is text

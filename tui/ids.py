@@ -85,8 +85,12 @@ _WRONG: dict[str, tuple[str, str]] = {
 }
 
 _PREFIXES = ("thread", "conv", *_WRONG)
+# An ID starts after anything but a letter, digit or underscore, or right after an
+# escape that text gets in JSON (``\n``, ``\t``, ``\r``), in a URL (``%22``) or both
+# (``%5Cn``).
+_START = r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=%5[Cc][nrt]))"
 _CANDIDATE = re.compile(
-    r"(?<![A-Za-z0-9_])(" + "|".join(_PREFIXES) + r")_([A-Za-z0-9]+)(…|\.\.\.)?",
+    _START + r"(" + "|".join(_PREFIXES) + r")_([A-Za-z0-9]+)(…|\.\.\.)?",
 )
 _SHAPES = {"thread": (24, "24 letters and digits"), "conv": (48, "48 hexadecimal digits")}
 

@@ -48,3 +48,15 @@ def json_text(value: object, **options: Any) -> str:
     """
     text = json.dumps(value, ensure_ascii=False, **options)
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_LONE_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def scrub(text: str) -> str:
+    """``text`` with lone surrogates (invalid JSON escapes a server may send) as U+FFFD.
+
+    Python keeps such an escape from JSON as a character that UTF-8, SQLite and the
+    terminal all refuse; everything else is left exactly as it was.
+    """
+    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+import functools
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from tui.model import (
     HistoryPage,
@@ -18,6 +19,42 @@ from tui.model import (
     TurnKind,
     Usage,
 )
+from tui.text import scrub
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def scrubbed(value: Any) -> Any:
+    """``value`` (strings, containers, model dataclasses) with every string scrubbed.
+
+    What holds nothing to scrub is returned as it is (the same object).
+    """
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, tuple | list):
+        items = [scrubbed(v) for v in value]
+        same = all(a is b for a, b in zip(items, value, strict=True))
+        return value if same else type(value)(items)
+    if isinstance(value, dict):
+        pairs = {scrubbed(k): scrubbed(v) for k, v in value.items()}
+        same = all(a is b for a, b in zip(pairs.values(), value.values(), strict=True))
+        return value if same and list(pairs) == list(value) else pairs
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+        changes = {k: new for k, v in fields.items() if (new := scrubbed(v)) is not v}
+        return dataclasses.replace(value, **changes) if changes else value
+    return value
+
+
+def valid_text(convert: Callable[P, R]) -> Callable[P, R]:
+    """A converter whose result holds only text UTF-8 can encode (see :func:`scrub`)."""
+
+    @functools.wraps(convert)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return scrubbed(convert(*args, **kwargs))  # type: ignore[no-any-return]
+
+    return wrapper
 
 
 def timestamp(value: float | int | None) -> datetime | None:
@@ -32,6 +69,7 @@ def str_metadata(value: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
+@valid_text
 def remote_item(obj: Any, kind: Kind) -> RemoteItem:
     """A thread or conversation object as a :class:`RemoteItem`."""
     return RemoteItem(
@@ -69,6 +107,7 @@ def _thread_part(block: Any) -> Part:
     return Part(str(kind))
 
 
+@valid_text
 def thread_message(msg: Any) -> Turn:
     """A ``thread.message`` as a :class:`Turn`."""
     return Turn(
@@ -104,6 +143,7 @@ def _output_text(output: Any) -> str:
     return "\n".join(str(getattr(p, "text", "") or getattr(p, "type", "")) for p in output)
 
 
+@valid_text
 def conversation_item(item: Any) -> Turn:
     """A conversation item (message, function call or output, or other) as a :class:`Turn`."""
     kind = item.type
@@ -170,6 +210,7 @@ def run_usage(usage: Any) -> Usage | None:
     return Usage(usage.input_tokens, usage.output_tokens)
 
 
+@valid_text
 def required_calls(run: Any) -> tuple[ToolCall, ...]:
     """The tool calls a ``requires_action`` run waits for."""
     action = getattr(run, "required_action", None)
@@ -193,6 +234,7 @@ def _step_call(call: Any) -> ToolCall:
     return ToolCall(call.id, str(kind), type=str(kind))
 
 
+@valid_text
 def step_calls(steps: Any) -> tuple[ToolCall, ...]:
     """The tool calls of a run's steps, in order."""
     return tuple(

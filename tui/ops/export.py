@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -13,7 +14,7 @@ from tui.api.errors import ApiError, NotFound
 from tui.api.protocol import ConversationApi
 from tui.model import ItemState, Tracked, Turn, TurnKind
 from tui.store import Registry
-from tui.text import clean
+from tui.text import clean, json_text
 
 PAGE = 100
 _TURNS = TypeAdapter(list[Turn])
@@ -73,53 +74,122 @@ async def load_history(
     return History(item, turns, "archive", note)
 
 
+_BACKTICKS = re.compile(r"`+")
+_UNPAIRED = re.compile(r"\\(?=[!-/:-@\[-`{-~])|[`<]")  # an escaping backslash, ` and <
+_MAY_NOT_CLOSE = ("```", "~~~", "<")  # fenced code and HTML blocks can run past a message
+
+
+def _line(text: str) -> str:
+    """Text on one line: control characters dropped, line breaks as spaces."""
+    return " ".join(clean(text).splitlines())
+
+
+def _plain(text: str) -> str:
+    """One line of text that opens no code span, HTML tag or autolink, and ends no escape."""
+    return _UNPAIRED.sub(r"\\\g<0>", _line(text))
+
+
+def _heading(text: str) -> str:
+    """Plain text for a heading; a trailing ``#`` stays text, not a closing sequence."""
+    value = _plain(text)
+    return value[:-1] + "\\#" if value.endswith("#") else value
+
+
+def _longest_backticks(text: str) -> int:
+    return max((len(run) for run in _BACKTICKS.findall(text)), default=0)
+
+
+def _code(text: str) -> str:
+    """Text as one inline code span, whatever backticks it holds."""
+    value = _line(text)
+    if not value.strip(" "):
+        return f"`{value or ' '}`"
+    ticks = "`" * (_longest_backticks(value) + 1)
+    if value[0] == "`" or value[-1] == "`" or (value[0] == " " and value[-1] == " "):
+        value = f" {value} "  # CommonMark takes one space off each side
+    return f"{ticks}{value}{ticks}"
+
+
+def _fenced(text: str, info: str = "") -> list[str]:
+    """Text as a fenced code block that no line of it can close."""
+    fence = "`" * max(3, _longest_backticks(text) + 1)
+    return [fence + info, text, fence]
+
+
+@cache
+def _block_parser() -> Any:
+    """A CommonMark parser of blocks only (the inline pass is not needed here)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").disable(["inline", "text_join"])
+
+
+def _contained(text: str) -> bool:
+    """True when Markdown text leaves the document after it alone (no open fence or HTML)."""
+    if not any(opener in text for opener in _MAY_NOT_CLOSE):
+        return True
+    tokens = _block_parser().parse(f"{text}\n\n### end\n")
+    return [(t.type, t.tag, t.content) for t in tokens[-3:]] == [
+        ("heading_open", "h3", ""),
+        ("inline", "", "end"),
+        ("heading_close", "h3", ""),
+    ]
+
+
+def _message(text: str) -> list[str]:
+    """Message text as Markdown, or as a literal block when it would swallow what follows."""
+    body = clean(text)
+    return [body] if _contained(body) else _fenced(body)
+
+
 def _turn_markdown(turn: Turn) -> str:
     when = turn.created_at.strftime("%Y-%m-%d %H:%M UTC") if turn.created_at else ""
-    head = f"### {turn.role}" + (f" · {when}" if when else "") + f" · `{turn.id}`"
+    head = f"### {_plain(turn.role)}" + (f" · {when}" if when else "") + f" · {_code(turn.id)}"
     lines = [head, ""]
     if turn.text:
-        lines += [clean(turn.text), ""]
+        lines += [*_message(turn.text), ""]
     for part in turn.parts:
         if part.ref:
-            lines += [f"*{part.type}: `{clean(part.ref)}`*", ""]
+            lines += [f"*{_plain(part.type)}: {_code(part.ref)}*", ""]
     for call in turn.tool_calls:
         if turn.kind is TurnKind.TOOL_OUTPUT:
             lines += [
-                f"Tool output for `{call.call_id}`:",
+                f"Tool output for {_code(call.call_id)}:",
                 "",
-                "```",
-                clean(call.output or ""),
-                "```",
+                *_fenced(clean(call.output or "")),
                 "",
             ]
         else:
             lines += [
-                f"Tool call `{clean(call.name)}` (`{call.call_id}`):",
+                f"Tool call {_code(call.name)} ({_code(call.call_id)}):",
                 "",
-                "```json",
-                clean(call.arguments),
-                "```",
+                *_fenced(clean(call.arguments), "json"),
                 "",
             ]
     return "\n".join(lines)
 
 
 def markdown(history: History) -> str:
-    """The history as a Markdown document."""
+    """The history as a Markdown document.
+
+    Message text stays Markdown unless it would run past its message (an unclosed fence or
+    HTML block): then it is a literal code block. Tool arguments and outputs are code
+    blocks, identifiers code spans, and every other field one line of plain text.
+    """
     item = history.item
-    meta = "".join(f"- `{clean(k)}`: {clean(v)}\n" for k, v in sorted(item.metadata.items()))
+    meta = "".join(f"- {_code(k)}: {_plain(v)}\n" for k, v in sorted(item.metadata.items()))
     header = [
-        f"# {clean(item.title)}",
+        f"# {_heading(item.title)}",
         "",
-        f"- ID: `{item.id}` ({item.kind.value})",
-        f"- Connection: {item.connection.label}",
+        f"- ID: {_code(item.id)} ({item.kind.value})",
+        f"- Connection: {_plain(item.connection.label)}",
         f"- Created: {item.created_at.isoformat() if item.created_at else 'unknown'}",
         f"- Messages: {len(history.turns)}",
         f"- Exported: {datetime.now(UTC).isoformat(timespec='seconds')} from {history.source}",
         "",
     ]
     if history.note:
-        header += [f"> {clean(history.note)}", ""]
+        header += [f"> {_plain(history.note)}", ""]
     if meta:
         header += ["Metadata:", "", meta]
     return "\n".join(header) + "\n" + "\n".join(_turn_markdown(t) for t in history.turns)
@@ -145,4 +215,4 @@ def as_json(history: History) -> str:
         "note": history.note,
         "turns": _TURNS.dump_python(history.turns, mode="json"),
     }
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    return json_text(doc, indent=2)

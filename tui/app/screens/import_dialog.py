@@ -80,7 +80,8 @@ class ImportDialog(ModalScreen[int]):
         log.write(Text("checking…", style="dim"))
         self._import(text)
 
-    @work(exclusive=True, group="import", exit_on_error=False)
+    # The description names no argument: the paste may hold a key (Textual logs workers).
+    @work(exclusive=True, group="import", exit_on_error=False, description="import pasted text")
     async def _import(self, text: str) -> None:
         log = self.query_one("#results", RichLog)
         try:

@@ -33,7 +33,10 @@ class MetadataDialog(ModalScreen[dict[str, str] | None]):
         """Editor, problems, buttons."""
         with Vertical():
             yield Label(f"Metadata of {self.item_label}", classes="title", markup=False)
-            yield Label("One key = value per line; at most 16 keys, 64/512 characters.")
+            yield Label(
+                "One key = value per line; at most 16 keys, 64/512 characters. A key or "
+                'value with "=", "#", line breaks or edge spaces goes in JSON quotes.'
+            )
             yield TextArea(format_lines(self.metadata), id="editor")
             yield Static("", id="problems", markup=False)
             with Horizontal():

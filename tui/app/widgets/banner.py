@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.widgets import Static
 
 
@@ -15,7 +16,7 @@ class Banner(Static):
     """
 
     def say(self, text: str | None, *, error: bool = False) -> None:
-        """Show ``text`` (``None`` hides the banner)."""
+        """Show ``text`` as it is, never as markup (``None`` hides the banner)."""
         self.set_class(text is not None, "-shown")
         self.set_class(error, "-error")
-        self.update(text or "")
+        self.update(Text(text or ""))

@@ -340,7 +340,7 @@ class MessagePane(VerticalScroll, can_focus=True):
                 return
             await self._prepend(turns)
         except ApiError as exc:
-            self.notify(str(exc), severity="warning", title="Older messages")
+            self.notify(str(exc), severity="warning", title="Older messages", markup=False)
         finally:
             self._loading_older = False
         self._generation = 0  # bumped on every replace: stale chunk mounts stop
