@@ -10,12 +10,15 @@ thread = client.beta.threads.create()   # now in `thread-browser list`
 
 The hook reads the client's HTTP responses: it records what ``threads.create``,
 ``threads.create_and_run`` and ``conversations.create`` made, marks deletions, and moves
-``last_activity`` on messages, runs and responses. It never raises into your code (a
-failure is logged on the ``tui.tracking`` logger) and costs one local SQLite write.
+``last_activity`` on messages, runs and responses. It never raises into your code: a
+registry it cannot write (read-only, full disk, damaged, from a newer version) is named
+once in a warning on the ``tui.tracking`` logger, and your program goes on. Each record
+costs one local SQLite write.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -30,7 +33,14 @@ import httpx2
 
 from tui.model import Connection, Kind
 from tui.store import files, sql
-from tui.store.errors import translated
+from tui.store.errors import (
+    RegistryBusy,
+    RegistryCorrupt,
+    RegistryError,
+    RegistryFull,
+    RegistryTooNew,
+    translated,
+)
 
 log = logging.getLogger("tui.tracking")
 SOURCE = "track"
@@ -42,30 +52,68 @@ ClientT = TypeVar("ClientT")
 
 
 class _Writer:
-    """Synchronous registry writes from any thread of the user's program."""
+    """Synchronous registry writes from any thread of the user's program.
+
+    A registry problem never reaches the user's code: it is logged once per kind (on the
+    ``tui.tracking`` logger) and later records are skipped until it clears. A damaged
+    registry, or one from a newer Thread Browser, is not touched again by this writer.
+    """
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
         self.path = files.resolve_path(path)
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
+        self._stopped = False
+        self._warned: set[type[RegistryError]] = set()
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
-            files.prepare(self.path)
-            db = files.connect(self.path)
-            self._db = db
+            target = files.prepare(self.path)
+            target.refuse_writes()
+            self._db = files.connect(target)
         return self._db
 
+    def _close(self) -> None:
+        if self._db is not None:
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+            self._db = None
+
     def _write(self, work: Any) -> None:
-        with self._lock, translated(self.path):
-            db = self._conn()
-            db.execute("BEGIN IMMEDIATE")
+        with self._lock:
+            if self._stopped:
+                return
             try:
-                work(db)
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+                with translated(self.path):
+                    db = self._conn()
+                    files.begin_immediate(db, self.path)
+                    try:
+                        work(db)
+                        db.execute("COMMIT")
+                    except BaseException:
+                        files.rollback(db)
+                        raise
+            except RegistryError as exc:
+                self._failed(exc)
+
+    def _failed(self, exc: RegistryError) -> None:
+        """Warn once per kind of problem; stop for good on a damaged or newer registry."""
+        final = isinstance(exc, (RegistryCorrupt, RegistryTooNew))
+        if final:
+            self._stopped = True
+        if final or not isinstance(exc, (RegistryFull, RegistryBusy)):
+            self._close()  # opened afresh next time, so a fixed file is noticed
+        if type(exc) in self._warned:
+            log.debug("thread-browser tracking skipped a record: %s", exc)
+            return
+        self._warned.add(type(exc))
+        then = (
+            "Nothing more is recorded while this program runs; your program goes on."
+            if final
+            else "Your program goes on; later records that fail the same way are skipped "
+            "without another warning."
+        )
+        log.warning("thread-browser tracking skipped a record. %s %s", exc, then)
 
     @staticmethod
     def _conn_id(db: sqlite3.Connection, connection: Connection) -> int:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
-from pathlib import Path
 
 from tui.app.app import ThreadBrowserApp
 from tui.app.list_source import PAGE, ListSource
@@ -26,13 +24,15 @@ def make_app(
     """The app, opening its registry once the event loop runs.
 
     The registry is checked (and migrated) here, and its first page read, so the app's
-    first frame already shows rows; a damaged or newer registry stops before any UI.
+    first frame already shows rows; a damaged or newer registry stops before any UI. A
+    registry the user cannot write opens read-only, and the app says so once it starts.
     """
-    path = files.prepare(files.resolve_path(db))
-    first = None if demo is not None else first_page(path)
+    target = files.prepare(files.resolve_path(db))
+    first = None if demo is not None else first_page(target)
+    app: ThreadBrowserApp
 
     async def open_services() -> Services:
-        registry = await Registry.open(path)
+        registry = await Registry.open(target.path)
         if demo is not None:
             from tui.app.demo import track_demo
 
@@ -41,6 +41,14 @@ def make_app(
             except BaseException:
                 await registry.close()  # its thread would keep the process alive
                 raise
+        if registry.read_only:
+            app.notify(
+                read_only_notice(registry),
+                title="Read-only registry",
+                severity="warning",
+                timeout=30,
+                markup=False,
+            )
         return Services(
             registry,
             settings,
@@ -49,14 +57,24 @@ def make_app(
             demo=demo is not None,
         )
 
-    return ThreadBrowserApp(open_services, first)
+    app = ThreadBrowserApp(open_services, first)
+    return app
 
 
-def first_page(path: Path) -> ListSource:
+def read_only_notice(registry: Registry) -> str:
+    """What to say at start when changes to the registry cannot be saved."""
+    return (
+        f"{registry.path} cannot be written: {registry.read_only}. You can browse and read; "
+        "creating, importing, renaming and archiving will fail until the file and its "
+        "folder are writable by you."
+    )
+
+
+def first_page(target: files.Target) -> ListSource:
     """The list's first page, read with plain sqlite3 before the event loop runs."""
     query = Query(states=VISIBLE)
-    with translated(path):
-        conn = sqlite3.connect(path)  # checked and configured by files.prepare just before
+    with translated(target.path):
+        conn = files.reader(target)  # checked (and migrated) by files.prepare just before
         try:
             page = read_page(conn, query, PAGE)
         finally:

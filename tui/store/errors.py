@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+# Primary SQLite result codes (the low byte of an extended code).
+SQLITE_BUSY = 5
+SQLITE_LOCKED = 6
+SQLITE_READONLY = 8
+SQLITE_IOERR = 10
+SQLITE_CORRUPT = 11
+SQLITE_FULL = 13
+SQLITE_CANTOPEN = 14
+SQLITE_NOTADB = 26
 
 
 class RegistryError(Exception):
@@ -32,29 +43,73 @@ class RegistryBusy(RegistryError):
     """Another program held the registry locked for too long."""
 
 
+def corrupt(path: Path | str, detail: object) -> RegistryCorrupt:
+    """The damaged-file error: what happened, and how to keep and recover what it holds."""
+    quoted = shlex.quote(str(path))
+    recovered = shlex.quote(f"{path}.recovered")
+    return RegistryCorrupt(
+        f"The registry {path} is damaged or not a registry ({detail}). Thread Browser did not "
+        "write to it, and will not. Keep a copy of it, then either recover what it holds with "
+        f"`sqlite3 {quoted} .recover | sqlite3 {recovered}` and point --db (or "
+        "THREAD_BROWSER_DB) at the recovered file, or move it aside to start a new registry."
+    )
+
+
+def read_only(path: Path | str, reason: str, *, readable: bool = True) -> RegistryReadOnly:
+    """The cannot-write error, saying why and what to do."""
+    still = " Reading it still works." if readable else ""
+    return RegistryReadOnly(
+        f"The registry {path} cannot be written: {reason}. Nothing was changed.{still} To "
+        "save changes, make the file and its folder writable by you (chmod u+w), or point "
+        "--db / THREAD_BROWSER_DB at a writable file."
+    )
+
+
+def error_code(exc: sqlite3.Error) -> int | None:
+    """The primary SQLite result code of an error, when Python reports it."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF
+
+
 def from_sqlite(exc: sqlite3.Error, path: Path | str) -> RegistryError:
     """The registry error a SQLite error stands for."""
+    code = error_code(exc)
     text = str(exc).lower()
-    if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return RegistryCorrupt(
-            f"The registry {path} is damaged or not a registry ({exc}). Move it aside and "
-            "start again, or point --db at another file; nothing was written to it."
+    if code in (SQLITE_CORRUPT, SQLITE_NOTADB) or (
+        code is None and ("not a database" in text or "malformed" in text or "corrupt" in text)
+    ):
+        return corrupt(path, exc)
+    if code == SQLITE_READONLY or (code is None and ("readonly" in text or "read-only" in text)):
+        return read_only(
+            path,
+            f"{exc} (the file, its folder or its -wal/-shm files are read-only)",
+            readable=False,
         )
-    if "readonly" in text or "read-only" in text or "unable to open" in text:
+    if code == SQLITE_CANTOPEN or (code is None and "unable to open" in text):
         return RegistryReadOnly(
-            f"The registry {path} cannot be written ({exc}). Check the permissions of the "
-            "file and its folder, or point --db at a writable file."
+            f"The registry {path} cannot be opened ({exc}). Check that it is a file, that its "
+            "folder exists and that you may read and write both, or point --db / "
+            "THREAD_BROWSER_DB at another file."
         )
-    if "full" in text:
+    if code == SQLITE_FULL or (code is None and "full" in text):
         return RegistryFull(
-            f"The disk holding the registry {path} is full ({exc}). Free some space and "
-            "retry; nothing was half-written."
+            f"The disk holding the registry {path} is full ({exc}). That change was not saved; "
+            "everything saved before is intact and nothing was lost. Free some space, then "
+            "try again."
         )
-    if "locked" in text or "busy" in text:
+    if code in (SQLITE_BUSY, SQLITE_LOCKED) or (
+        code is None and ("locked" in text or "busy" in text)
+    ):
         return RegistryBusy(
-            f"The registry {path} stayed locked by another program ({exc}). Retry in a moment."
+            f"The registry {path} stayed locked by another program ({exc}). Nothing was "
+            "changed; try again in a moment."
         )
-    return RegistryError(f"The registry {path} failed: {exc}")
+    if code == SQLITE_IOERR:
+        return RegistryError(
+            f"The registry {path} could not be read or written ({exc}): the disk may be full, "
+            "failing or gone. That change was not saved. Check the disk, then try again."
+        )
+    return RegistryError(f"The registry {path} failed ({exc}).")
 
 
 @contextmanager

@@ -1,25 +1,93 @@
-"""Where the registry lives, and opening it safely (mode 0600, WAL, migrations)."""
+"""Where the registry lives, and opening it safely (mode 0600, WAL, migrations).
+
+Opening first looks at the file without SQLite: it is created private (0600, in a 0700
+folder) when missing; an existing one is only ever made *more* private. A file or folder
+the user cannot write is opened read-only (reads work, every write says why it cannot),
+and a registry from a newer Thread Browser is refused before anything is written.
+
+Test and debug knob: ``THREAD_BROWSER_MAX_PAGES=N`` caps the registry at N database pages
+(``PRAGMA max_page_count`` on every writing connection), so a write that needs more room
+fails exactly as on a full disk. It is meant for tests; leave it unset.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import errno
 import os
 import sqlite3
+import stat
+import time
+import urllib.parse
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
+import aiosqlite
 import platformdirs
 
 from tui.store import schema
-from tui.store.errors import RegistryReadOnly, translated
+from tui.store.errors import (
+    SQLITE_BUSY,
+    SQLITE_LOCKED,
+    RegistryError,
+    RegistryReadOnly,
+    error_code,
+    read_only,
+    translated,
+)
 
 APP_NAME = "thread-browser"
 DB_ENV = "THREAD_BROWSER_DB"
+MAX_PAGES_ENV = "THREAD_BROWSER_MAX_PAGES"
 BUSY_TIMEOUT_MS = 10_000
+BEGIN_PATIENCE_S = 30.0  # how long a write waits in all for another program's write to end
 PRAGMAS = (
     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
     "PRAGMA foreign_keys = ON",
     "PRAGMA synchronous = NORMAL",
+    "PRAGMA cell_size_check = ON",
 )
+READER_PRAGMAS = (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA cell_size_check = ON")
+SIDECARS = ("-wal", "-shm")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A registry file checked for use: where it is, and why it cannot be written if so."""
+
+    path: Path
+    read_only: str = ""
+
+    @property
+    def writable(self) -> bool:
+        """True when changes can be saved."""
+        return not self.read_only
+
+    def sidecar(self, suffix: str) -> Path:
+        """The ``-wal`` or ``-shm`` file SQLite keeps beside the registry."""
+        return self.path.with_name(self.path.name + suffix)
+
+    def uri(self, *, read_only: bool = False) -> str:
+        """The SQLite URI: read-write, or read-only (always when ``read_only``).
+
+        A read-only registry with no pending ``-wal`` is opened ``immutable``: SQLite then
+        creates no ``-wal``/``-shm`` files (it could not delete them, and ones it made
+        read-only would later stop the registry from being written). A read-only
+        connection never checkpoints either, so looking changes no byte of the file.
+        """
+        base = "file:" + urllib.parse.quote(str(self.path))
+        if self.writable:
+            return base + ("?mode=ro" if read_only else "?mode=rw")
+        wal = self.sidecar("-wal")
+        pending = wal.exists() and wal.stat().st_size > 0
+        return base + ("?mode=ro" if pending else "?mode=ro&immutable=1")
+
+    def refuse_writes(self) -> None:
+        """Raise the cannot-write error when the registry is read-only."""
+        if self.read_only:
+            raise read_only(self.path, self.read_only)
 
 
 def default_path() -> Path:
@@ -40,51 +108,251 @@ def _create_private(path: Path) -> None:
     """Create the folder (0700) and the file (0600) before SQLite touches them."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR, 0o600)
+        except FileExistsError:
+            return  # another process made it just now
         os.close(fd)
         os.chmod(path, 0o600)
     except OSError as exc:
         raise RegistryReadOnly(
-            f"Cannot create the registry {path} ({exc.strerror}). Check the folder's "
-            "permissions, or point --db / THREAD_BROWSER_DB at a writable place."
+            f"Cannot create the registry {path} ({exc.strerror}). Nothing was written. Check "
+            "that its folder exists or can be made, and that you may write there; or point "
+            "--db / THREAD_BROWSER_DB at a writable place."
         ) from exc
 
 
-def configure(conn: sqlite3.Connection) -> None:
-    """Per-connection settings: busy timeout, foreign keys, WAL."""
-    for pragma in PRAGMAS:
+def _tighten(path: Path) -> None:
+    """Take group and other permissions away (never add any); skip files of others."""
+    try:
+        info = path.stat()
+        loose = stat.S_IMODE(info.st_mode) & 0o077
+        if loose and info.st_uid == os.geteuid():
+            os.chmod(path, stat.S_IMODE(info.st_mode) & 0o700)
+    except OSError:
+        pass
+
+
+def why_read_only(path: Path) -> str:
+    """Why the registry at ``path`` cannot be written, or ``""`` when it can."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except IsADirectoryError as exc:
+        raise RegistryError(
+            f"The registry {path} is a folder, not a file. Point --db / THREAD_BROWSER_DB at "
+            "a file (it is created if missing)."
+        ) from exc
+    except PermissionError:
+        mode = stat.S_IMODE(path.stat().st_mode)
+        return f"the file is read-only for you (mode {mode:04o})"
+    except OSError as exc:
+        if exc.errno == errno.EROFS:
+            return "it is on a read-only file system"
+        raise RegistryReadOnly(
+            f"The registry {path} cannot be opened ({exc.strerror}). Check the file and its "
+            "folder, or point --db / THREAD_BROWSER_DB at another file."
+        ) from exc
+    os.close(fd)
+    folder = path.parent
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return (
+            f"its folder {folder} is read-only for you, and SQLite needs to create "
+            f"{path.name}-wal and {path.name}-shm there"
+        )
+    for suffix in SIDECARS:
+        sidecar = path.with_name(path.name + suffix)
+        if sidecar.exists() and not os.access(sidecar, os.R_OK | os.W_OK):
+            try:
+                if sidecar.stat().st_uid == os.geteuid():
+                    os.chmod(sidecar, 0o600)  # left read-only by a reader: make it usable
+                    continue
+            except OSError:
+                pass
+            return f"its journal file {sidecar} is read-only for you"
+    return ""
+
+
+def prepare(path: Path) -> Target:
+    """Check the registry and bring it to the latest schema when it can be written.
+
+    Creates a missing registry (0600). Raises :class:`RegistryTooNew` for a newer schema
+    and :class:`RegistryCorrupt` for a file that is not a registry, in both cases before
+    anything is written. A registry that cannot be written is returned read-only.
+    """
+    if not path.exists():
+        _create_private(path)
+    reason = why_read_only(path)
+    target = Target(path, reason)
+    if target.writable:
+        _tighten(path)
+        for suffix in SIDECARS:
+            if target.sidecar(suffix).exists():
+                _tighten(target.sidecar(suffix))
+    with translated(path):
+        looked = sqlite3.connect(
+            target.uri(read_only=True), uri=True, timeout=BUSY_TIMEOUT_MS / 1000
+        )
+        try:
+            current = schema.check(looked, str(path))
+        finally:
+            looked.close()
+        if not target.writable and current < schema.LATEST:
+            raise read_only(
+                path,
+                f"{reason}, and it must first be upgraded from schema version {current} to "
+                f"{schema.LATEST}",
+                readable=False,
+            )
+        if target.writable:
+            conn = connect(target)
+            try:
+                schema.migrate(conn, str(path))
+            finally:
+                conn.close()
+    if target.writable:
+        for suffix in SIDECARS:
+            if target.sidecar(suffix).exists():
+                _tighten(target.sidecar(suffix))
+    return target
+
+
+def max_pages(environ: Mapping[str, str] | None = None) -> int | None:
+    """The page cap of the ``THREAD_BROWSER_MAX_PAGES`` test knob, if set."""
+    value = (environ if environ is not None else os.environ).get(MAX_PAGES_ENV, "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
+
+def writer_pragmas() -> tuple[str, ...]:
+    """The settings of a connection that writes (with the page cap knob, when set)."""
+    cap = max_pages()
+    return PRAGMAS + ((f"PRAGMA max_page_count = {cap}",) if cap else ())
+
+
+def configure(conn: sqlite3.Connection, target: Target | None = None) -> None:
+    """Per-connection settings: busy timeout, foreign keys, WAL (when writable)."""
+    if target is not None and not target.writable:
+        for pragma in READER_PRAGMAS:
+            conn.execute(pragma)
+        return
+    for pragma in writer_pragmas():
         conn.execute(pragma)
     if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
 
 
-def connect(path: Path) -> sqlite3.Connection:
+def connect(target: Target | Path) -> sqlite3.Connection:
     """A configured sqlite3 connection in autocommit mode (explicit transactions).
 
     The schema version is checked before anything is written, so a registry from a
     newer version is left exactly as it was.
     """
-    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    if not isinstance(target, Target):
+        target = Target(Path(target))
+    conn = sqlite3.connect(
+        target.uri(), uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+    )
     try:
-        schema.check(conn, str(path))
-        configure(conn)
+        schema.check(conn, str(target.path))
+        configure(conn, target)
     except BaseException:
         conn.close()
         raise
     return conn
 
 
-def prepare(path: Path) -> Path:
-    """Create the registry if needed, private to the user, at the latest schema."""
-    _create_private(path)
-    with translated(path):
-        conn = connect(path)
+def reader(target: Target) -> sqlite3.Connection:
+    """A plain sqlite3 connection for reads (the list pager, the first page)."""
+    conn = sqlite3.connect(
+        target.uri(),
+        uri=True,
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=False,
+    )
+    try:
+        for pragma in READER_PRAGMAS:
+            conn.execute(pragma)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+async def aconnect(target: Target, *, writer: bool = True) -> aiosqlite.Connection:
+    """An aiosqlite connection: configured for writing, or for reads only."""
+    db = await aiosqlite.connect(
+        target.uri(), uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+    )
+    try:
+        pragmas = writer_pragmas() if writer and target.writable else READER_PRAGMAS
+        for pragma in pragmas:
+            await db.execute(pragma)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+def _busy(exc: sqlite3.Error) -> bool:
+    return error_code(exc) in (SQLITE_BUSY, SQLITE_LOCKED)
+
+
+def begin_immediate(
+    conn: sqlite3.Connection, path: Path | str, patience: float = BEGIN_PATIENCE_S
+) -> None:
+    """Start a write transaction, waiting up to ``patience`` seconds for other writers.
+
+    Each attempt already waits the busy timeout; a busy answer after that is retried
+    until ``patience`` runs out, then raised (as :class:`RegistryBusy` once translated).
+    A registry a newer Thread Browser migrated meanwhile is refused (nothing written).
+    """
+    deadline = time.monotonic() + patience
+    while True:
         try:
-            schema.migrate(conn, str(path))
-        finally:
-            conn.close()
-    for suffix in ("-wal", "-shm"):
-        sidecar = path.with_name(path.name + suffix)
-        if sidecar.exists():
-            os.chmod(sidecar, 0o600)
-    return path
+            conn.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(0.05)
+    try:
+        schema.check(conn, str(path))  # a newer Thread Browser may have migrated it
+    except BaseException:
+        rollback(conn)
+        raise
+
+
+async def abegin_immediate(
+    db: aiosqlite.Connection, path: Path | str, patience: float = BEGIN_PATIENCE_S
+) -> None:
+    """:func:`begin_immediate` on an aiosqlite connection."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            await db.execute("BEGIN IMMEDIATE")
+            break
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(0.05)
+    try:
+        async with db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        schema.check_version(int(row[0]) if row else 0, str(path))
+    except BaseException:
+        await arollback(db)
+        raise
+
+
+def rollback(conn: sqlite3.Connection) -> None:
+    """Roll back, unless SQLite already did (it does on some errors, e.g. a full disk)."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):  # the first error is the one to report
+            conn.execute("ROLLBACK")
+
+
+async def arollback(db: aiosqlite.Connection) -> None:
+    """:func:`rollback` on an aiosqlite connection."""
+    if db.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            await db.execute("ROLLBACK")

@@ -20,8 +20,9 @@ class Pager:
     await the same future without reading anything twice.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, target: files.Target | None = None) -> None:
         self.path = path
+        self.target = target or files.Target(path)
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="registry-pager")
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
@@ -52,8 +53,7 @@ class Pager:
             self._current = future
         try:
             if self._conn is None:
-                self._conn = sqlite3.connect(self.path, isolation_level=None)
-                self._conn.execute(files.PRAGMAS[0])
+                self._conn = files.reader(self.target)
             page = read_page(self._conn, query, limit)
         except sqlite3.Error as exc:
             future.set_exception(from_sqlite(exc, self.path))

@@ -6,8 +6,8 @@ import asyncio
 import json
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -17,7 +17,7 @@ import aiosqlite
 
 from tui.model import Connection, ItemState, JournalEntry, Kind, RemoteItem, TitleSource, Tracked
 from tui.store import files, rows, sql
-from tui.store.errors import translated
+from tui.store.errors import RegistryCorrupt, translated
 from tui.store.titles import derive, first_line
 
 if TYPE_CHECKING:
@@ -33,7 +33,9 @@ class Registry:
     ``search`` hold the message archive and the search index.
     """
 
-    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, path: Path, target: files.Target | None = None
+    ) -> None:
         from tui.store.archive import Archive
         from tui.store.deletions import Deletions
         from tui.store.migrations import Migrations
@@ -41,6 +43,8 @@ class Registry:
 
         self.db = db
         self.path = path
+        self.target = target or files.Target(path)
+        self.damaged = ""
         self._reader: aiosqlite.Connection | None = None
         self._pager: Pager | None = None
         self._write_lock = asyncio.Lock()
@@ -51,13 +55,20 @@ class Registry:
 
     @classmethod
     async def open(cls, path: str | Path | None = None) -> Registry:
-        """Open (creating and migrating as needed) the registry at ``path``."""
-        resolved = files.prepare(files.resolve_path(path))
-        with translated(resolved):
-            db = await aiosqlite.connect(resolved, isolation_level=None)
-            for pragma in files.PRAGMAS:
-                await db.execute(pragma)
-        return cls(db, resolved)
+        """Open (creating and migrating as needed) the registry at ``path``.
+
+        A registry the user cannot write opens read-only: reads work, and every write
+        raises :class:`RegistryReadOnly` saying why (see :attr:`read_only`).
+        """
+        target = files.prepare(files.resolve_path(path))
+        with translated(target.path):
+            db = await files.aconnect(target)
+        return cls(db, target.path, target)
+
+    @property
+    def read_only(self) -> str:
+        """Why changes cannot be saved, or ``""`` when they can."""
+        return self.target.read_only
 
     async def close(self) -> None:
         """Close the file."""
@@ -82,25 +93,41 @@ class Registry:
 
     # plumbing
 
+    @contextmanager
+    def translated(self) -> Iterator[None]:
+        """Translate SQLite errors; remember damage, so nothing is written after it."""
+        try:
+            with translated(self.path):
+                yield
+        except RegistryCorrupt as exc:
+            self.damaged = self.damaged or str(exc)
+            raise
+
     @asynccontextmanager
     async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
         """A write transaction that takes the lock up front (no upgrade deadlocks).
 
-        Tasks of this process take turns; other processes wait up to the busy timeout.
+        Tasks of this process take turns; other processes are waited for (the busy
+        timeout, then retries up to ``files.BEGIN_PATIENCE_S``). A read-only registry, or
+        one found damaged, refuses before anything is sent to SQLite. When the write fails
+        (a full disk, damage) the transaction is rolled back whole.
         """
         async with self._write_lock:
-            with translated(self.path):
-                await self.db.execute("BEGIN IMMEDIATE")
+            self.target.refuse_writes()
+            if self.damaged:
+                raise RegistryCorrupt(self.damaged)
+            with self.translated():
+                await files.abegin_immediate(self.db, self.path)
                 try:
                     yield self.db
+                    await self.db.execute("COMMIT")
                 except BaseException:
-                    await self.db.execute("ROLLBACK")
+                    await files.arollback(self.db)
                     raise
-                await self.db.execute("COMMIT")
 
     async def fetchall(self, query: str, params: Any = ()) -> list[sqlite3.Row]:
         """Rows of a read query, with SQLite errors translated."""
-        with translated(self.path):
+        with self.translated():
             return list(await self.db.execute_fetchall(query, params))
 
     async def fetchone(self, query: str, params: Any = ()) -> Any:
@@ -114,10 +141,9 @@ class Registry:
         Cancelling the caller interrupts the query in SQLite (a count over a million
         rows stops at once when the filter text changes again).
         """
-        with translated(self.path):
+        with self.translated():
             if self._reader is None:
-                self._reader = await aiosqlite.connect(self.path, isolation_level=None)
-                await self._reader.execute(files.PRAGMAS[0])
+                self._reader = await files.aconnect(self.target, writer=False)
             reader = self._reader
             try:
                 async with reader.execute(query, params) as cursor:
@@ -132,7 +158,7 @@ class Registry:
         if self._pager is None:
             from tui.store.pager import Pager
 
-            self._pager = Pager(self.path)
+            self._pager = Pager(self.path, self.target)
         return self._pager
 
     async def _connection_id(self, db: aiosqlite.Connection, connection: Connection) -> int:

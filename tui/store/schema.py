@@ -188,22 +188,33 @@ def version(conn: sqlite3.Connection) -> int:
     return int(conn.execute("PRAGMA user_version").fetchone()[0])
 
 
-def check(conn: sqlite3.Connection, path: str = "the registry") -> int:
-    """The version of the registry; refuse one from a newer Thread Browser."""
-    current = version(conn)
+def check_version(current: int, path: str = "the registry") -> int:
+    """``current``, unless it is newer than this Thread Browser knows (then refuse)."""
     if current > LATEST:
+        from tui import __version__
+
         raise RegistryTooNew(
-            f"{path} was written by a newer Thread Browser (schema {current}; this one knows "
-            f"up to {LATEST}). Upgrade Thread Browser; the file was left untouched."
+            f"The registry {path} was written by a newer Thread Browser: its schema is version "
+            f"{current}, and this Thread Browser ({__version__}) knows versions up to {LATEST}. "
+            "Upgrade thread-browser (for example `pip install --upgrade thread-browser`) to "
+            "open it. It was left untouched: nothing is read from or written to it, and it is "
+            "never migrated down."
         )
     return current
 
 
+def check(conn: sqlite3.Connection, path: str = "the registry") -> int:
+    """The version of the registry; refuse one from a newer Thread Browser."""
+    return check_version(version(conn), path)
+
+
 def migrate(conn: sqlite3.Connection, path: str = "the registry") -> int:
     """Bring the registry to the latest version; refuse a newer one. Returns the version."""
+    from tui.store.files import begin_immediate, rollback
+
     current = check(conn, path)
     for number in range(current, LATEST):
-        conn.execute("BEGIN IMMEDIATE")
+        begin_immediate(conn, path)
         try:
             if version(conn) == number:
                 for statement in _statements(MIGRATIONS[number]):
@@ -211,7 +222,7 @@ def migrate(conn: sqlite3.Connection, path: str = "the registry") -> int:
                 conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)
             raise
     return LATEST
 
