@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 
 import pytest
@@ -76,3 +77,13 @@ async def test_turns_round_trip_exactly(item) -> None:
     )
     await reg.archive.store(tracked, [turn])
     assert await reg.archive.all(tracked) == [turn]
+
+
+async def test_a_read_only_registry_archives_nothing_and_says_nothing(tmp_path) -> None:
+    async with await Registry.open(tmp_path / "r.sqlite3") as reg:
+        item, _ = await reg.track("thread_" + "a" * 24, Kind.THREAD, CONN, source="test")
+        reg.target = dataclasses.replace(reg.target, read_only="the file is 0400")
+        kept = await reg.archive.store(item, [Turn(id="msg_1", role="user")], complete=True)
+        assert kept == item
+        reg.target = dataclasses.replace(reg.target, read_only="")
+        assert (await reg.archive.page(item, limit=10)).turns == ()

@@ -64,9 +64,9 @@ def make_app(
 def read_only_notice(registry: Registry) -> str:
     """What to say at start when changes to the registry cannot be saved."""
     return (
-        f"{registry.path} cannot be written: {registry.read_only}. You can browse and read; "
-        "creating, importing, renaming and archiving will fail until the file and its "
-        "folder are writable by you."
+        f"{registry.path} cannot be written: {registry.read_only}. You can browse and read "
+        "(history opened now is not archived); creating, importing and renaming will fail "
+        "until the file and its folder are writable by you."
     )
 
 

@@ -78,8 +78,12 @@ class Archive:
 
         ``older_than`` is the ID of the turn just newer than this page (the cursor it was
         fetched with), ``None`` for the newest page; ``complete`` says no older page exists.
+        A read-only registry keeps nothing and says nothing: the archive is a copy, and the
+        user was told once that nothing is saved.
         """
         reg = self.registry
+        if reg.read_only:
+            return item
         seqs = await self._place(item, turns, older_than)
         rows = [
             (
