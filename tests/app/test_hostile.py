@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from textual._compositor import CompositorUpdate
 
@@ -23,6 +24,7 @@ from tests.hostile import FORBIDDEN, INVISIBLE, Hostile, corpus, words
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.message_view import MessageView
 from tui.app.widgets.thread_list import ThreadList
+from tui.emulator.demo import DEMO_KEY
 from tui.model import Kind, Tracked, TurnKind
 from tui.ops.export import as_json, load_history, markdown
 from tui.text import clean
@@ -148,3 +150,25 @@ async def test_the_corpus_is_found_by_search_and_copied_clean(
             tap.check()
             app.query_one("#filter").value = ""
             await settle(pilot)
+
+
+async def test_a_lone_surrogate_from_the_server_is_shown_and_archived(app_factory, demo) -> None:
+    body = (
+        '{"metadata": {"title": "broken \\ud800 title"}, "items": [{"type": "message", '
+        '"role": "user", "content": "lone \\udc00 surrogate"}]}'
+    )
+    headers = {"Authorization": f"Bearer {DEMO_KEY}", "Content-Type": "application/json"}
+    created = httpx2.post(f"{demo.server.base_url}/conversations", content=body, headers=headers)
+    assert created.status_code == 200, created.text
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        tap = TerminalTap(app)
+        svc = app.services
+        remote = await svc.api_for_kind(Kind.CONVERSATION).retrieve(created.json()["id"])
+        item, _ = await svc.registry.track_remote(remote, svc.profile.connection, source="test")
+        shown, _ = await open_and_look(pilot, tap, item)
+        assert "lone \ufffd surrogate" in shown
+        archived = await svc.registry.archive.page(item, limit=10)
+        assert [t.text for t in archived.turns] == ["lone \ufffd surrogate"]
+        assert not any("failed" in str(n.message).lower() for n in app._notifications)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
 from tui.emulator import objects
 from tui.emulator.errors import invalid, not_found
+from tui.emulator.http import JSONResponse
 from tui.emulator.paging import OrderedStore
 from tui.emulator.state import Namespace, ThreadRec
 from tui.emulator.validate import json_body, list_params, metadata, require

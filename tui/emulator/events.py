@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Any
+
+from tui.emulator.http import dumps
 
 
 class EventLog:
@@ -24,7 +25,7 @@ class EventLog:
         """
         if self.closed:
             return
-        payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+        payload = data if isinstance(data, str) else dumps(data)
         self.events.append((event, payload))
         self._wake()
 

@@ -6,11 +6,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from tui.emulator import objects
 from tui.emulator.errors import HttpError, invalid
 from tui.emulator.events import sse
+from tui.emulator.http import JSONResponse
 from tui.emulator.paging import OrderedStore
 from tui.emulator.response_engine import ResponseEngine
 from tui.emulator.state import ConversationRec, Namespace, ResponseRec

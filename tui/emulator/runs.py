@@ -8,12 +8,13 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import Response, StreamingResponse
 
 from tui.emulator import objects, replies
 from tui.emulator.assistants import AssistantsApi, find_thread
 from tui.emulator.errors import invalid, not_found
 from tui.emulator.events import EventLog, sse
+from tui.emulator.http import JSONResponse
 from tui.emulator.state import Namespace, RunRec, ThreadRec
 from tui.emulator.validate import json_body, list_params, metadata, parse_bool, require
 
