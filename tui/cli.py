@@ -51,13 +51,14 @@ def cli(
 
 def _register() -> None:
     from tui.commands.deleting import delete, prune
+    from tui.commands.doctor import doctor
     from tui.commands.emulator import emulator
     from tui.commands.exporting import export
     from tui.commands.importing import import_ids
     from tui.commands.listing import list_items
     from tui.commands.migrating import migrate_threads
 
-    commands = (emulator, list_items, import_ids, export, delete, prune, migrate_threads)
+    commands = (emulator, list_items, import_ids, export, delete, prune, migrate_threads, doctor)
     for command in commands:
         cli.add_command(command)
 

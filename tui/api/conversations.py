@@ -226,7 +226,7 @@ class ConversationsAdapter:
                 **extra,
             )
         if "event-stream" in raw.headers.get("content-type", ""):
-            with self._errors(item_id):
+            with translate(self.connection, self.kind, item_id, midstream=True):
                 stream = await parsed(raw)
                 async for event in stream:
                     for converted in follower.events(event):

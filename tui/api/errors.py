@@ -212,17 +212,35 @@ def map_error(
     return ApiError(f"The request to {where} failed: {exc}")
 
 
+def dropped(connection: Connection, *, timed_out: bool = False) -> Offline:
+    """The error of a reply whose stream broke off after it began."""
+    what = "stopped sending" if timed_out else "dropped the connection"
+    return Offline(
+        f"{connection.base_url} {what} in the middle of a reply. What arrived is kept; "
+        "check the network, then press r to load the rest."
+    )
+
+
 @contextmanager
 def translate(
-    connection: Connection, kind: Kind | None = None, item_id: str | None = None
+    connection: Connection,
+    kind: Kind | None = None,
+    item_id: str | None = None,
+    *,
+    midstream: bool = False,
 ) -> Iterator[None]:
-    """Re-raise SDK errors raised inside the block as domain errors."""
+    """Re-raise SDK errors raised inside the block as domain errors.
+
+    ``midstream`` marks a block that reads a reply's event stream: a connection lost
+    there broke off a reply that had begun, which says more than "cannot reach".
+    """
     try:
         yield
+    except openai.APIConnectionError as exc:
+        if midstream:
+            raise dropped(connection, timed_out=isinstance(exc, openai.APITimeoutError)) from exc
+        raise map_error(exc, connection, kind, item_id) from exc
     except openai.OpenAIError as exc:
         raise map_error(exc, connection, kind, item_id) from exc
     except httpx2.TransportError as exc:  # a stream cut off after its response began
-        raise Offline(
-            f"The connection to {connection.base_url} dropped in the middle of a reply. "
-            "What arrived is kept; check the network, then press r to load the rest."
-        ) from exc
+        raise dropped(connection) from exc

@@ -227,7 +227,7 @@ class ThreadsAdapter:
     async def _follow(self, item_id: str, stream: Any) -> AsyncIterator[StreamEvent]:
         run_id = ""
         last: StatusChanged | None = None
-        with self._errors(item_id):
+        with translate(self.connection, self.kind, item_id, midstream=True):
             async for raw in stream:
                 if raw.event == "thread.run.created":
                     run_id = raw.data.id

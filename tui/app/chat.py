@@ -52,6 +52,7 @@ class ActiveRun:
     worker: Worker[None] | None = None
     live: LiveReply | None = None
     shown: set[str] = field(default_factory=set)
+    interrupted: bool = False  # the reply's stream broke off: what arrived stays on screen
 
 
 class ChatMixin(App[None]):
@@ -208,7 +209,7 @@ class ChatMixin(App[None]):
         self._runs[item.pk] = run
         run.worker = self._converse(run, text)
 
-    @work(group="chat", exit_on_error=False)
+    @work(group="chat", exit_on_error=False, description="send a message")
     async def _converse(self, run: ActiveRun, text: str) -> None:
         status = self.query_one(RunStatusLine)
         try:
@@ -230,14 +231,16 @@ class ChatMixin(App[None]):
         except Conflict as exc:
             await self._explain_conflict(run, exc)
         except ApiError as exc:
-            status.fail(str(exc))
+            title, message = _how_far(run, exc)
+            status.fail(message)
             if run.live is not None:
                 await run.live.stop(
                     "Interrupted: the part above is what arrived. Press r to load what the "
                     "server kept."
                 )
                 run.live = None
-            self.notify(str(exc), title="The reply stopped", severity="error", markup=False)
+                run.interrupted = True
+            self.notify(message, title=title, severity="error", markup=False)
         finally:
             self._runs.pop(run.item.pk, None)
         if run.live is not None:  # the run ended without completing the message
@@ -325,7 +328,11 @@ class ChatMixin(App[None]):
         self.notify(message, title="Run already active", severity="warning", markup=False)
 
     async def _after_run(self, run: ActiveRun) -> None:
-        """Archive what the server now holds; move the item up the list; redraw the pane."""
+        """Archive what the server now holds; move the item up the list; redraw the pane.
+
+        After an interrupted reply the pane is left as it is: the part that arrived and
+        the note saying so stay on screen until the user loads the rest (r).
+        """
         if not run.shown:
             return
         try:
@@ -339,7 +346,20 @@ class ChatMixin(App[None]):
         await self.reload_list(select_pk=item.pk)
         if self.opened is not None and self.opened.pk == item.pk:
             self.opened = item
-            await self.query_one(MessagePane).settle(item, list(page.turns))
+            if not run.interrupted:
+                await self.query_one(MessagePane).settle(item, list(page.turns))
+
+
+def _how_far(run: ActiveRun, exc: ApiError) -> tuple[str, str]:
+    """A title and a message saying how far a failed send got, and what to do next."""
+    if not run.shown:
+        return "Not sent", f"{exc} The message is still in the composer."
+    if run.run_id is None and run.live is None:
+        return "No reply started", (
+            f"The message was added, but its reply did not start: {exc} Send another "
+            f"message for a reply (it answers the whole {run.item.kind.value})."
+        )
+    return "The reply stopped", str(exc)
 
 
 def _local_turn(text: str) -> Turn:

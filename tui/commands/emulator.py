@@ -7,6 +7,21 @@ import errno
 
 import click
 
+ALL_FAULTS = "500,429,timeout,drop"
+
+
+def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:
+    from tui.emulator.config import FAULT_KINDS
+
+    kinds = tuple(k.strip() for k in value.split(",") if k.strip())
+    unknown = [k for k in kinds if k not in FAULT_KINDS]
+    if unknown or not kinds:
+        raise click.BadParameter(
+            f"{', '.join(unknown) or 'nothing'} is not a fault kind: give a comma-separated "
+            f"list of {', '.join(FAULT_KINDS)}."
+        )
+    return kinds
+
 
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
@@ -72,6 +87,42 @@ import click
     help="Seconds the injected 429s ask to wait.",
 )
 @click.option(
+    "--fault-rate",
+    default=0.0,
+    type=click.FloatRange(0, 1),
+    show_default=True,
+    help="Share of requests that get one of --fault-kinds (seeded by --seed).",
+)
+@click.option(
+    "--fault-kinds",
+    default=ALL_FAULTS,
+    show_default=True,
+    callback=_fault_kinds,
+    help="Faults to mix: 500, 429 (asking to wait --fault-retry-after), timeout (stalls "
+    "--fault-stall), drop (an event stream cut midway).",
+)
+@click.option(
+    "--fault-retry-after",
+    default=300.0,
+    type=click.FloatRange(0),
+    show_default=True,
+    help="Seconds the injected 429s ask to wait.",
+)
+@click.option(
+    "--fault-stall",
+    default=35.0,
+    type=click.FloatRange(0),
+    show_default=True,
+    help="Seconds a timeout fault holds its request (past the client's timeout).",
+)
+@click.option(
+    "--fault-cut-after",
+    default=3,
+    type=click.IntRange(0),
+    show_default=True,
+    help="Text deltas a dropped stream sends before it is cut.",
+)
+@click.option(
     "--seed-threads",
     default=0,
     type=click.IntRange(0, 1_000_000),
@@ -96,6 +147,11 @@ def emulator(
     error_rate: float,
     throttle_rate: float,
     throttle_after: float,
+    fault_rate: float,
+    fault_kinds: tuple[str, ...],
+    fault_retry_after: float,
+    fault_stall: float,
+    fault_cut_after: int,
     seed_threads: int,
     sunset: bool,
     no_stream: bool,
@@ -114,6 +170,11 @@ def emulator(
         error_rate=error_rate,
         throttle_rate=throttle_rate,
         throttle_after=throttle_after,
+        fault_rate=fault_rate,
+        fault_kinds=fault_kinds,
+        fault_retry_after=fault_retry_after,
+        fault_stall=fault_stall,
+        fault_cut_after=fault_cut_after,
         sunset=sunset,
         no_stream=no_stream,
         seed=seed,

@@ -17,6 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tui.emulator import errors
 from tui.emulator.config import EmulatorConfig
 from tui.emulator.errors import HttpError
+from tui.emulator.faults import CutStreams, Faults, quiet_cuts, throttled
 from tui.emulator.ids import IdFactory
 from tui.emulator.state import Namespace
 from tui.emulator.validate import server_error
@@ -79,6 +80,7 @@ class Emulator:
         self.config = config or EmulatorConfig()
         self.ids = IdFactory(self.config.seed)
         self.rng = random.Random(self.config.seed + 1)
+        self.faults = Faults(self.config)
         self.namespaces: dict[str, Namespace] = {}
         self.request_count = 0
         self._buckets: dict[str, _Bucket] = {}
@@ -96,7 +98,7 @@ class Emulator:
         return task
 
     async def guard(self, request: Request, *, assistants: bool) -> Namespace:
-        """Apply latency, auth, rate limit, injected errors, the beta header and sunset."""
+        """Apply latency, auth, rate limit, injected faults, the beta header and sunset."""
         self.request_count += 1
         cfg = self.config
         if cfg.latency_ms:
@@ -104,9 +106,11 @@ class Emulator:
         key = self._api_key(request)
         self._rate_limit(key)
         if cfg.throttle_rate and self.rng.random() < cfg.throttle_rate:
-            raise self._throttled(cfg.throttle_after)
+            raise throttled(cfg.throttle_after)
         if cfg.error_rate and self.rng.random() < cfg.error_rate:
             raise server_error()
+        if cfg.fault_rate:
+            await self.faults.inject(request)
         if assistants:
             if cfg.sunset:
                 raise errors.invalid_url(request.method, request.url.path)
@@ -159,18 +163,6 @@ class Emulator:
             },
         )
 
-    @staticmethod
-    def _throttled(wait: float) -> HttpError:
-        """An injected 429 that asks to wait ``wait`` seconds."""
-        wait_ms = max(1, math.ceil(wait * 1000))
-        return HttpError(
-            429,
-            f"The server is overloaded: please try again in {wait_ms}ms.",
-            type="requests",
-            code="rate_limit_exceeded",
-            headers={"retry-after-ms": str(wait_ms), "retry-after": str(math.ceil(wait))},
-        )
-
     def _route(self, path: str, methods: list[str], handler: Handler, *, assistants: bool) -> Route:
         async def endpoint(request: Request) -> Response:
             namespace = await self.guard(request, assistants=assistants)
@@ -192,9 +184,10 @@ class Emulator:
             routes.append(self._route(p, m, h, assistants=False))
         routes.append(Route("/{path:path}", _unknown_route, methods=_ALL_METHODS))
         app = Starlette(routes=routes, exception_handlers={HttpError: errors.render})
+        quiet_cuts()
         # Request IDs get their own seeded generator: reads (polls, lists) must not
         # shift the IDs of objects created later, or a seed would not fix them.
-        return _RequestId(app, IdFactory(self.config.seed + 2))
+        return _RequestId(CutStreams(app, self.config), IdFactory(self.config.seed + 2))
 
 
 async def _unknown_route(request: Request) -> Response:

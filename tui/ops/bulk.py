@@ -27,7 +27,7 @@ from tui.api.errors import (
     ServerError,
 )
 from tui.api.protocol import ConversationApi
-from tui.model import Tracked
+from tui.model import Tracked, Turn
 from tui.ops.export import PAGE
 from tui.ops.pacing import Pacer
 from tui.store import Registry
@@ -38,6 +38,7 @@ ApiFor = Callable[[Tracked], tuple[ConversationApi | None, str]]
 CONCURRENCY = 16
 RETRIES = 4  # attempts after a 5xx, a timeout or a dropped connection
 BACKOFF = 0.5  # seconds before the first retry; doubles each time
+RUNS_AT_ONCE = 4  # run details of one history page fetched at the same time
 
 
 class Result(StrEnum):
@@ -120,6 +121,7 @@ class BulkDelete:
         self.pacer = pacer or Pacer()
         self._sleep = sleep
         self._stopped = False
+        self._stop_event = asyncio.Event()
         self._broken: dict[tuple[str, str], str] = {}  # (connection, kind) -> why it fails
 
     @property
@@ -130,6 +132,7 @@ class BulkDelete:
     def stop(self) -> None:
         """Send no new request; requests in flight finish and are recorded."""
         self._stopped = True
+        self._stop_event.set()
 
     async def run(
         self,
@@ -202,17 +205,57 @@ class BulkDelete:
     async def _archive(self, item: Tracked, api: ConversationApi) -> None:
         """Store the whole history, page by page, before the delete call."""
         page = await self._call(partial(api.history, item.id, limit=PAGE), may_stop=True)
-        turns = await self._call(partial(api.enrich, item.id, page.turns), may_stop=True)
+        turns = await self._enrich(item, api, page.turns)
         item = await self.registry.archive.store(item, turns, complete=not page.has_older)
         while page.older_cursor is not None:
             cursor = page.older_cursor
             page = await self._call(
                 partial(api.history, item.id, before=cursor, limit=PAGE), may_stop=True
             )
-            turns = await self._call(partial(api.enrich, item.id, page.turns), may_stop=True)
+            turns = await self._enrich(item, api, page.turns)
             item = await self.registry.archive.store(
                 item, turns, older_than=cursor, complete=not page.has_older
             )
+
+    async def _enrich(
+        self, item: Tracked, api: ConversationApi, turns: Sequence[Turn]
+    ) -> list[Turn]:
+        """Add each run's details, one run per call: a failure retries that run only."""
+        out = list(turns)
+        gate = asyncio.Semaphore(RUNS_AT_ONCE)
+
+        async def one(run_id: str) -> None:
+            places = [i for i, t in enumerate(out) if t.run_id == run_id]
+            async with gate:
+                done = await self._call(
+                    partial(api.enrich, item.id, [out[i] for i in places]), may_stop=True
+                )
+            for index, turn in zip(places, done, strict=True):
+                out[index] = turn
+
+        runs = dict.fromkeys(t.run_id for t in turns if t.run_id)
+        results = await asyncio.gather(*map(one, runs), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+        return out
+
+    async def _turn(self) -> float:
+        """The pacer's go-ahead; :class:`Stopped` as soon as :meth:`stop` is called.
+
+        A 429 may pause the run for minutes: stopping must not wait for the pause to end.
+        """
+        turn = asyncio.ensure_future(self.pacer.acquire())
+        stop = asyncio.ensure_future(self._stop_event.wait())
+        try:
+            await asyncio.wait((turn, stop), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stop.cancel()
+            if not turn.done():
+                turn.cancel()
+        if self._stopped:
+            raise Stopped
+        return turn.result()
 
     async def _call(self, request: Callable[[], Awaitable[T]], *, may_stop: bool) -> T:
         """One request, paced; 429s wait as told, 5xx and network errors are retried."""
@@ -220,9 +263,7 @@ class BulkDelete:
         while True:
             if may_stop and self._stopped:
                 raise Stopped
-            sent = await self.pacer.acquire()
-            if may_stop and self._stopped:
-                raise Stopped
+            sent = await (self._turn() if may_stop else self.pacer.acquire())
             try:
                 result = await request()
             except RateLimited as exc:

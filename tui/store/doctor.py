@@ -1,0 +1,434 @@
+"""Health checks of a registry: the file, its schema, and what its tables must agree on.
+
+Every check reads; none changes anything. Opening the registry is the one exception the
+other commands share: a registry from an older version is brought to the current schema,
+and the file is made private to its owner again (mode 0600) — so the file's mode and
+schema are read before it is opened.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui.store import schema
+from tui.store.errors import RegistryError
+from tui.store.files import resolve_path
+from tui.store.registry import Registry
+from tui.store.search import ACTIVITY_SHIFT
+
+SAMPLES = 3
+REPORT = "Please report it, with the output of `thread-browser doctor --json`."
+REPAIR = (
+    "Run `thread-browser doctor --repair`: it rebuilds this from the items and their "
+    "archive (nothing else changes)."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One problem: what is wrong, what it means, and what to do about it."""
+
+    check: str
+    problem: str
+    meaning: str
+    action: str
+
+    def to_json(self) -> dict[str, str]:
+        """The finding as a JSON object."""
+        return {
+            "check": self.check,
+            "problem": self.problem,
+            "meaning": self.meaning,
+            "action": self.action,
+        }
+
+
+@dataclass
+class Checkup:
+    """The result of every check run on one registry file."""
+
+    path: Path
+    checks: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    version: int | None = None
+
+    @property
+    def healthy(self) -> bool:
+        """True when no check found a problem."""
+        return not self.findings
+
+    def failed(self, check: str) -> bool:
+        """True when ``check`` found a problem."""
+        return any(f.check == check for f in self.findings)
+
+    def to_json(self) -> dict[str, object]:
+        """The checkup as a JSON object."""
+        return {
+            "path": str(self.path),
+            "healthy": self.healthy,
+            "schema": self.version,
+            "checks": [{"name": c, "ok": not self.failed(c)} for c in self.checks],
+            "findings": [f.to_json() for f in self.findings],
+            "notes": self.notes,
+        }
+
+
+Check = Callable[[Registry], Awaitable[list[Finding]]]
+
+
+async def examine(path: str | Path | None = None) -> Checkup:
+    """Check the registry at ``path`` (``--db``, ``THREAD_BROWSER_DB`` or the default)."""
+    checkup = Checkup(resolve_path(path))
+    if not checkup.path.is_file():
+        checkup.checks.append("file")
+        checkup.findings.append(_absent(checkup.path))
+        return checkup
+    checkup.checks.append("file mode")
+    checkup.findings += _file_modes(checkup.path)
+    checkup.checks.append("schema")
+    found = _schema(checkup)
+    if found:
+        checkup.findings += found
+        return checkup
+    try:
+        async with await Registry.open(checkup.path) as registry:
+            for name, check in CHECKS:
+                checkup.checks.append(name)
+                checkup.findings += await check(registry)
+    except RegistryError as exc:
+        checkup.findings.append(_unreadable(checkup.checks[-1], str(exc)))
+    return checkup
+
+
+def _absent(path: Path) -> Finding:
+    return Finding(
+        "file",
+        f"There is no registry at {path}.",
+        "Nothing is tracked in this file: it was never created, or it was moved or deleted.",
+        "Check --db and THREAD_BROWSER_DB. Any command that tracks items (for example "
+        "`thread-browser import FILE`) creates it.",
+    )
+
+
+def _file_modes(path: Path) -> list[Finding]:
+    found = []
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(each.stat().st_mode)
+        except OSError:
+            continue
+        if mode & 0o077:
+            found.append(
+                Finding(
+                    "file mode",
+                    f"{each} was readable by other users (mode {mode:04o}, not 0600).",
+                    "Others on this machine may have read the IDs, titles and archived "
+                    "messages in it (it never holds a key). Opening it for this check made "
+                    "it 0600 again, as every command does.",
+                    "Check who could read it meanwhile, and keep the registry in a folder "
+                    "only you can read (--db or THREAD_BROWSER_DB picks where).",
+                )
+            )
+    return found
+
+
+def _schema(checkup: Checkup) -> list[Finding]:
+    """Read the schema version without opening the registry for writing."""
+    try:
+        conn = sqlite3.connect(f"{checkup.path.as_uri()}?mode=ro", uri=True)
+        try:
+            checkup.version = schema.version(conn)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return [_unreadable("schema", f"{checkup.path} cannot be read as a registry ({exc}).")]
+    if checkup.version > schema.LATEST:
+        return [
+            Finding(
+                "schema",
+                f"The registry is at schema {checkup.version}; this Thread Browser knows up "
+                f"to {schema.LATEST}.",
+                "A newer Thread Browser wrote it. This one cannot check or use it; the file "
+                "was left untouched.",
+                "Upgrade Thread Browser, then run the check again.",
+            )
+        ]
+    if checkup.version < schema.LATEST:
+        checkup.notes.append(
+            f"The registry was at schema {checkup.version}; opening it brought it to "
+            f"{schema.LATEST} (nothing was lost)."
+        )
+    return []
+
+
+def _unreadable(check: str, reason: str) -> Finding:
+    return Finding(
+        check,
+        reason,
+        "The file is damaged or is not a Thread Browser registry: nothing can be read from it.",
+        "Move it aside (keep it: it may be recoverable with `sqlite3 FILE .recover`) and "
+        "point --db at another file, or start a new one.",
+    )
+
+
+def _sample(ids: Sequence[object]) -> str:
+    shown = ", ".join(str(i) for i in ids[:SAMPLES])
+    more = f" and {len(ids) - SAMPLES:,} more" if len(ids) > SAMPLES else ""
+    return f" ({shown}{more})"
+
+
+async def _column(registry: Registry, query: str) -> list[object]:
+    return [row[0] for row in await registry.fetchall(query)]
+
+
+async def _integrity(registry: Registry) -> list[Finding]:
+    rows = await _column(registry, "PRAGMA integrity_check")
+    if rows == ["ok"]:
+        return []
+    return [
+        Finding(
+            "integrity",
+            f"SQLite found damage in the file: {'; '.join(str(r) for r in rows[:SAMPLES])}.",
+            "Some pages of the file are damaged (a disk or a crash mid-write): what they "
+            "hold may be wrong or unreadable.",
+            "Copy the file aside now, then rebuild it with `sqlite3 FILE .recover | sqlite3 "
+            "NEW` and point --db at the new one. " + REPORT,
+        )
+    ]
+
+
+# Orphans of these tables have checks of their own, in words that say what they mean.
+_EXPLAINED = ("messages", "deletions", "migrations")
+
+
+async def _foreign_keys(registry: Registry) -> list[Finding]:
+    rows = await registry.fetchall("PRAGMA foreign_key_check")
+    tables = sorted({str(r[0]) for r in rows if r[0] not in _EXPLAINED})
+    if not tables:
+        return []
+    count = sum(1 for r in rows if r[0] in tables)
+    return [
+        Finding(
+            "links",
+            f"Rows of {', '.join(tables)} pointing at rows that do not exist: {count:,}.",
+            "Journal entries, metadata or items refer to items or connections that are gone; "
+            "they show nowhere, and the rest of the registry is not affected.",
+            "Nothing needs doing for your data. " + REPORT,
+        )
+    ]
+
+
+async def _search_items(registry: Registry) -> list[Finding]:
+    key = f"items.last_activity * {ACTIVITY_SHIFT} + items.pk"
+    missing = await _column(
+        registry, f"SELECT items.id FROM items WHERE {key} NOT IN (SELECT rowid FROM items_fts)"
+    )
+    stray = await _column(
+        registry,
+        f"SELECT rowid FROM items_fts WHERE rowid NOT IN (SELECT {key} FROM items)",
+    )
+    found = []
+    if missing:
+        found.append(
+            _index_finding(
+                f"Items missing from the search index: {len(missing):,}{_sample(missing)}."
+            )
+        )
+    if stray:
+        found.append(_index_finding(f"Search index entries of no item: {len(stray):,}."))
+    return found
+
+
+def _index_finding(problem: str) -> Finding:
+    return Finding(
+        "search index",
+        problem,
+        "Filtering by words may miss items or list them out of order; the items and their "
+        "archives are intact.",
+        REPAIR,
+    )
+
+
+async def _search_archive(registry: Registry) -> list[Finding]:
+    missing = await _column(
+        registry,
+        "SELECT count(*) FROM messages WHERE pk NOT IN (SELECT id FROM messages_fts_docsize)",
+    )
+    stray = await _column(
+        registry,
+        "SELECT count(*) FROM messages_fts_docsize WHERE id NOT IN (SELECT pk FROM messages)",
+    )
+    problems = []
+    if missing[0]:
+        problems.append(f"Archived messages missing from the search index: {missing[0]:,}.")
+    if stray[0]:
+        problems.append(f"Search index entries of no archived message: {stray[0]:,}.")
+    if not problems:
+        return []
+    return [
+        Finding(
+            "archive search index",
+            " ".join(problems),
+            "Filtering by words may miss items whose archived messages hold them; the "
+            "archive itself is intact.",
+            REPAIR,
+        )
+    ]
+
+
+async def _archive_orphans(registry: Registry) -> list[Finding]:
+    rows = await _column(
+        registry,
+        "SELECT DISTINCT item_pk FROM messages WHERE item_pk NOT IN (SELECT pk FROM items)",
+    )
+    if not rows:
+        return []
+    count = await _column(
+        registry,
+        "SELECT count(*) FROM messages WHERE item_pk NOT IN (SELECT pk FROM items)",
+    )
+    return [
+        Finding(
+            "archive",
+            f"Archived messages of no tracked item: {count[0]:,} (item rows "
+            f"{_sample(rows).strip(' ()')}).",
+            "These messages cannot be shown, searched or exported: the item they were "
+            "archived for is no longer in the registry.",
+            "Nothing else is affected. " + REPORT,
+        )
+    ]
+
+
+async def _message_counts(registry: Registry) -> list[Finding]:
+    wrong = await _column(
+        registry,
+        "SELECT items.id FROM items LEFT JOIN (SELECT item_pk, count(*) AS n FROM messages "
+        "GROUP BY item_pk) AS archived ON archived.item_pk = items.pk "
+        "WHERE items.message_count != coalesce(archived.n, 0)",
+    )
+    if not wrong:
+        return []
+    return [
+        Finding(
+            "message counts",
+            f"Items whose message count differs from their archive: {len(wrong):,}"
+            f"{_sample(wrong)}.",
+            "The list shows the wrong number of messages for them; the messages themselves "
+            "are intact.",
+            REPAIR,
+        )
+    ]
+
+
+async def _metadata_index(registry: Registry) -> list[Finding]:
+    wrong = await _column(
+        registry,
+        "SELECT items.id FROM items LEFT JOIN (SELECT item_pk, count(*) AS n FROM item_meta "
+        "GROUP BY item_pk) AS indexed ON indexed.item_pk = items.pk WHERE "
+        "coalesce(indexed.n, 0) != (SELECT count(*) FROM json_each(items.metadata))",
+    )
+    if not wrong:
+        return []
+    return [
+        Finding(
+            "metadata index",
+            f"Items whose metadata the key=value filter does not see: {len(wrong):,}"
+            f"{_sample(wrong)}.",
+            "Filtering by key=value may miss or wrongly list them; their metadata is intact.",
+            REPAIR,
+        )
+    ]
+
+
+async def _deletions(registry: Registry) -> list[Finding]:
+    pending = await _column(
+        registry,
+        "SELECT items.id FROM deletions JOIN items ON items.pk = deletions.item_pk "
+        "ORDER BY deletions.confirmed_at, items.pk",
+    )
+    orphans = await _column(
+        registry, "SELECT item_pk FROM deletions WHERE item_pk NOT IN (SELECT pk FROM items)"
+    )
+    stuck = await _column(
+        registry,
+        "SELECT id FROM items WHERE state = 'deleting' "
+        "AND pk NOT IN (SELECT item_pk FROM deletions)",
+    )
+    found = []
+    if pending:
+        found.append(_pending(pending))
+    if orphans:
+        found.append(
+            Finding(
+                "deletions",
+                f"Recorded deletions of items no longer in the registry: {len(orphans):,}.",
+                "A deletion record was left behind; it names nothing that can be resumed.",
+                REPAIR,
+            )
+        )
+    if stuck:
+        found.append(_stuck(stuck))
+    return found
+
+
+def _pending(ids: Sequence[object]) -> Finding:
+    return Finding(
+        "deletions",
+        f"Confirmed deletions that never finished: {len(ids):,}{_sample(ids)}.",
+        "A deletion was interrupted (a crash, a kill, a lost connection) before these items' "
+        "outcomes were known: each may or may not be deleted on its server. (While a "
+        "deletion is running, its items show here too.)",
+        "Run `thread-browser delete --resume` to finish them (a 404 counts as deleted), or "
+        "`thread-browser delete --put-back` to give up and keep them as they were.",
+    )
+
+
+def _stuck(ids: Sequence[object]) -> Finding:
+    return Finding(
+        "deletions",
+        f"Items marked 'deleting' with no deletion in progress: {len(ids):,}{_sample(ids)}.",
+        "They stay in the list as being deleted, but nothing will finish or undo it.",
+        "Delete them again with `thread-browser delete ID…` (a 404 counts as deleted). " + REPORT,
+    )
+
+
+async def _migrations(registry: Registry) -> list[Finding]:
+    broken = await _column(
+        registry,
+        "SELECT coalesce(thread.id, migrations.thread_pk) FROM migrations "
+        "LEFT JOIN items AS thread ON thread.pk = migrations.thread_pk "
+        "LEFT JOIN items AS conversation ON conversation.pk = migrations.conversation_pk "
+        "WHERE thread.pk IS NULL OR conversation.pk IS NULL "
+        "OR thread.kind != 'thread' OR conversation.kind != 'conversation'",
+    )
+    if not broken:
+        return []
+    return [
+        Finding(
+            "migrations",
+            "Thread-to-conversation links to items that are missing or of the wrong kind: "
+            f"{len(broken):,}{_sample(broken)}.",
+            "Those threads cannot name the conversation they were carried into, and a new "
+            "migration of them would not know one was started.",
+            "Check the conversation on its server; `thread-browser migrate THREAD_ID` "
+            "carries the thread again if needed. " + REPORT,
+        )
+    ]
+
+
+CHECKS: tuple[tuple[str, Check], ...] = (
+    ("integrity", _integrity),
+    ("links", _foreign_keys),
+    ("search index", _search_items),
+    ("archive search index", _search_archive),
+    ("archive", _archive_orphans),
+    ("message counts", _message_counts),
+    ("metadata index", _metadata_index),
+    ("deletions", _deletions),
+    ("migrations", _migrations),
+)
