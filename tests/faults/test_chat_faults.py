@@ -5,44 +5,30 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from openai import OpenAI
 
 from tests.app.conftest import SIZE
+from tests.app.test_chat import KEY_ENV
+from tests.app.test_chat import Chat as BaseChat
 from tests.conftest import TEST_KEY
 from tests.faults.conftest import FAULTS, assert_healthy, fault_summary
-from tui.app.launch import make_app
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.message_view import MessageView
 from tui.app.widgets.run_status import RunStatusLine
-from tui.config import Profile, Settings
-from tui.emulator import EmulatorServer
 from tui.model import Connection, Kind
 from tui.store import Registry
 
-KEY_ENV = "THREAD_BROWSER_FAULT_CHAT_KEY"
 TURN_BUDGET = 30.0  # seconds one message may take, from send to the end of its reply
 TURNS = 8
 
 
-@dataclass
-class Chat:
-    """An emulator, a registry tracking one item, and a maker of the app on them."""
-
-    server: EmulatorServer
-    sdk: OpenAI
-    item_id: str
-    kind: Kind
-    db: str
-
-    def app(self) -> Any:
-        profile = Profile("test", Connection(self.server.base_url), key_env=KEY_ENV)
-        return make_app(self.db, Settings({"test": profile}, "test"), profile)
+class Chat(BaseChat):
+    """The chat tests' item, app and server, and what the server holds of the item."""
 
     def server_busy(self) -> bool:
         """True while a run or response of the item is still going on the server."""
@@ -86,7 +72,7 @@ def chat_setup(tmp_path, monkeypatch, make_server) -> Callable[..., Any]:
             item, _ = await reg.track(item_id, kind, Connection(server.base_url), source="t")
             await reg.set_choice(item, choice, source="t")
         server.emulator.config.fault_rate = rate
-        return Chat(server, sdk, item_id, kind, db)
+        return Chat(server, sdk, item_id, kind, db, choice if kind is Kind.THREAD else None)
 
     return make
 

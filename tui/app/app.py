@@ -139,11 +139,16 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         yield Footer()
 
     async def on_mount(self) -> None:
-        """Show the rows read before start, then open the registry and the first item."""
+        """Show the rows read before start, then open the registry and the first item.
+
+        The registry opens once those rows are on screen: opening uses a thread, which
+        would compete with painting them. Keys typed meanwhile wait, as messages do.
+        """
         thread_list = self.query_one(ThreadList)
         if self._first is not None:
             thread_list.set_source(self._first)
             self._show_count(self._first)
+            await self.screen.wait_for_refresh()
         self.services = await self._open_services()
         self.query_one(MessagePane).services = self.services
         thread_list.now = self.services.clock()
