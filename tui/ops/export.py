@@ -143,30 +143,30 @@ def _message(text: str) -> list[str]:
 
 
 def _turn_markdown(turn: Turn) -> str:
+    """A turn: its heading, the tool calls that led to it, then its text and references."""
     when = turn.created_at.strftime("%Y-%m-%d %H:%M UTC") if turn.created_at else ""
     head = f"### {_plain(turn.role)}" + (f" · {when}" if when else "") + f" · {_code(turn.id)}"
-    lines = [head, ""]
+    lines = [head, "", *_calls_markdown(turn)]
     if turn.text:
         lines += [*_message(turn.text), ""]
     for part in turn.parts:
         if part.ref:
             lines += [f"*{_plain(part.type)}: {_code(part.ref)}*", ""]
+    return "\n".join(lines)
+
+
+def _calls_markdown(turn: Turn) -> list[str]:
+    lines: list[str] = []
     for call in turn.tool_calls:
         if turn.kind is TurnKind.TOOL_OUTPUT:
-            lines += [
-                f"Tool output for {_code(call.call_id)}:",
-                "",
-                *_fenced(clean(call.output or "")),
-                "",
-            ]
-        else:
-            lines += [
-                f"Tool call {_code(call.name)} ({_code(call.call_id)}):",
-                "",
-                *_fenced(clean(call.arguments), "json"),
-                "",
-            ]
-    return "\n".join(lines)
+            lines += [f"Tool output for {_code(call.call_id)}:", ""]
+            lines += [*_fenced(clean(call.output or "")), ""]
+            continue
+        lines += [f"Tool call {_code(call.name)} ({_code(call.call_id)}):", ""]
+        lines += [*_fenced(clean(call.arguments), "json"), ""]
+        if call.output is not None:  # a run step's call carries its output
+            lines += ["Output:", "", *_fenced(clean(call.output)), ""]
+    return lines
 
 
 def markdown(history: History) -> str:

@@ -122,8 +122,8 @@ def estimated_height(turn: Turn, width: int) -> int:
 
 
 def render_turn(turn: Turn) -> RenderableType:
-    """The renderable of a turn: header, Markdown text, references, tool calls."""
-    return Group(header(turn), *_body(turn), *_tools(turn))
+    """The renderable of a turn: header, the tool calls that led to it, text, references."""
+    return Group(header(turn), *_tools(turn), *_body(turn))
 
 
 class MessageView(Widget):
