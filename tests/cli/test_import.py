@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import pty
+import subprocess
+import sys
 
-from tests.conftest import strict_client
+from tests.cli.conftest import cli_env
+from tests.conftest import TEST_KEY, strict_client
+from tui.emulator.demo import seed_threads
 
 RUN = "run_zdE51vuY4FlBpEy2dYb3870E"
 MSG = "msg_Abc123def456ghi789jkl0"
@@ -101,3 +107,35 @@ def test_damaged_or_newer_registry_stops_the_app_clearly(cli, tmp_path) -> None:
     done = run("--db", str(newer), "list")
     assert done.returncode == 1 and "newer Thread Browser" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_on_a_terminal_it_counts_the_ids_checked_then_clears_the_line(server, tmp_path) -> None:
+    ids = seed_threads(server.emulator, TEST_KEY, 12)
+    ids_file = tmp_path / "ids.txt"
+    ids_file.write_text("\n".join(ids))
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tui", "import", str(ids_file)],
+        env=cli_env(server.base_url, tmp_path / "registry.sqlite3"),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=follower,
+    )
+    os.close(follower)
+    err = b""
+    while chunk := _read(leader):
+        err += chunk
+    out = process.communicate(timeout=60)[0].decode()
+    os.close(leader)
+    assert process.returncode == 0
+    shown = err.decode()
+    assert "checking IDs with the API: 12/12" in shown
+    assert "\r\x1b[K" in shown and shown.rstrip().endswith("12 IDs: 12 added")
+    assert out.count("added") == 12 and "checking" not in out
+
+
+def _read(fd: int) -> bytes:
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # the other end closed
+        return b""

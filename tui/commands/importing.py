@@ -75,10 +75,36 @@ async def _import(
 ) -> list[ImportResult]:
     profile = options.chosen_profile()
     api_for = None if no_verify else api_for_profile(profile, max_retries=3)
-    async with await options.registry() as registry:
-        return await import_text(
-            text, registry, profile.connection, api_for=api_for, concurrency=concurrency
-        )
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        async with await options.registry() as registry:
+            return await import_text(
+                text,
+                registry,
+                profile.connection,
+                api_for=api_for,
+                concurrency=concurrency,
+                on_checked=progress,
+            )
+    finally:
+        if progress is not None:
+            progress.clear()
+
+
+class _Progress:
+    """A line on the terminal that counts the IDs checked, cleared when done."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, checked: int, total: int) -> None:
+        click.echo(f"\rchecking IDs with the API: {checked:,}/{total:,}", err=True, nl=False)
+        self.shown = True
+
+    def clear(self) -> None:
+        """Remove the line."""
+        if self.shown:
+            click.echo("\r\x1b[K", err=True, nl=False)
 
 
 __all__ = ["Outcome", "import_ids"]

@@ -56,17 +56,25 @@ class ImportResult:
 
 
 ApiFor = Callable[[Kind], ConversationApi]
+Checked = Callable[[int, int], None]  # (IDs checked with the API so far, IDs to check)
 
 
 class _Importer:
     def __init__(
-        self, registry: Registry, connection: Connection, api_for: ApiFor | None, concurrency: int
+        self,
+        registry: Registry,
+        connection: Connection,
+        api_for: ApiFor | None,
+        concurrency: int,
+        on_checked: Checked | None = None,
     ) -> None:
         self.registry = registry
         self.connection = connection
         self.api_for = api_for
         self.gate = asyncio.Semaphore(max(1, concurrency))
         self.fatal: dict[Kind, ApiError] = {}
+        self.on_checked = on_checked
+        self.checked = self.to_check = 0
 
     def classified(self, found: FoundId) -> ImportResult | None:
         """The result of an ID that needs no registry or API: wrong kind or malformed."""
@@ -99,6 +107,7 @@ class _Importer:
                 outcome = Outcome.ADDED if f.text in added else Outcome.ALREADY
                 results[f.text] = ImportResult(f.text, outcome, kind=f.kind, title=f.text)
         else:
+            self.to_check = len(todo)
             checked = await asyncio.gather(*(self.gated(f.text, f.kind) for f in todo))
             results.update((r.id, r) for r in checked)
         return [results[f.text] for f in found]
@@ -106,7 +115,11 @@ class _Importer:
     async def gated(self, item_id: str, kind: Kind | None) -> ImportResult:
         assert kind is not None
         async with self.gate:
-            return await self.verified(item_id, kind)
+            result = await self.verified(item_id, kind)
+        self.checked += 1
+        if self.on_checked is not None:
+            self.on_checked(self.checked, self.to_check)
+        return result
 
     async def verified(self, item_id: str, kind: Kind) -> ImportResult:
         stop = self.fatal.get(kind)
@@ -145,11 +158,12 @@ async def import_text(
     *,
     api_for: ApiFor | None,
     concurrency: int = DEFAULT_CONCURRENCY,
+    on_checked: Checked | None = None,
 ) -> list[ImportResult]:
     """Import every ID in ``text`` into the registry, in the order they appear.
 
     ``api_for`` gives the adapter that verifies IDs of a kind; ``None`` records them
-    without calling the API.
+    without calling the API. ``on_checked`` hears of each ID checked with the API.
     """
-    importer = _Importer(registry, connection, api_for, concurrency)
+    importer = _Importer(registry, connection, api_for, concurrency, on_checked)
     return await importer.run(extract(text))
