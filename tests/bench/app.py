@@ -701,10 +701,8 @@ async def main(count: int, keep: bool, open_only: bool = False) -> None:
         typed = {size: await type_filters(dbs[size]) for size in sizes}
     sql = {size: {k.text: bare_filter(dbs[size], k.text) for k in typed[size]} for size in sizes}
 
-    print(
-        f"\n{'figure (ms unless said)':<46}{'ours':>10}{'baseline':>12}{'ratio':>9}  "
-        f"{'target':<22}verdict"
-    )
+    print()
+    report.header(target_width=22)
     first_rows = median_of(starts, "first_rows_ms")
     line(
         f"start to first rows, {count:,} items",

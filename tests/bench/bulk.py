@@ -123,7 +123,7 @@ async def main(count: int, naive_count: int, archived: int) -> None:
 
     ours_rate = count / ours_s
     naive_rate = naive_count / naive_s
-    print(f"{'figure':<46}{'ours':>10}{'baseline':>12}{'ratio':>9}  {'target':<24}verdict")
+    report.header()
     line("deletion rate vs the naive loop", ours_rate, naive_rate)
     line(
         "deletion rate vs the server's limit",

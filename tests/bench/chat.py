@@ -210,7 +210,7 @@ async def main(deltas: int, delay_ms: float, runs: int) -> None:
     def median(name: str, field: str) -> float:
         return statistics.median(getattr(r, field) for r in results[name])
 
-    print(f"{'figure':<44}{'ours':>10}{'baseline':>12}{'ratio':>9}  {'target':<18}verdict")
+    report.header(44, 18)
     for kind in ("conversation", "thread"):
         last = median(kind, "last_delta_ms")
         line(

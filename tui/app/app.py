@@ -153,6 +153,15 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self.query_one(MessagePane).services = self.services
         thread_list.now = self.services.clock()
         self.query_one(Banner).say(self.services.no_key_banner())
+        read_only = self.services.read_only_notice()
+        if read_only:
+            self.notify(
+                read_only,
+                title="Read-only registry",
+                severity="warning",
+                timeout=30,
+                markup=False,
+            )
         first = self._first
         if first is None or self.services.demo or self.filter_text:
             await self.reload_list()

@@ -29,10 +29,9 @@ def make_app(
     """
     target = files.prepare(files.resolve_path(db))
     first = None if demo is not None else first_page(target)
-    app: ThreadBrowserApp
 
     async def open_services() -> Services:
-        registry = await Registry.open(target.path)
+        registry = await Registry.open(target=target)
         if demo is not None:
             from tui.app.demo import track_demo
 
@@ -41,14 +40,6 @@ def make_app(
             except BaseException:
                 await registry.close()  # its thread would keep the process alive
                 raise
-        if registry.read_only:
-            app.notify(
-                read_only_notice(registry),
-                title="Read-only registry",
-                severity="warning",
-                timeout=30,
-                markup=False,
-            )
         return Services(
             registry,
             settings,
@@ -57,17 +48,7 @@ def make_app(
             demo=demo is not None,
         )
 
-    app = ThreadBrowserApp(open_services, first)
-    return app
-
-
-def read_only_notice(registry: Registry) -> str:
-    """What to say at start when changes to the registry cannot be saved."""
-    return (
-        f"{registry.path} cannot be written: {registry.read_only}. You can browse and read "
-        "(history opened now is not archived); creating, importing and renaming will fail "
-        "until the file and its folder are writable by you."
-    )
+    return ThreadBrowserApp(open_services, first)
 
 
 def first_page(target: files.Target) -> ListSource:

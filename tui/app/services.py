@@ -48,6 +48,17 @@ class Services:
             "readable without one."
         )
 
+    def read_only_notice(self) -> str | None:
+        """What to say when changes to the registry cannot be saved."""
+        registry = self.registry
+        if not registry.read_only:
+            return None
+        return (
+            f"{registry.path} cannot be written: {registry.read_only}. You can browse and read "
+            "(history opened now is not archived); creating, importing and renaming will fail "
+            "until the file and its folder are writable by you."
+        )
+
     def _api(self, profile: Profile, kind: Kind, retries: int = 2) -> ConversationApi:
         cache_key = f"{profile.connection.key}|{profile.key_env}|{retries}"
         client = self._clients.get(cache_key)
@@ -62,25 +73,20 @@ class Services:
 
     def api_for(self, item: Tracked) -> tuple[ConversationApi | None, str]:
         """The adapter on the item's own connection, or ``None`` and why not."""
-        try:
-            profile = self.profile_for(item.connection)
-            return self._api(profile, item.kind), ""
-        except (ConfigError, ApiError) as exc:
-            return None, str(exc)
+        return self.api_on(item.connection, item.kind)
 
-    def api_on(self, connection: Connection, kind: Kind) -> tuple[ConversationApi | None, str]:
+    def api_on(
+        self, connection: Connection, kind: Kind, retries: int = 2
+    ) -> tuple[ConversationApi | None, str]:
         """An adapter of ``kind`` on ``connection``, or ``None`` and why not."""
         try:
-            return self._api(self.profile_for(connection), kind), ""
+            return self._api(self.profile_for(connection), kind, retries), ""
         except (ConfigError, ApiError) as exc:
             return None, str(exc)
 
     def bulk_api_for(self, item: Tracked) -> tuple[ConversationApi | None, str]:
         """Like :meth:`api_for`, on clients that leave retries (and 429 waits) to the caller."""
-        try:
-            return self._api(self.profile_for(item.connection), item.kind, retries=0), ""
-        except (ConfigError, ApiError) as exc:
-            return None, str(exc)
+        return self.api_on(item.connection, item.kind, retries=0)
 
     def profile_for(self, connection: Connection) -> Profile:
         """The profile of a connection (the chosen one first)."""

@@ -209,11 +209,7 @@ def prepare(path: Path) -> Target:
                 schema.migrate(conn, str(path))
             finally:
                 conn.close()
-    if target.writable:
-        for suffix in SIDECARS:
-            if target.sidecar(suffix).exists():
-                _tighten(target.sidecar(suffix))
-    return target
+    return target  # SQLite gives the -wal and -shm files it makes the registry's mode
 
 
 def max_pages(environ: Mapping[str, str] | None = None) -> int | None:
@@ -228,9 +224,9 @@ def writer_pragmas() -> tuple[str, ...]:
     return PRAGMAS + ((f"PRAGMA max_page_count = {cap}",) if cap else ())
 
 
-def configure(conn: sqlite3.Connection, target: Target | None = None) -> None:
+def configure(conn: sqlite3.Connection, target: Target) -> None:
     """Per-connection settings: busy timeout, foreign keys, WAL (when writable)."""
-    if target is not None and not target.writable:
+    if not target.writable:
         for pragma in READER_PRAGMAS:
             conn.execute(pragma)
         return
@@ -240,19 +236,16 @@ def configure(conn: sqlite3.Connection, target: Target | None = None) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
 
 
-def connect(target: Target | Path) -> sqlite3.Connection:
+def connect(target: Target) -> sqlite3.Connection:
     """A configured sqlite3 connection in autocommit mode (explicit transactions).
 
-    The schema version is checked before anything is written, so a registry from a
-    newer version is left exactly as it was.
+    ``target`` comes from :func:`prepare`, which refused a registry of a newer version
+    before anything could be written to it.
     """
-    if not isinstance(target, Target):
-        target = Target(Path(target))
     conn = sqlite3.connect(
         target.uri(), uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
     )
     try:
-        schema.check(conn, str(target.path))
         configure(conn, target)
     except BaseException:
         conn.close()

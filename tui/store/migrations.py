@@ -60,6 +60,11 @@ class Migrations:
                 (carried, int(complete), thread.pk),
             )
             if complete:
-                link = await self.link(thread)
-                detail = link.conversation.id if link else ""
+                cursor = await db.execute(
+                    "SELECT items.id FROM migrations JOIN items "
+                    "ON items.pk = migrations.conversation_pk WHERE thread_pk = ?",
+                    (thread.pk,),
+                )
+                row = await cursor.fetchone()
+                detail = row[0] if row else ""
                 await self.registry.journal_add(db, thread.pk, "migrated", "migrate", detail)

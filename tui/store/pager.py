@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
-from pathlib import Path
 
 from tui.store import files
 from tui.store.errors import from_sqlite
@@ -20,9 +19,8 @@ class Pager:
     await the same future without reading anything twice.
     """
 
-    def __init__(self, path: Path, target: files.Target | None = None) -> None:
-        self.path = path
-        self.target = target or files.Target(path)
+    def __init__(self, target: files.Target) -> None:
+        self.target = target
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="registry-pager")
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.Lock()
@@ -56,7 +54,7 @@ class Pager:
                 self._conn = files.reader(self.target)
             page = read_page(self._conn, query, limit)
         except sqlite3.Error as exc:
-            future.set_exception(from_sqlite(exc, self.path))
+            future.set_exception(from_sqlite(exc, self.target.path))
         except BaseException as exc:  # the future carries it to whoever waits
             future.set_exception(exc)
         else:

@@ -33,17 +33,15 @@ class Registry:
     ``search`` hold the message archive and the search index.
     """
 
-    def __init__(
-        self, db: aiosqlite.Connection, path: Path, target: files.Target | None = None
-    ) -> None:
+    def __init__(self, db: aiosqlite.Connection, target: files.Target) -> None:
         from tui.store.archive import Archive
         from tui.store.deletions import Deletions
         from tui.store.migrations import Migrations
         from tui.store.search import Search
 
         self.db = db
-        self.path = path
-        self.target = target or files.Target(path)
+        self.path = target.path
+        self.target = target
         self.damaged = ""
         self._reader: aiosqlite.Connection | None = None
         self._pager: Pager | None = None
@@ -54,16 +52,19 @@ class Registry:
         self.search = Search(self)
 
     @classmethod
-    async def open(cls, path: str | Path | None = None) -> Registry:
+    async def open(
+        cls, path: str | Path | None = None, *, target: files.Target | None = None
+    ) -> Registry:
         """Open (creating and migrating as needed) the registry at ``path``.
 
-        A registry the user cannot write opens read-only: reads work, and every write
-        raises :class:`RegistryReadOnly` saying why (see :attr:`read_only`).
+        ``target`` is a registry :func:`files.prepare` checked already (then ``path`` is
+        not used). A registry the user cannot write opens read-only: reads work, and every
+        write raises :class:`RegistryReadOnly` saying why (see :attr:`read_only`).
         """
-        target = files.prepare(files.resolve_path(path))
+        target = target or files.prepare(files.resolve_path(path))
         with translated(target.path):
             db = await files.aconnect(target)
-        return cls(db, target.path, target)
+        return cls(db, target)
 
     @property
     def read_only(self) -> str:
@@ -158,7 +159,7 @@ class Registry:
         if self._pager is None:
             from tui.store.pager import Pager
 
-            self._pager = Pager(self.path, self.target)
+            self._pager = Pager(self.target)
         return self._pager
 
     async def _connection_id(self, db: aiosqlite.Connection, connection: Connection) -> int:
