@@ -59,4 +59,6 @@ def scrub(text: str) -> str:
     Python keeps such an escape from JSON as a character that UTF-8, SQLite and the
     terminal all refuse; everything else is left exactly as it was.
     """
-    return _LONE_SURROGATE.sub("\ufffd", text) if _LONE_SURROGATE.search(text) else text
+    if not _LONE_SURROGATE.search(text):
+        return text  # the same object: a ``str`` subclass (an enum) stays what it is
+    return _LONE_SURROGATE.sub("\ufffd", text)

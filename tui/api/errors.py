@@ -236,11 +236,9 @@ def translate(
     """
     try:
         yield
-    except openai.APIConnectionError as exc:
-        if midstream:
-            raise dropped(connection, timed_out=isinstance(exc, openai.APITimeoutError)) from exc
-        raise map_error(exc, connection, kind, item_id) from exc
     except openai.OpenAIError as exc:
+        if midstream and isinstance(exc, openai.APIConnectionError):
+            raise dropped(connection, timed_out=isinstance(exc, openai.APITimeoutError)) from exc
         raise map_error(exc, connection, kind, item_id) from exc
     except httpx2.TransportError as exc:  # a stream cut off after its response began
         raise dropped(connection) from exc

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
 
@@ -12,7 +11,7 @@ from tui.commands.context import Options, common, run
 from tui.store import Registry
 from tui.store.doctor import Checkup, Finding, examine
 from tui.store.repair import rebuild_derived
-from tui.text import clean
+from tui.text import clean, json_text
 
 WIDTH = 100
 REPAIRED = "Rebuilt the search indexes, the metadata index and the message counts."
@@ -34,7 +33,7 @@ def doctor(options: Options, as_json: bool, repair: bool) -> None:
     """
     checkup = run(_checkup(options.db, repair))
     if as_json:
-        click.echo(json.dumps(checkup.to_json(), ensure_ascii=False))
+        click.echo(json_text(checkup.to_json()))
     else:
         _show(checkup)
     if not checkup.healthy:

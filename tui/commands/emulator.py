@@ -7,7 +7,7 @@ import errno
 
 import click
 
-ALL_FAULTS = "500,429,timeout,drop"
+ALL_FAULTS = "500,429,timeout,drop"  # FAULT_KINDS (importing it would load the server)
 
 
 def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tuple[str, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -28,7 +28,7 @@ from tui.api.errors import (
 )
 from tui.api.protocol import ConversationApi
 from tui.model import Tracked, Turn
-from tui.ops.export import PAGE
+from tui.ops.export import PAGE, runs_to_fetch
 from tui.ops.pacing import Pacer
 from tui.store import Registry
 
@@ -120,18 +120,16 @@ class BulkDelete:
         self.source = source
         self.pacer = pacer or Pacer()
         self._sleep = sleep
-        self._stopped = False
         self._stop_event = asyncio.Event()
         self._broken: dict[tuple[str, str], str] = {}  # (connection, kind) -> why it fails
 
     @property
     def stopped(self) -> bool:
         """True once :meth:`stop` was called."""
-        return self._stopped
+        return self._stop_event.is_set()
 
     def stop(self) -> None:
         """Send no new request; requests in flight finish and are recorded."""
-        self._stopped = True
         self._stop_event.set()
 
     async def run(
@@ -163,7 +161,7 @@ class BulkDelete:
         def report(outcome: Outcome) -> None:
             progress.outcomes.append(outcome)
             progress.waiting = self.pacer.waiting()
-            progress.stopping = self._stopped
+            progress.stopping = self.stopped
             if on_progress is not None:
                 on_progress(progress)
 
@@ -186,7 +184,7 @@ class BulkDelete:
                 raise ApiError(self._broken[key])
             if self.archive:
                 await self._archive(item, api)
-            await self._call(lambda: api.delete(item.id), may_stop=True)
+            await self._call(lambda: api.delete(item.id))
         except NotFound:
             fresh = await deletions.finish(item, gone=True, source=self.source)
             return Outcome(fresh, Result.GONE, "the server had no such item (404)")
@@ -204,36 +202,36 @@ class BulkDelete:
 
     async def _archive(self, item: Tracked, api: ConversationApi) -> None:
         """Store the whole history, page by page, before the delete call."""
-        page = await self._call(partial(api.history, item.id, limit=PAGE), may_stop=True)
-        turns = await self._enrich(item, api, page.turns)
+        known = {t.id: t for t in await self.registry.archive.all(item)}
+        page = await self._call(partial(api.history, item.id, limit=PAGE))
+        turns = await self._enrich(item, api, page.turns, known)
         item = await self.registry.archive.store(item, turns, complete=not page.has_older)
         while page.older_cursor is not None:
             cursor = page.older_cursor
-            page = await self._call(
-                partial(api.history, item.id, before=cursor, limit=PAGE), may_stop=True
-            )
-            turns = await self._enrich(item, api, page.turns)
+            page = await self._call(partial(api.history, item.id, before=cursor, limit=PAGE))
+            turns = await self._enrich(item, api, page.turns, known)
             item = await self.registry.archive.store(
                 item, turns, older_than=cursor, complete=not page.has_older
             )
 
     async def _enrich(
-        self, item: Tracked, api: ConversationApi, turns: Sequence[Turn]
+        self,
+        item: Tracked,
+        api: ConversationApi,
+        turns: Sequence[Turn],
+        known: Mapping[str, Turn],
     ) -> list[Turn]:
-        """Add each run's details, one run per call: a failure retries that run only."""
-        out = list(turns)
+        """Add the details of each run not archived yet (one run per call: a retry redoes one)."""
+        out, runs = runs_to_fetch(turns, known)
         gate = asyncio.Semaphore(RUNS_AT_ONCE)
 
         async def one(run_id: str) -> None:
             places = [i for i, t in enumerate(out) if t.run_id == run_id]
             async with gate:
-                done = await self._call(
-                    partial(api.enrich, item.id, [out[i] for i in places]), may_stop=True
-                )
+                done = await self._call(partial(api.enrich, item.id, [out[i] for i in places]))
             for index, turn in zip(places, done, strict=True):
                 out[index] = turn
 
-        runs = dict.fromkeys(t.run_id for t in turns if t.run_id)
         results = await asyncio.gather(*map(one, runs), return_exceptions=True)
         for result in results:
             if isinstance(result, BaseException):
@@ -253,17 +251,17 @@ class BulkDelete:
             stop.cancel()
             if not turn.done():
                 turn.cancel()
-        if self._stopped:
+        if self.stopped:
             raise Stopped
         return turn.result()
 
-    async def _call(self, request: Callable[[], Awaitable[T]], *, may_stop: bool) -> T:
+    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
         """One request, paced; 429s wait as told, 5xx and network errors are retried."""
         failures = 0
         while True:
-            if may_stop and self._stopped:
+            if self.stopped:
                 raise Stopped
-            sent = await (self._turn() if may_stop else self.pacer.acquire())
+            sent = await self._turn()
             try:
                 result = await request()
             except RateLimited as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -10,6 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from tui.api.convert import carry_runs
 from tui.api.errors import ApiError, NotFound
 from tui.api.protocol import ConversationApi
 from tui.model import ItemState, Tracked, Turn, TurnKind
@@ -30,21 +32,35 @@ class History:
     note: str = ""
 
 
+def runs_to_fetch(turns: Sequence[Turn], known: Mapping[str, Turn]) -> tuple[list[Turn], set[str]]:
+    """A page with the run details already archived, and the runs still without them."""
+    carried = list(carry_runs(turns, known))
+    return carried, {t.run_id for t in carried if t.run_id and t.usage is None}
+
+
 async def fetch_all(registry: Registry, item: Tracked, api: ConversationApi) -> Tracked:
     """Page through the whole history, archiving every page on the way.
 
     A thread's pages are completed with their runs' usage and tool calls (kept only in
-    run steps, which go when the thread goes).
+    run steps, which go when the thread goes); runs archived with them are not asked again.
     """
+    known = {t.id: t for t in await registry.archive.all(item)}
+
+    async def completed(page_turns: Sequence[Turn]) -> list[Turn]:
+        turns, runs = runs_to_fetch(page_turns, known)
+        if not runs:
+            return turns
+        return await api.enrich(item.id, turns)
+
     page = await api.history(item.id, limit=PAGE)
-    turns = await api.enrich(item.id, page.turns)
-    item = await registry.archive.store(item, turns, complete=not page.has_older)
+    item = await registry.archive.store(
+        item, await completed(page.turns), complete=not page.has_older
+    )
     while page.older_cursor is not None:
         cursor = page.older_cursor
         page = await api.history(item.id, before=cursor, limit=PAGE)
-        turns = await api.enrich(item.id, page.turns)
         item = await registry.archive.store(
-            item, turns, older_than=cursor, complete=not page.has_older
+            item, await completed(page.turns), older_than=cursor, complete=not page.has_older
         )
     return item
 
