@@ -290,6 +290,7 @@ class Tracked:
     choice: str | None = None  # the assistant or model the user last chose for replies
     tools: tuple[dict[str, Any], ...] = ()  # function tools offered with a conversation's turns
     migrated_to: str | None = None  # the conversation this thread was carried into
+    history_doubt: str | None = None  # why the archived history may be incomplete
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual import work
 from textual.app import App
 
+from tui.app.failures import guarded
 from tui.app.list_source import ListSource
 from tui.app.screens.confirm_delete import ConfirmDelete
 from tui.app.screens.delete_progress import DeleteProgress
@@ -14,7 +15,7 @@ from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import ItemState, Tracked
 from tui.ops.bulk import BulkDelete, Progress, Result
-from tui.ops.plan import make_plan
+from tui.ops.plan import Policy, make_plan
 from tui.store import Query
 
 
@@ -83,6 +84,7 @@ class DeleteMixin(App[None]):
         self._marks_changed()
 
     @work(group="delete", exclusive=True, exit_on_error=False)
+    @guarded("deleting", "Items not deleted stay as they were; press d to try again.")
     async def action_delete(self) -> None:
         """Delete the marked items (or the highlighted one), after confirmation."""
         current = self.query_one(ThreadList).current
@@ -92,7 +94,7 @@ class DeleteMixin(App[None]):
         if not items:
             self.notify("Nothing to delete: mark items with space, or highlight one.")
             return
-        plan = make_plan(items, self.svc.bulk_api_for, archive=True)
+        plan = make_plan(items, self.svc.bulk_api_for, Policy())
         archive = await self.push_screen_wait(ConfirmDelete(plan))
         if archive is None:
             self.notify("Nothing deleted.")
@@ -109,6 +111,7 @@ class DeleteMixin(App[None]):
             self._resume(pending)
 
     @work(group="delete", exclusive=True, exit_on_error=False)
+    @guarded("resuming deletions", "They are offered again the next time the app starts.")
     async def _resume(self, pending: list) -> None:  # type: ignore[type-arg]
         choice = await self.push_screen_wait(InterruptedDeletions(pending))
         registry = self.svc.registry

@@ -18,7 +18,7 @@ from tui.durations import parse_age
 from tui.ids import parse_item_id
 from tui.model import ItemState, Kind, Tracked
 from tui.ops.bulk import BulkDelete, Outcome, Progress, Result
-from tui.ops.plan import DeletionPlan, make_plan
+from tui.ops.plan import DeletionPlan, Policy, make_plan
 from tui.store import Query
 from tui.text import json_text
 
@@ -34,6 +34,12 @@ REFUSE = (
 @click.option("--yes", is_flag=True, help="Do not ask (required when input is not a terminal).")
 @click.option("--no-archive", is_flag=True, help="Do not fetch and archive each history first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+@click.option(
+    "--allow-incomplete-archive",
+    "allow_incomplete",
+    is_flag=True,
+    help="Delete items even when their archive cannot be verified complete (may lose messages).",
+)
 @click.option("--resume", is_flag=True, help="Finish the deletions an interrupted run left.")
 @click.option(
     "--put-back", is_flag=True, help="Give up interrupted deletions: items return as they were."
@@ -45,6 +51,7 @@ def delete(
     yes: bool,
     no_archive: bool,
     as_json: bool,
+    allow_incomplete: bool,
     resume: bool,
     put_back: bool,
 ) -> None:
@@ -62,8 +69,8 @@ def delete(
     items, notes, unknown = run(_resolve(options, kinds, resume))
     for line in notes + unknown:
         click.echo(line, err=True)
-    archive = not no_archive
-    _confirm_and_run(options, items, archive=archive, yes=yes, as_json=as_json, resumed=resume)
+    policy = Policy(archive=not no_archive, allow_incomplete=allow_incomplete)
+    _confirm_and_run(options, items, policy, yes=yes, as_json=as_json, resumed=resume)
     if unknown:
         sys.exit(1)
 
@@ -76,6 +83,12 @@ def delete(
 @click.option("--yes", is_flag=True, help="Do not ask (required when input is not a terminal).")
 @click.option("--no-archive", is_flag=True, help="Do not fetch and archive each history first.")
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as one JSON object.")
+@click.option(
+    "--allow-incomplete-archive",
+    "allow_incomplete",
+    is_flag=True,
+    help="Delete items even when their archive cannot be verified complete (may lose messages).",
+)
 @common
 def prune(
     options: Options,
@@ -86,6 +99,7 @@ def prune(
     yes: bool,
     no_archive: bool,
     as_json: bool,
+    allow_incomplete: bool,
 ) -> None:
     """Delete tracked items whose last activity is older than an age (after asking)."""
     try:
@@ -100,11 +114,12 @@ def prune(
         connection=options.chosen_profile().connection if options.profile else None,
     )
     items = run(_matching(options, query))
+    policy = Policy(archive=not no_archive, allow_incomplete=allow_incomplete)
     if dry_run:
-        plan = make_plan(items, ConnectionApis(options.settings()), archive=not no_archive)
+        plan = make_plan(items, ConnectionApis(options.settings()), policy)
         _show(plan, as_json, dry_run=True)
         return
-    _confirm_and_run(options, items, archive=not no_archive, yes=yes, as_json=as_json)
+    _confirm_and_run(options, items, policy, yes=yes, as_json=as_json)
 
 
 def _parse(text: str) -> tuple[Kind, str]:
@@ -180,14 +195,14 @@ async def _put_back(options: Options) -> None:
 def _confirm_and_run(
     options: Options,
     items: list[Tracked],
+    policy: Policy,
     *,
-    archive: bool,
     yes: bool,
     as_json: bool,
     resumed: bool = False,
 ) -> None:
     apis = ConnectionApis(options.settings(), max_retries=0)
-    plan = make_plan(items, apis, archive=archive)
+    plan = make_plan(items, apis, policy)
     if not plan.items and not plan.skipped:
         click.echo("Nothing to delete.", err=True)
         if as_json:
@@ -202,17 +217,23 @@ def _confirm_and_run(
         if not plan.accepts(answer):
             click.echo("Nothing deleted.", err=True)
             sys.exit(2)
-    progress = run(_delete(options, apis, items, archive=archive, resumed=resumed))
+    progress = run(_delete(options, apis, items, policy, resumed=resumed))
     _report(progress, as_json)
     if any(o.result not in (Result.DELETED, Result.GONE) for o in progress.outcomes):
         sys.exit(1)
 
 
 async def _delete(
-    options: Options, apis: ConnectionApis, items: list[Tracked], *, archive: bool, resumed: bool
+    options: Options, apis: ConnectionApis, items: list[Tracked], policy: Policy, *, resumed: bool
 ) -> Progress:
     async with await options.registry() as registry:
-        engine = BulkDelete(registry, apis, archive=archive, source=SOURCE)
+        engine = BulkDelete(
+            registry,
+            apis,
+            archive=policy.archive,
+            allow_incomplete=policy.allow_incomplete,
+            source=SOURCE,
+        )
         loop = asyncio.get_running_loop()
 
         def stop() -> None:
@@ -270,6 +291,8 @@ def _summary(progress: Progress) -> dict[str, Any]:
         "failed": why(Result.FAILED),
         "skipped": why(Result.SKIPPED),
         "not_sent": ids(Result.STOPPED),
+        "kept": why(Result.KEPT),
+        "interrupted": why(Result.INTERRUPTED),
     }
 
 
@@ -282,7 +305,7 @@ def _report(progress: Progress, as_json: bool) -> None:
         click.echo(json_text(_summary(progress)))
         return
     for outcome in progress.outcomes:
-        if outcome.result in (Result.FAILED, Result.SKIPPED, Result.STOPPED):
+        if outcome.result not in (Result.DELETED, Result.GONE):
             click.echo(f"{outcome.item.id}: {outcome.result.value}: {outcome.reason}", err=True)
     counts = ", ".join(
         f"{progress.count(r):,} {r.value}"

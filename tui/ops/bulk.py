@@ -27,8 +27,8 @@ from tui.api.errors import (
     ServerError,
 )
 from tui.api.protocol import ConversationApi
-from tui.model import Tracked, Turn
-from tui.ops.export import PAGE, runs_to_fetch
+from tui.model import HistoryPage, Tracked, Turn
+from tui.ops.export import archive_history, runs_to_fetch
 from tui.ops.pacing import Pacer
 from tui.store import Registry
 
@@ -39,6 +39,7 @@ CONCURRENCY = 16
 RETRIES = 4  # attempts after a 5xx, a timeout or a dropped connection
 BACKOFF = 0.5  # seconds before the first retry; doubles each time
 RUNS_AT_ONCE = 4  # run details of one history page fetched at the same time
+MAX_WAIT = 300.0  # seconds: a server asking for a longer pause ends the run, resumable
 
 
 class Result(StrEnum):
@@ -49,6 +50,8 @@ class Result(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     STOPPED = "not sent"
+    KEPT = "kept"  # its archive could not be verified complete, and the user did not allow it
+    INTERRUPTED = "interrupted"  # the server asked for too long a pause; resumable
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,8 +98,36 @@ class Progress:
         return (self.total - self.done) / rate if rate > 0 else None
 
 
+def refusal(item: Tracked) -> str:
+    """Why an item whose archive is not verified complete is kept on its server."""
+    why = item.history_doubt or "the end of its history could not be verified"
+    return (
+        f"not deleted: its archive may be incomplete ({why}). Deleting it could lose "
+        "messages for good; to delete it anyway, add --allow-incomplete-archive (in the "
+        "app, tick 'delete even if the archive may be incomplete')."
+    )
+
+
 class Stopped(Exception):
     """The user stopped the run before this item's next request."""
+
+
+def too_long_a_wait(seconds: float) -> str:
+    """Why a run ended when the server asked for a pause of ``seconds``."""
+    return (
+        f"the server asked to wait {describe_wait(seconds)} before the next request "
+        f"(retry-after: {seconds:,.0f} s), longer than a run waits ({MAX_WAIT:.0f} s). "
+        "Nothing was lost: resume later with `thread-browser delete --resume` (or in the "
+        "app, on its next start)."
+    )
+
+
+def describe_wait(seconds: float) -> str:
+    """A wait in the largest sensible unit: ``11.6 days``, ``2.0 hours``, ``5 min``."""
+    for unit, size in (("days", 86400), ("hours", 3600)):
+        if seconds >= size:
+            return f"{seconds / size:,.1f} {unit}"
+    return f"{seconds / 60:,.0f} min"
 
 
 class BulkDelete:
@@ -108,6 +139,7 @@ class BulkDelete:
         api_for: ApiFor,
         *,
         archive: bool = True,
+        allow_incomplete: bool = False,
         concurrency: int = CONCURRENCY,
         source: str = "app",
         pacer: Pacer | None = None,
@@ -116,11 +148,13 @@ class BulkDelete:
         self.registry = registry
         self.api_for = api_for
         self.archive = archive
+        self.allow_incomplete = allow_incomplete
         self.concurrency = max(1, concurrency)
         self.source = source
         self.pacer = pacer or Pacer()
         self._sleep = sleep
         self._stop_event = asyncio.Event()
+        self.interrupted: str | None = None  # why the server's wait ended the run
         self._broken: dict[tuple[str, str], str] = {}  # (connection, kind) -> why it fails
 
     @property
@@ -183,12 +217,18 @@ class BulkDelete:
             if key in self._broken:
                 raise ApiError(self._broken[key])
             if self.archive:
-                await self._archive(item, api)
+                item = await self._archive(item, api)
+                if not item.history_complete and not self.allow_incomplete:
+                    why = refusal(item)
+                    fresh = await deletions.release(item, reason=why, source=self.source)
+                    return Outcome(fresh, Result.KEPT, why)
             await self._call(lambda: api.delete(item.id))
         except NotFound:
             fresh = await deletions.finish(item, gone=True, source=self.source)
             return Outcome(fresh, Result.GONE, "the server had no such item (404)")
         except Stopped:
+            if self.interrupted is not None:
+                return Outcome(item, Result.INTERRUPTED, self.interrupted)
             reason = "stopped before its delete request was sent"
             fresh = await deletions.release(item, reason=reason, source=self.source)
             return Outcome(fresh, Result.STOPPED, reason)
@@ -200,19 +240,16 @@ class BulkDelete:
         fresh = await deletions.finish(item, gone=False, source=self.source)
         return Outcome(fresh, Result.DELETED)
 
-    async def _archive(self, item: Tracked, api: ConversationApi) -> None:
-        """Store the whole history, page by page, before the delete call."""
-        known = {t.id: t for t in await self.registry.archive.all(item)}
-        page = await self._call(partial(api.history, item.id, limit=PAGE))
-        turns = await self._enrich(item, api, page.turns, known)
-        item = await self.registry.archive.store(item, turns, complete=not page.has_older)
-        while page.older_cursor is not None:
-            cursor = page.older_cursor
-            page = await self._call(partial(api.history, item.id, before=cursor, limit=PAGE))
-            turns = await self._enrich(item, api, page.turns, known)
-            item = await self.registry.archive.store(
-                item, turns, older_than=cursor, complete=not page.has_older
-            )
+    async def _archive(self, item: Tracked, api: ConversationApi) -> Tracked:
+        """Store the whole history, page by page (verified paging), before the delete call."""
+
+        async def fetch(cursor: str | None, limit: int) -> HistoryPage:
+            return await self._call(partial(api.history, item.id, before=cursor, limit=limit))
+
+        async def fill_runs(turns: Sequence[Turn], known: Mapping[str, Turn]) -> list[Turn]:
+            return await self._enrich(item, api, turns, known)
+
+        return await archive_history(self.registry, item, fetch, fill_runs, source=self.source)
 
     async def _enrich(
         self,
@@ -265,6 +302,10 @@ class BulkDelete:
             try:
                 result = await request()
             except RateLimited as exc:
+                if exc.retry_after is not None and exc.retry_after > MAX_WAIT:
+                    self.interrupted = self.interrupted or too_long_a_wait(exc.retry_after)
+                    self.stop()
+                    raise Stopped from exc
                 self.pacer.limited(sent, exc.retry_after)
                 continue
             except (ServerError, Offline):

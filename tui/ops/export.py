@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -13,12 +13,12 @@ from pydantic import TypeAdapter
 
 from tui.api.convert import carry_runs
 from tui.api.errors import ApiError, NotFound
+from tui.api.paging import Fetch, Walk
 from tui.api.protocol import ConversationApi
-from tui.model import ItemState, Tracked, Turn, TurnKind
+from tui.model import HistoryPage, ItemState, Tracked, Turn, TurnKind
 from tui.store import Registry
 from tui.text import clean, json_text
 
-PAGE = 100
 _TURNS = TypeAdapter(list[Turn])
 
 
@@ -38,31 +38,45 @@ def runs_to_fetch(turns: Sequence[Turn], known: Mapping[str, Turn]) -> tuple[lis
     return carried, {t.run_id for t in carried if t.run_id and t.usage is None}
 
 
-async def fetch_all(registry: Registry, item: Tracked, api: ConversationApi) -> Tracked:
-    """Page through the whole history, archiving every page on the way.
+RunsFiller = Callable[[Sequence[Turn], Mapping[str, Turn]], Awaitable[list[Turn]]]
+
+
+async def archive_history(
+    registry: Registry, item: Tracked, fetch: Fetch, fill_runs: RunsFiller, *, source: str
+) -> Tracked:
+    """Walk the whole history (verified paging), archiving every page on the way.
+
+    ``fetch`` reads one page; ``fill_runs`` completes a page with what its list call leaves
+    out, given the turns archived so far. The walk's verdict is recorded: the history is
+    *complete* only when its end was verified, else the archive says why it may not be.
+    """
+    known = {t.id: t for t in await registry.archive.all(item)}
+    walk = Walk(fetch)
+    async for step in walk:
+        turns = await fill_runs(step.turns, known)
+        item = await registry.archive.store(item, turns, older_than=step.older_than)
+    return await registry.archive.settle(
+        item, complete=walk.complete, doubt=walk.doubt, source=source
+    )
+
+
+async def fetch_all(
+    registry: Registry, item: Tracked, api: ConversationApi, *, source: str = "export"
+) -> Tracked:
+    """Archive the whole history from ``api`` (see :func:`archive_history`).
 
     A thread's pages are completed with their runs' usage and tool calls (kept only in
     run steps, which go when the thread goes); runs archived with them are not asked again.
     """
-    known = {t.id: t for t in await registry.archive.all(item)}
 
-    async def completed(page_turns: Sequence[Turn]) -> list[Turn]:
+    async def fetch(cursor: str | None, limit: int) -> HistoryPage:
+        return await api.history(item.id, before=cursor, limit=limit)
+
+    async def fill_runs(page_turns: Sequence[Turn], known: Mapping[str, Turn]) -> list[Turn]:
         turns, runs = runs_to_fetch(page_turns, known)
-        if not runs:
-            return turns
-        return await api.enrich(item.id, turns)
+        return await api.enrich(item.id, turns) if runs else turns
 
-    page = await api.history(item.id, limit=PAGE)
-    item = await registry.archive.store(
-        item, await completed(page.turns), complete=not page.has_older
-    )
-    while page.older_cursor is not None:
-        cursor = page.older_cursor
-        page = await api.history(item.id, before=cursor, limit=PAGE)
-        item = await registry.archive.store(
-            item, await completed(page.turns), older_than=cursor, complete=not page.has_older
-        )
-    return item
+    return await archive_history(registry, item, fetch, fill_runs, source=source)
 
 
 async def load_history(
@@ -79,7 +93,8 @@ async def load_history(
     if api is not None:
         try:
             item = await fetch_all(registry, item, api)
-            return History(item, await registry.archive.all(item), "api")
+            turns = await registry.archive.all(item)
+            return History(item, turns, "api", doubt_note(item, len(turns)))
         except NotFound as exc:
             item = await registry.set_state(item, ItemState.MISSING, source="export", detail="404")
             reason = str(exc)
@@ -87,7 +102,16 @@ async def load_history(
             reason = str(exc)
     turns = await registry.archive.all(item)
     note = f"Exported from the local archive ({len(turns)} messages), because: {reason}"
-    return History(item, turns, "archive", note)
+    doubt = doubt_note(item, len(turns))
+    return History(item, turns, "archive", f"{note}. {doubt}" if doubt else note)
+
+
+def doubt_note(item: Tracked, count: int) -> str:
+    """What to say of a history whose end was not verified (empty when it was)."""
+    if item.history_complete:
+        return ""
+    why = item.history_doubt or "its oldest messages were never read from the server"
+    return f"Possibly incomplete ({count} messages): {why}."
 
 
 _BACKTICKS = re.compile(r"`+")

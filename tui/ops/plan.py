@@ -15,12 +15,30 @@ SAMPLES = 5
 
 
 @dataclass(frozen=True, slots=True)
+class Policy:
+    """What the user chose: archive first, and delete even an archive in doubt."""
+
+    archive: bool = True
+    allow_incomplete: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class DeletionPlan:
     """The items a deletion will send, and those it must skip (no credentials here)."""
 
     items: tuple[Tracked, ...]
     skipped: tuple[tuple[Tracked, str], ...]
-    archive: bool
+    policy: Policy
+
+    @property
+    def archive(self) -> bool:
+        """True when each history is archived before its delete request."""
+        return self.policy.archive
+
+    @property
+    def in_doubt(self) -> list[Tracked]:
+        """Items whose archive is known to be possibly incomplete (a walk said why)."""
+        return [i for i in self.items if i.history_doubt]
 
     @property
     def connections(self) -> list[tuple[str, int]]:
@@ -73,15 +91,33 @@ class DeletionPlan:
             out.append("Each history is fetched and archived first (readable here afterwards).")
         else:
             out.append("Histories are NOT archived first: what is not archived yet is lost.")
+        out += self.doubts()
         warning = self.warning()
         return out + ([warning] if warning else [])
+
+    def doubts(self) -> list[str]:
+        """The items whose archive may be incomplete, why, and what will become of them."""
+        doubted = self.in_doubt
+        if not doubted or not self.archive:
+            return []
+        if self.policy.allow_incomplete:
+            head = f"{len(doubted):,} may have incomplete archives; deleted anyway (allowed):"
+        else:
+            head = (
+                f"{len(doubted):,} will be kept on the server: their archives may be "
+                "incomplete (add --allow-incomplete-archive to delete them anyway):"
+            )
+        lines = [head]
+        lines += [f"  - {i.id}: {clean(i.history_doubt or '')[:160]}" for i in doubted[:SAMPLES]]
+        if len(doubted) > SAMPLES:
+            lines.append(f"  … and {len(doubted) - SAMPLES:,} more")
+        return lines
 
 
 def make_plan(
     items: Sequence[Tracked],
     api_for: Callable[[Tracked], tuple[ConversationApi | None, str]],
-    *,
-    archive: bool,
+    policy: Policy,
 ) -> DeletionPlan:
     """Split ``items`` into those that can be deleted from here and those that cannot."""
     ready: list[Tracked] = []
@@ -92,4 +128,4 @@ def make_plan(
             skipped.append((item, why))
         else:
             ready.append(item)
-    return DeletionPlan(tuple(ready), tuple(skipped), archive)
+    return DeletionPlan(tuple(ready), tuple(skipped), policy)

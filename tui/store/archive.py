@@ -113,6 +113,30 @@ class Archive:
         assert fresh is not None
         return fresh
 
+    async def settle(
+        self, item: Tracked, *, complete: bool, doubt: str | None, source: str
+    ) -> Tracked:
+        """Record the verdict of a walk through the whole history.
+
+        ``complete`` says its oldest page was verifiably reached; ``doubt`` says why it may
+        be incomplete (journalled when it is new). A read-only registry records nothing.
+        """
+        reg = self.registry
+        if reg.read_only:
+            return item
+        async with reg.writing() as db:
+            await db.execute(
+                "UPDATE items SET history_complete = ?, history_doubt = ? WHERE pk = ?",
+                (int(complete and doubt is None), doubt, item.pk),
+            )
+            if doubt is not None and doubt != item.history_doubt:
+                await reg.journal_add(db, item.pk, "history in doubt", source, doubt)
+        if complete and item.title_source is TitleSource.ID:
+            await self._title_from_first_message(item)
+        fresh = await reg.get_pk(item.pk)
+        assert fresh is not None
+        return fresh
+
     async def _place(
         self, item: Tracked, turns: Sequence[Turn], older_than: str | None
     ) -> list[int]:

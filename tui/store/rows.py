@@ -12,6 +12,7 @@ ITEM_COLUMNS = (
     "items.pk, items.id, items.kind, items.title, items.title_source, items.created_at, "
     "items.last_activity, items.metadata, items.message_count, items.history_complete, "
     "items.state, items.tags, items.notes, items.source, items.choice, items.tools, "
+    "items.history_doubt, "
     "connections.base_url, connections.organization, connections.project, "
     "(SELECT linked.id FROM migrations JOIN items AS linked "
     "ON linked.pk = migrations.conversation_pk "
@@ -44,6 +45,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
         source,
         choice,
         tools,
+        doubt,
         base_url,
         org,
         project,
@@ -68,6 +70,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
         choice=choice,
         tools=tuple(json.loads(tools)) if tools else (),
         migrated_to=migrated_to,
+        history_doubt=doubt,
     )
 
 

@@ -178,8 +178,23 @@ CREATE TABLE migrations (
 CREATE INDEX migrations_by_conversation ON migrations (conversation_pk);
 """
 
+# Why an archived history may be incomplete (``NULL`` when nothing casts doubt on it), and
+# what each connection's server was found to offer or refuse (``threads``, ``streaming``,
+# ``metadata``, ...), learnt as it is met.
+V6 = """
+ALTER TABLE items ADD COLUMN history_doubt TEXT;
+CREATE TABLE capabilities (
+    connection_id INTEGER NOT NULL REFERENCES connections (id),
+    name TEXT NOT NULL,
+    offered INTEGER NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    seen_at REAL NOT NULL,
+    PRIMARY KEY (connection_id, name)
+);
+"""
+
 # MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5)
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6)
 LATEST = len(MIGRATIONS)
 
 

@@ -1,0 +1,105 @@
+"""Verified paging: each way a server can lie about pages is noticed, and every walk ends."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from tui.api.paging import Walk
+from tui.model import HistoryPage, Turn
+
+
+@dataclass
+class Server:
+    """A history of ``size`` turns served newest first, with switchable lies."""
+
+    size: int
+    ignore_cursor: bool = False  # llama-stack 0.7 on conversation items
+    more_false_on_full: bool = False  # has_more: false on a full page with more behind
+    more_forever: bool = False  # has_more: true and the same cursor, always
+    requests: int = 0
+
+    def ids(self) -> list[str]:
+        return [f"msg_{n:05d}" for n in range(self.size)]  # oldest first
+
+    async def fetch(self, cursor: str | None, limit: int) -> HistoryPage:
+        self.requests += 1
+        newest_first = list(reversed(self.ids()))
+        start = 0
+        if cursor is not None and not self.ignore_cursor:
+            start = newest_first.index(cursor) + 1 if cursor in newest_first else len(newest_first)
+        data = newest_first[start : start + limit]
+        has_more = start + limit < len(newest_first)
+        if self.ignore_cursor or self.more_false_on_full:
+            has_more = False
+        if self.more_forever:
+            has_more = True
+        older = data[-1] if has_more and data else None
+        if self.more_forever:
+            older = "msg_stuck"
+        return HistoryPage(tuple(Turn(i, "user") for i in reversed(data)), older)
+
+
+async def walk(server: Server, **kw: int) -> tuple[Walk, list[str]]:
+    found: list[str] = []
+    w = Walk(server.fetch, limit=kw.pop("limit", 100), **kw)
+    async for step in w:
+        found = [t.id for t in step.turns] + found
+    return w, found
+
+
+async def test_an_honest_server_is_walked_whole_and_verified() -> None:
+    server = Server(250)
+    w, found = await walk(server)
+    assert found == server.ids() and w.complete and w.doubt is None
+    assert server.requests == 3
+
+
+async def test_a_short_last_page_needs_no_probe() -> None:
+    server = Server(40)
+    w, found = await walk(server)
+    assert found == server.ids() and w.complete and server.requests == 1
+
+
+async def test_a_full_last_page_is_probed_once() -> None:
+    server = Server(200)
+    w, found = await walk(server)
+    assert found == server.ids() and w.complete and server.requests == 3
+
+
+async def test_an_ignored_cursor_is_doubt_not_completeness() -> None:
+    """llama-stack: 140 items, `after` ignored, page capped at the limit, has_more false."""
+    server = Server(140, ignore_cursor=True)
+    w, found = await walk(server)
+    assert len(found) == 100
+    assert not w.complete and w.doubt is not None and "ignores the paging cursor" in w.doubt
+    assert server.requests == 2
+
+
+async def test_has_more_false_on_a_full_page_with_more_behind_is_found_out() -> None:
+    server = Server(340, more_false_on_full=True)
+    w, found = await walk(server)
+    assert found == server.ids() and w.complete
+    assert server.requests == 4  # each full page "last" is probed: the probe is the next page
+
+
+async def test_a_cursor_that_never_moves_ends_the_walk() -> None:
+    server = Server(50, more_forever=True)
+    w, found = await walk(server, limit=20)
+    assert not w.complete and w.doubt is not None
+    assert server.requests <= 3
+
+
+async def test_the_page_budget_bounds_any_walk() -> None:
+    server = Server(10_000)
+    w, found = await walk(server, limit=10, max_pages=7)
+    assert server.requests == 7 and len(found) == 70
+    assert not w.complete and w.doubt is not None and "7 pages" in w.doubt
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101])
+async def test_edges(size: int) -> None:
+    server = Server(size)
+    w, found = await walk(server)
+    assert found == server.ids() and w.complete
