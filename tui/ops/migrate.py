@@ -20,8 +20,9 @@ from typing import Any
 
 from tui.api.conversations import ConversationsAdapter
 from tui.api.errors import ApiError
+from tui.api.paging import Walk
 from tui.api.protocol import ConversationApi
-from tui.model import Kind, Tracked, Turn, TurnKind
+from tui.model import HistoryPage, Kind, Tracked, Turn, TurnKind
 from tui.ops.export import load_history
 from tui.store import Registry
 
@@ -161,7 +162,7 @@ async def migrate(
         await registry.migrations.progress(thread, done, complete=False)
     else:
         conversation = link.conversation
-        done, added = await target.count_items(conversation.id), 0  # the server's count rules
+        done, added = await _count(target, conversation.id), 0  # the server's count rules
     while done < len(items):
         batch = items[done : done + BATCH]
         await target.add_items(conversation.id, batch)
@@ -171,6 +172,24 @@ async def migrate(
     await registry.migrations.progress(thread, done, complete=True)
     fresh = await registry.get_pk(thread.pk)
     return Migration(fresh or thread, conversation, len(items), added, notes, history.source)
+
+
+async def _count(target: ConversationsAdapter, conversation_id: str) -> int:
+    """How many items the conversation holds, by a verified walk (resuming must not guess)."""
+
+    async def fetch(cursor: str | None, limit: int) -> HistoryPage:
+        return await target.history(conversation_id, before=cursor, limit=limit)
+
+    walk = Walk(fetch)
+    async for _ in walk:
+        pass
+    if not walk.complete:
+        raise ApiError(
+            f"Cannot resume the migration into {conversation_id}: its items cannot be counted "
+            f"reliably ({walk.doubt}), and guessing could add messages twice. Check the "
+            "conversation on the server, or delete it and migrate again."
+        )
+    return len(walk.seen)
 
 
 def _first_user(items: list[Item]) -> str | None:
