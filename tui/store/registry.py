@@ -35,6 +35,7 @@ class Registry:
 
     def __init__(self, db: aiosqlite.Connection, target: files.Target) -> None:
         from tui.store.archive import Archive
+        from tui.store.capabilities import Capabilities
         from tui.store.deletions import Deletions
         from tui.store.migrations import Migrations
         from tui.store.search import Search
@@ -47,6 +48,7 @@ class Registry:
         self._pager: Pager | None = None
         self._write_lock = asyncio.Lock()
         self.archive = Archive(self)
+        self.capabilities = Capabilities(self)
         self.deletions = Deletions(self)
         self.migrations = Migrations(self)
         self.search = Search(self)
