@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Callable
 
 import click
 
@@ -49,12 +51,22 @@ async def _history(options: Options, kind: Kind, item_id: str) -> History:
     async with await options.registry() as registry:
         item = await locate_item(options, registry, kind, item_id, source="export")
         api, reason = api_for_connection(options.settings(), item.connection, kind)
-        history = await load_history(registry, item, api)
-        if api is None:
-            history = History(
-                history.item,
-                history.turns,
-                history.source,
-                history.note.replace("no API key or profile for its connection", reason),
+        try:
+            return await load_history(
+                registry, item, api, why_no_api=reason, on_page=_progress_line()
             )
-        return history
+        finally:
+            if sys.stderr.isatty():
+                sys.stderr.write("\r\x1b[K")
+
+
+def _progress_line() -> Callable[[int], None] | None:
+    """On a terminal, one line on stderr counting the messages read so far."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(count: int) -> None:
+        sys.stderr.write(f"\rreading the history: {count:,} messages")
+        sys.stderr.flush()
+
+    return show

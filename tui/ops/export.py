@@ -41,8 +41,18 @@ def runs_to_fetch(turns: Sequence[Turn], known: Mapping[str, Turn]) -> tuple[lis
 RunsFiller = Callable[[Sequence[Turn], Mapping[str, Turn]], Awaitable[list[Turn]]]
 
 
+Progress = Callable[[int], None]
+"""Told the number of messages read so far, after each page."""
+
+
 async def archive_history(
-    registry: Registry, item: Tracked, fetch: Fetch, fill_runs: RunsFiller, *, source: str
+    registry: Registry,
+    item: Tracked,
+    fetch: Fetch,
+    fill_runs: RunsFiller,
+    *,
+    source: str,
+    on_page: Progress | None = None,
 ) -> Tracked:
     """Walk the whole history (verified paging), archiving every page on the way.
 
@@ -55,13 +65,20 @@ async def archive_history(
     async for step in walk:
         turns = await fill_runs(step.turns, known)
         item = await registry.archive.store(item, turns, older_than=step.older_than)
+        if on_page is not None:
+            on_page(len(walk.seen))
     return await registry.archive.settle(
         item, complete=walk.complete, doubt=walk.doubt, source=source
     )
 
 
 async def fetch_all(
-    registry: Registry, item: Tracked, api: ConversationApi, *, source: str = "export"
+    registry: Registry,
+    item: Tracked,
+    api: ConversationApi,
+    *,
+    source: str = "export",
+    on_page: Progress | None = None,
 ) -> Tracked:
     """Archive the whole history from ``api`` (see :func:`archive_history`).
 
@@ -76,11 +93,16 @@ async def fetch_all(
         turns, runs = runs_to_fetch(page_turns, known)
         return await api.enrich(item.id, turns) if runs else turns
 
-    return await archive_history(registry, item, fetch, fill_runs, source=source)
+    return await archive_history(registry, item, fetch, fill_runs, source=source, on_page=on_page)
 
 
 async def load_history(
-    registry: Registry, item: Tracked, api: ConversationApi | None, *, why_no_api: str = ""
+    registry: Registry,
+    item: Tracked,
+    api: ConversationApi | None,
+    *,
+    why_no_api: str = "",
+    on_page: Progress | None = None,
 ) -> History:
     """The full history from the API; when the API cannot serve it, from the archive.
 
@@ -92,7 +114,7 @@ async def load_history(
         api, reason = None, "it was deleted on its server"
     if api is not None:
         try:
-            item = await fetch_all(registry, item, api)
+            item = await fetch_all(registry, item, api, on_page=on_page)
             turns = await registry.archive.all(item)
             return History(item, turns, "api", doubt_note(item, len(turns)))
         except NotFound as exc:
