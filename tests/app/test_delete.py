@@ -77,7 +77,7 @@ async def test_mark_confirm_delete_and_read_the_archive(app_factory, demo) -> No
         assert "Delete 2 items on the server" in text
         assert first.id in text and second.id in text
         assert demo.server.base_url in text
-        assert app.screen.query_one(Checkbox).value is True  # archive first, by default
+        assert app.screen.query_one("#archive", Checkbox).value is True  # archive first
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmDelete), "cancel")
         assert on_server(demo, first.id) and on_server(demo, second.id)
@@ -131,8 +131,8 @@ async def test_a_large_deletion_needs_its_number_typed(app_factory, demo) -> Non
         assert app.screen is screen
         assert "nothing was deleted" in str(screen.query_one("#refused", Static).render())
         assert all(on_server(demo, i) for i in demo.manifest.threads[:3])
-        await pilot.click(Checkbox)  # not archiving makes this quick
-        assert screen.query_one(Checkbox).value is False
+        await pilot.click("#archive")  # not archiving makes this quick
+        assert screen.query_one("#archive", Checkbox).value is False
         screen.query_one("#count", Input).focus()
         await pilot.press(*str(total), "enter")
         await finish_progress(pilot)

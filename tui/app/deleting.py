@@ -95,11 +95,16 @@ class DeleteMixin(App[None]):
             self.notify("Nothing to delete: mark items with space, or highlight one.")
             return
         plan = make_plan(items, self.svc.bulk_api_for, Policy())
-        archive = await self.push_screen_wait(ConfirmDelete(plan))
-        if archive is None:
+        policy = await self.push_screen_wait(ConfirmDelete(plan))
+        if policy is None:
             self.notify("Nothing deleted.")
             return
-        engine = BulkDelete(self.svc.registry, self.svc.bulk_api_for, archive=archive)
+        engine = BulkDelete(
+            self.svc.registry,
+            self.svc.bulk_api_for,
+            archive=policy.archive,
+            allow_incomplete=policy.allow_incomplete,
+        )
         everything = list(plan.items) + [item for item, _ in plan.skipped]
         progress = await self.push_screen_wait(DeleteProgress(engine, everything))
         await self._after_delete(progress)

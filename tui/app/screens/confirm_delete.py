@@ -8,11 +8,13 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
-from tui.ops.plan import DeletionPlan
+from tui.ops.plan import DeletionPlan, Policy
+
+ALLOW_INCOMPLETE = "Delete even if the archive may be incomplete (may lose messages)"
 
 
-class ConfirmDelete(ModalScreen[bool | None]):
-    """Shows a :class:`DeletionPlan`; returns whether to archive first, or ``None``.
+class ConfirmDelete(ModalScreen[Policy | None]):
+    """Shows a :class:`DeletionPlan`; returns the user's :class:`Policy`, or ``None``.
 
     Up to ``TYPE_THE_NUMBER_ABOVE`` items confirm with ``y``; more need their number
     typed. ``n`` or ``escape`` cancels and nothing happens.
@@ -47,7 +49,13 @@ class ConfirmDelete(ModalScreen[bool | None]):
             warning = plan.warning()
             if warning:
                 yield Static(warning, classes="warning", markup=False)
-            yield Checkbox("Archive each history first (keeps it readable here)", plan.archive)
+            doubts = plan.doubts()
+            if doubts:
+                yield Static("\n".join(doubts), classes="warning", markup=False)
+            yield Checkbox(
+                "Archive each history first (keeps it readable here)", plan.archive, id="archive"
+            )
+            yield Checkbox(ALLOW_INCOMPLETE, plan.policy.allow_incomplete, id="incomplete")
             if not plan.items:
                 yield Static("Nothing can be deleted from here. Press escape.", classes="hint")
             elif plan.typed:
@@ -66,19 +74,22 @@ class ConfirmDelete(ModalScreen[bool | None]):
         if self.plan.typed and self.plan.items:
             self.query_one("#count", Input).focus()
 
-    def _archive(self) -> bool:
-        return self.query_one(Checkbox).value
+    def _policy(self) -> Policy:
+        return Policy(
+            archive=self.query_one("#archive", Checkbox).value,
+            allow_incomplete=self.query_one("#incomplete", Checkbox).value,
+        )
 
     def action_confirm(self) -> None:
         """``y`` confirms a small deletion (a large one needs its number typed)."""
         if self.plan.items and not self.plan.typed:
-            self.dismiss(self._archive())
+            self.dismiss(self._policy())
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         """Enter in the number box: the right number confirms; anything else is refused."""
         event.stop()
         if self.plan.accepts(event.value):
-            self.dismiss(self._archive())
+            self.dismiss(self._policy())
             return
         self.query_one("#refused", Static).update(
             f"That is not {len(self.plan.items)}: nothing was deleted. Type the number, "
