@@ -103,3 +103,21 @@ async def test_edges(size: int) -> None:
     server = Server(size)
     w, found = await walk(server)
     assert found == server.ids() and w.complete
+
+
+async def test_a_page_sent_the_wrong_way_round_is_put_in_time_order() -> None:
+    """LiteLLM ignores ``order``: the page reads back to front unless turned round."""
+    from datetime import UTC, datetime, timedelta
+
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    ids = ["msg_a", "msg_b", "msg_c", "msg_d"]
+    backwards = tuple(
+        Turn(i, "user", created_at=start + timedelta(seconds=n))
+        for n, i in reversed(list(enumerate(ids)))
+    )
+
+    async def fetch(cursor: str | None, limit: int) -> HistoryPage:
+        return HistoryPage(backwards, None)
+
+    steps = [step async for step in Walk(fetch)]
+    assert [t.id for t in steps[0].turns] == ids

@@ -29,6 +29,19 @@ class Step:
     older_than: str | None
 
 
+def oldest_first(turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
+    """A page in time order, whatever ``order`` the server honoured.
+
+    Some servers ignore ``order=desc`` and send a page oldest first, which reads back to
+    front; the turns' own times tell, when they clearly run backwards.
+    """
+    times = [t.created_at for t in turns if t.created_at is not None]
+    backwards = len(times) >= 2 and times[0] > times[-1]
+    if backwards and all(a >= b for a, b in zip(times, times[1:], strict=False)):
+        return tuple(reversed(turns))
+    return turns
+
+
 def _key(turn: Turn) -> str:
     """What tells turns apart: the ID, or for an ID-less item its content."""
     return turn.id or f"\0{turn.role}\0{turn.kind}\0{turn.text}\0{turn.tool_calls!r}"
@@ -56,7 +69,7 @@ class Walk:
 
     def _fresh(self, page: HistoryPage) -> tuple[Turn, ...]:
         """The turns of a page not seen before (a server may repeat some)."""
-        fresh = tuple(t for t in page.turns if _key(t) not in self.seen)
+        fresh = tuple(t for t in oldest_first(page.turns) if _key(t) not in self.seen)
         self.seen.update(_key(t) for t in fresh)
         return fresh
 
