@@ -86,7 +86,7 @@ async def test_has_more_false_on_a_full_page_with_more_behind_is_found_out() -> 
 
 async def test_a_cursor_that_never_moves_ends_the_walk() -> None:
     server = Server(50, more_forever=True)
-    w, found = await walk(server, limit=20)
+    w, _ = await walk(server, limit=20)
     assert not w.complete and w.doubt is not None
     assert server.requests <= 3
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from tui.model import HistoryPage, Turn
 
@@ -37,7 +38,7 @@ def oldest_first(turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
     """
     times = [t.created_at for t in turns if t.created_at is not None]
     backwards = len(times) >= 2 and times[0] > times[-1]
-    if backwards and all(a >= b for a, b in zip(times, times[1:], strict=False)):
+    if backwards and all(a >= b for a, b in pairwise(times)):
         return tuple(reversed(turns))
     return turns
 
