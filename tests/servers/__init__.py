@@ -1,0 +1,1 @@
+"""Tests against real servers other people wrote, installed by .ci/servers/install."""

@@ -1,0 +1,117 @@
+"""Start servers on 127.0.0.1: ASGI apps in a thread, real servers in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import httpx2
+import uvicorn
+from starlette.types import ASGIApp
+
+from tui.emulator.server import LOOPBACK, bind
+
+
+def free_port() -> int:
+    """A port nobody listens on now."""
+    sock = bind(LOOPBACK, 0)
+    port = sock.getsockname()[1]
+    sock.close()
+    return int(port)
+
+
+class ThreadedApp:
+    """An ASGI app served by uvicorn on a loopback port, in a background thread."""
+
+    def __init__(self, app: ASGIApp, name: str) -> None:
+        self._sock = bind(LOOPBACK, 0)
+        self.port: int = self._sock.getsockname()[1]
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True, name=name
+        )
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/v1``."""
+        return f"http://{LOOPBACK}:{self.port}/v1"
+
+    def start(self, timeout: float = 10.0) -> ThreadedApp:
+        """Start serving; return once it accepts connections."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"{self._thread.name} did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._sock.close()
+
+
+class ServerProcess:
+    """A real server in a subprocess on a loopback port, its output in a log file."""
+
+    def __init__(self, name: str, argv: Sequence[str], env: dict[str, str], log: Path) -> None:
+        self.name = name
+        self.log = log
+        self._out = log.open("wb")
+        self.process = subprocess.Popen(
+            list(argv), env=env, stdout=self._out, stderr=subprocess.STDOUT, cwd=log.parent
+        )
+        self.started_in = 0.0
+
+    def wait_ready(self, url: str, timeout: float) -> ServerProcess:
+        """Return once ``url`` answers 200; raise with the log's tail if it never does."""
+        began = time.monotonic()
+        with httpx2.Client(timeout=2.0) as client:
+            while time.monotonic() - began < timeout:
+                if self.process.poll() is not None:
+                    break
+                try:
+                    if client.get(url).status_code == 200:
+                        self.started_in = time.monotonic() - began
+                        return self
+                except httpx2.TransportError:
+                    pass
+                time.sleep(0.1)
+        tail = self.log.read_text(errors="replace")[-3000:]
+        self.stop()
+        raise RuntimeError(f"{self.name} did not answer {url} within {timeout:.0f} s:\n{tail}")
+
+    def stop(self) -> None:
+        """Terminate the server (kill it if it does not stop)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=5)
+        self._out.close()
+
+
+def offline_env(**extra: str) -> dict[str, str]:
+    """The environment for a server: this one, without keys, and told to stay offline."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "THREAD_BROWSER"))}
+    env.update(
+        HF_HUB_OFFLINE="1",
+        TRANSFORMERS_OFFLINE="1",
+        HF_DATASETS_OFFLINE="1",
+        DO_NOT_TRACK="1",
+        TELEMETRY_DISABLED="1",
+        OTEL_SDK_DISABLED="true",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    env.update(extra)
+    return env

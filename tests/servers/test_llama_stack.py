@@ -1,0 +1,86 @@
+"""Every operation against llama-stack (Responses + Conversations on SQLite, real server)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.servers import operations as op
+from tests.servers.conftest import Target
+
+
+@pytest.fixture
+def target(llama_stack: Target) -> Target:
+    return llama_stack
+
+
+@pytest.fixture
+def run(cli, target: Target):
+    return cli(target.proxy_url)
+
+
+def test_import_and_list(target, run) -> None:
+    item_id = op.seed(target, 3, "import")
+    op.cli_import(target, run, item_id)
+    op.cli_list(target, run, item_id)
+
+
+async def test_open_newest_page(target, registry) -> None:
+    item_id = op.seed(target, 5, "open")
+    await op.open_newest(target, registry, item_id, 5)
+
+
+async def test_older_pages_reach_the_first_entry(target, registry) -> None:
+    item_id = op.seed(target, op.LONG, "older")
+    await op.older_pages(target, registry, item_id)
+
+
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_export_short(target, run, fmt) -> None:
+    item_id = op.seed(target, 4, "short")
+    op.cli_import(target, run, item_id)
+    op.cli_export(target, run, item_id, 4, fmt, "short")
+
+
+@pytest.mark.parametrize("fmt", ["md", "json"])
+def test_export_long_holds_every_message_or_says_incomplete(target, run, fmt) -> None:
+    item_id = op.seed(target, op.LONG, "long")
+    op.cli_import(target, run, item_id)
+    op.cli_export(target, run, item_id, op.LONG, fmt, "long")
+
+
+async def test_chat_stream(target, registry) -> None:
+    item_id = op.seed(target, 1, "chat")
+    await op.chat(target, registry, item_id, background=False)
+
+
+async def test_chat_background(target, registry) -> None:
+    item_id = op.seed(target, 1, "background")
+    await op.chat(target, registry, item_id, background=True)
+
+
+async def test_create(target, registry) -> None:
+    await op.create(target, registry)
+
+
+async def test_rename(target, registry) -> None:
+    await op.rename(target, registry, op.seed(target, 1, "rename"))
+
+
+async def test_metadata(target, registry) -> None:
+    await op.metadata(target, registry, op.seed(target, 1, "metadata"))
+
+
+def test_delete_short(target, run) -> None:
+    item_id = op.seed(target, 3, "delete")
+    op.cli_import(target, run, item_id)
+    op.cli_delete(target, run, item_id, 3)
+
+
+def test_delete_long_never_loses_a_message(target, run) -> None:
+    item_id = op.seed(target, op.LONG, "deletelong")
+    op.cli_import(target, run, item_id)
+    op.cli_delete(target, run, item_id, op.LONG)
+
+
+def test_track_hook(target, run, db) -> None:
+    op.track_hook(target, run, str(db))
