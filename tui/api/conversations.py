@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from openai import AsyncOpenAI
-from openai.types.responses import Response
 
 from tui.api import convert
-from tui.api.errors import Invalid, translate
-from tui.api.polling import DEFAULT_BACKOFF, Backoff, parsed, poll
+from tui.api.convert import get
+from tui.api.errors import BadShape, Invalid, ServerError, readable, translate
+from tui.api.polling import DEFAULT_BACKOFF, Backoff, Reply, poll, reply, route_of, stream_events
 from tui.api.protocol import DEFAULT_PAGE, Tool
 from tui.model import (
     Choice,
@@ -27,9 +27,11 @@ from tui.model import (
     ToolOutput,
     Turn,
     TurnCompleted,
+    TurnKind,
     UsageReported,
 )
 
+MAX_CHOICES = 1000
 _STATUS_EVENTS = {
     "response.created",
     "response.queued",
@@ -47,40 +49,55 @@ class _ResponseFollower:
         self.response_id = ""
         self.calls: list[ToolCall] = []
         self.last: RunStatus | None = None
+        self.done: set[str] = set()  # IDs of the output items already completed
 
-    def events(self, raw: Any) -> list[StreamEvent]:
-        """The events one raw stream event stands for."""
-        kind: str = raw.type
+    def events(self, kind: str, data: Any) -> list[StreamEvent]:
+        """The events one named stream event stands for; unknown or unreadable ones are none."""
+        try:
+            return self._events(kind, data)
+        except BadShape:
+            return []  # the final status is fetched when the stream does not give it
+
+    def _events(self, kind: str, data: Any) -> list[StreamEvent]:
         if kind in _STATUS_EVENTS:
-            return self.status(raw.response)
+            return self.status(get(data, "response"))
         if kind == "response.output_text.delta":
-            return [TextDelta(self.response_id, raw.item_id, raw.delta)]
+            delta = convert.text(get(data, "delta")) or ""
+            item_id = convert.text(get(data, "item_id")) or ""
+            return [TextDelta(self.response_id, item_id, delta)] if delta else []
         if kind == "response.output_item.done":
-            turn = convert.conversation_item(raw.item)
-            if raw.item.type == "function_call":
-                self.calls.extend(turn.tool_calls)
-            return [TurnCompleted(self.response_id, turn)]
+            return self.item(get(data, "item"))
         return []
+
+    def item(self, item: Any) -> list[StreamEvent]:
+        """A finished output item, once (a function call is kept to request its output)."""
+        turn = convert.conversation_item(item)
+        if turn.id and turn.id in self.done:
+            return []
+        self.done.add(turn.id)
+        if turn.kind is TurnKind.TOOL_CALL:
+            self.calls.extend(turn.tool_calls)
+        return [TurnCompleted(self.response_id, turn)]
 
     def status(self, response: Any) -> list[StreamEvent]:
         """The events a response object's status stands for."""
-        self.response_id = response.id
-        status = convert.run_status(response.status)
+        self.response_id = convert.ident(convert.obj_of(response, "response"))
+        status = convert.run_status(get(response, "status"))
         events: list[StreamEvent] = []
         if status.is_terminal:
-            usage = convert.run_usage(response.usage)
+            usage = convert.run_usage(get(response, "usage"))
             if usage is not None:
-                events.append(UsageReported(response.id, usage))
+                events.append(UsageReported(self.response_id, usage))
         if status is RunStatus.COMPLETED and self.calls:
-            events.append(ToolCallsRequested(response.id, tuple(self.calls)))
+            events.append(ToolCallsRequested(self.response_id, tuple(self.calls)))
             status = RunStatus.REQUIRES_ACTION
         self.last = status
-        events.append(StatusChanged(response.id, status, convert.run_detail(response)))
+        events.append(StatusChanged(self.response_id, status, convert.run_detail(response)))
         return events
 
 
 def _finished(response: Any) -> bool:
-    return convert.run_status(response.status).is_terminal
+    return convert.run_status(get(response, "status")).is_terminal
 
 
 class ConversationsAdapter:
@@ -95,15 +112,22 @@ class ConversationsAdapter:
         self.client = client
         self.connection = connection
         self._conversations = client.conversations
+        self._raw = client.conversations.with_raw_response
+        self._responses = client.responses.with_raw_response
 
     def _errors(self, item_id: str | None = None) -> Any:
         return translate(self.connection, self.kind, item_id)
 
+    async def _reply(self, call: Callable[[], Awaitable[Any]], item_id: str | None) -> Reply:
+        return await reply(call, self._errors(item_id), self.connection)
+
+    def _item(self, body: Any) -> RemoteItem:
+        return convert.remote_item(body, self.kind)
+
     async def retrieve(self, item_id: str) -> RemoteItem:
         """The conversation as the server has it."""
-        with self._errors(item_id):
-            conv = await self._conversations.retrieve(item_id)
-        return convert.remote_item(conv, self.kind)
+        found = await self._reply(lambda: self._raw.retrieve(item_id), item_id)
+        return found.read(self._item)
 
     async def create(
         self, *, metadata: dict[str, str] | None = None, first_message: str | None = None
@@ -112,48 +136,50 @@ class ConversationsAdapter:
         items: list[Any] = []
         if first_message:
             items.append({"type": "message", "role": "user", "content": first_message})
-        with self._errors():
-            conv = await self._conversations.create(items=items, metadata=metadata or {})
-        return convert.remote_item(conv, self.kind)
+        return await self.create_with_items(metadata or {}, items)
 
     async def create_with_items(
         self, metadata: dict[str, str], items: Sequence[dict[str, Any]]
     ) -> RemoteItem:
         """Create a conversation holding ``items`` (at most 20, the API's limit)."""
-        with self._errors():
-            conv = await self._conversations.create(items=list(items), metadata=metadata)  # type: ignore[arg-type]
-        return convert.remote_item(conv, self.kind)
+        made = await self._reply(
+            lambda: self._raw.create(items=list(items), metadata=metadata),  # type: ignore[arg-type]
+            None,
+        )
+        return made.read(self._item)
 
     async def add_items(self, item_id: str, items: Sequence[dict[str, Any]]) -> None:
         """Append ``items`` (at most 20) to the conversation, in order."""
         with self._errors(item_id):
-            await self._conversations.items.create(item_id, items=list(items))  # type: ignore[arg-type]
+            await self._raw.items.create(item_id, items=list(items))  # type: ignore[arg-type]
 
     async def count_items(self, item_id: str) -> int:
         """How many items the conversation holds (paging through them all)."""
         count = 0
         after: str | None = None
-        with self._errors(item_id):
-            while True:
-                kwargs: dict[str, Any] = {"limit": 100, "order": "asc"}
-                if after:
-                    kwargs["after"] = after
-                page = await self._conversations.items.list(item_id, **kwargs)
-                count += len(page.data)
-                if not page.has_more or not page.data:
-                    return count
-                after = page.data[-1].id
+        while True:
+            kwargs: dict[str, Any] = {"limit": 100, "order": "asc"}
+            if after:
+                kwargs["after"] = after
+            page = await self._reply(
+                lambda kwargs=kwargs: self._raw.items.list(item_id, **kwargs), item_id
+            )
+            data = page.read(convert.list_data)
+            count += len(data)
+            more = page.read(lambda body: get(body, "has_more") in (True, "true"))
+            after = convert.text(get(data[-1], "id")) if data else None
+            if not more or not after:
+                return count
 
     async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
         """Replace the conversation's metadata."""
-        with self._errors(item_id):
-            conv = await self._conversations.update(item_id, metadata=metadata)
-        return convert.remote_item(conv, self.kind)
+        done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
+        return done.read(self._item)
 
     async def delete(self, item_id: str) -> None:
         """Delete the conversation."""
         with self._errors(item_id):
-            await self._conversations.delete(item_id)
+            await self._raw.delete(item_id)
 
     async def history(
         self, item_id: str, *, before: str | None = None, limit: int = DEFAULT_PAGE
@@ -162,9 +188,8 @@ class ConversationsAdapter:
         kwargs: dict[str, Any] = {"order": "desc", "limit": limit}
         if before:
             kwargs["after"] = before
-        with self._errors(item_id):
-            page = await self._conversations.items.list(item_id, **kwargs)
-        return convert.history_page(page, convert.conversation_item)
+        page = await self._reply(lambda: self._raw.items.list(item_id, **kwargs), item_id)
+        return page.read(lambda body: convert.history_page(body, convert.conversation_item))
 
     async def enrich(self, item_id: str, turns: Sequence[Turn]) -> list[Turn]:
         """Conversation items carry their tool calls already: nothing to add."""
@@ -172,9 +197,11 @@ class ConversationsAdapter:
 
     async def first_turn(self, item_id: str) -> Turn | None:
         """The oldest entry of the history."""
-        with self._errors(item_id):
-            page = await self._conversations.items.list(item_id, order="asc", limit=1)
-        return convert.conversation_item(page.data[0]) if page.data else None
+        page = await self._reply(
+            lambda: self._raw.items.list(item_id, order="asc", limit=1), item_id
+        )
+        data = page.read(convert.list_data)
+        return page.read(lambda _: convert.conversation_item(data[0])) if data else None
 
     async def send(
         self,
@@ -214,10 +241,11 @@ class ConversationsAdapter:
         tools: Sequence[Tool],
         background: bool = False,
     ) -> AsyncIterator[StreamEvent]:
+        """Create the response; follow its stream, or poll it when the server sent JSON."""
         follower = _ResponseFollower()
         extra: dict[str, Any] = {"background": True} if background else {}
         with self._errors(item_id):
-            raw = await self.client.responses.with_raw_response.create(
+            raw = await self._responses.create(
                 model=model,
                 input=input,
                 conversation=item_id,
@@ -226,60 +254,84 @@ class ConversationsAdapter:
                 **extra,
             )
         if "event-stream" in raw.headers.get("content-type", ""):
-            with translate(self.connection, self.kind, item_id, midstream=True):
-                stream = await parsed(raw)
-                async for event in stream:
-                    for converted in follower.events(event):
-                        yield converted
-        else:
-            with self._errors(item_id):
-                response = Response.model_validate_json(await raw.http_response.aread())
-            async for converted in self._poll(item_id, follower, response, raw.headers):
+            async for converted in self._follow(item_id, follower, raw):
                 yield converted
             return
-        if follower.response_id and (follower.last is None or not follower.last.is_settled):
-            with self._errors(item_id):
-                response = await self.client.responses.retrieve(follower.response_id)
-            for converted in follower.status(response):
-                yield converted
+        with self._errors(item_id):
+            content = await raw.http_response.aread()
+        first = Reply(self.connection, route_of(raw), raw.headers, content)
+        async for converted in self._poll(item_id, follower, first.parse(), first):
+            yield converted
+
+    async def _follow(
+        self, item_id: str, follower: _ResponseFollower, raw: Any
+    ) -> AsyncIterator[StreamEvent]:
+        """The response's events as they stream.
+
+        A stream that ends before the response does ends with the response fetched (and
+        polled while it runs), or with a clear error when no response was named.
+        """
+        with translate(self.connection, self.kind, item_id, midstream=True):
+            async for name, data in stream_events(raw, self.connection, self.backoff.total):
+                for converted in follower.events(name, data):
+                    yield converted
+        if follower.last is not None and follower.last.is_settled:
+            return
+        if not follower.response_id:
+            raise ServerError(
+                f"{self.connection.base_url} ended the reply's event stream before it said "
+                "which response it was. The reply may still be on its way: press r in a "
+                "moment to load what the server kept."
+            )
+        found = await self._fetch_response(item_id, follower.response_id)
+        async for converted in self._poll(item_id, follower, found.parse(), found):
+            yield converted
+
+    async def _fetch_response(self, item_id: str, response_id: str) -> Reply:
+        return await self._reply(lambda: self._responses.retrieve(response_id), item_id)
 
     async def _poll(
-        self, item_id: str, follower: _ResponseFollower, response: Any, headers: Any
+        self, item_id: str, follower: _ResponseFollower, response: Any, first: Reply
     ) -> AsyncIterator[StreamEvent]:
         """A background (or unstreamed) response: poll it until it ends, then its output."""
-        follower.response_id = response.id
-        yield StatusChanged(response.id, convert.run_status(response.status))
-        last = response.status
+        route = first.route
+        with readable(self.connection, route):
+            follower.response_id = convert.ident(convert.obj_of(response, "response"))
+        response_id = follower.response_id
+        yield StatusChanged(response_id, convert.run_status(get(response, "status")))
+        last = get(response, "status")
+        if not _finished(response):
 
-        async def fetch() -> Any:
-            with self._errors(item_id):
-                return await self.client.responses.with_raw_response.retrieve(response.id)
+            async def fetch() -> Reply:
+                return await self._fetch_response(item_id, response_id)
 
-        if not convert.run_status(response.status).is_terminal:
-            async for current in poll(fetch, _finished, self.backoff, headers):
+            async for current in poll(fetch, _finished, self.backoff, first.headers):
                 response = current
-                if current.status != last and not _finished(current):
-                    last = current.status
-                    yield StatusChanged(current.id, convert.run_status(current.status))
-        for item in response.output or []:
-            turn = convert.conversation_item(item)
-            if item.type == "function_call":
-                follower.calls.extend(turn.tool_calls)
-            yield TurnCompleted(response.id, turn)
-        for event in follower.status(response):
+                if get(current, "status") != last and not _finished(current):
+                    last = get(current, "status")
+                    yield StatusChanged(response_id, convert.run_status(last))
+            route = f"GET /responses/{response_id}"
+        with readable(self.connection, route):
+            events = [
+                event
+                for item in convert.items_of(get(response, "output"), "output")
+                for event in follower.item(item)
+            ]
+            events += follower.status(response)
+        for event in events:
             yield event
 
     async def cancel(self, item_id: str, run_id: str) -> RunStatus:
         """Ask the server to cancel a background response."""
-        with self._errors(item_id):
-            response = await self.client.responses.cancel(run_id)
-        return convert.run_status(response.status)
+        done = await self._reply(lambda: self._responses.cancel(run_id), item_id)
+        return done.read(lambda body: convert.run_status(get(body, "status")))
 
     async def list_choices(self) -> list[Choice]:
         """The server's models."""
-        with self._errors():
-            page = await self.client.models.list()
-        return [Choice(m.id, m.id, m.id) for m in page.data]
+        page = await self._reply(lambda: self.client.models.with_raw_response.list(), None)
+        data = page.read(convert.list_data)
+        ids = [model_id for m in data if (model_id := convert.text(get(m, "id")))]
+        return [Choice(m, m, m) for m in ids[:MAX_CHOICES]]
 
     async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
         """Conversations answer from models: there is nothing to create."""

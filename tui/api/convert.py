@@ -1,13 +1,24 @@
-"""SDK objects in, plain ``tui.model`` dataclasses out."""
+"""What a server sent (JSON objects, or SDK objects) in, plain ``tui.model`` dataclasses out.
+
+Reading is lenient: null, missing and extra fields, string or list content, and times in
+seconds, milliseconds or ISO-8601 are all accepted. What cannot be read at all raises
+:class:`~tui.api.errors.BadShape` naming the field; the adapter turns it into one clear
+error for that reply only. Sizes are capped: a message keeps at most ``MAX_PARTS`` parts
+and ``MAX_TEXT`` characters of text, and a note says what was left out.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
+from pydantic import BaseModel
+
+from tui.api.errors import BadShape
 from tui.model import (
     HistoryPage,
     Kind,
@@ -20,9 +31,14 @@ from tui.model import (
     Usage,
 )
 from tui.text import scrub
+from tui.timestamps import moment
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+MAX_PARTS = 1_000  # content parts kept per message
+MAX_TEXT = 4_000_000  # characters of text kept per message (and per tool call field)
+_TEXT_KINDS = ("input_text", "output_text", "text", "summary_text", "reasoning_text")
 
 
 def scrubbed(value: Any) -> Any:
@@ -57,181 +73,357 @@ def valid_text(convert: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def timestamp(value: float | int | None) -> datetime | None:
-    """A Unix time as an aware UTC datetime."""
-    return None if value is None else datetime.fromtimestamp(value, tz=UTC)
+def is_object(value: object) -> bool:
+    """True for a JSON object or an SDK object (something with named fields)."""
+    return isinstance(value, Mapping | BaseModel)
+
+
+def get(obj: object, name: str) -> Any:
+    """The field ``name`` of a JSON or SDK object; ``None`` when absent or not an object."""
+    if isinstance(obj, Mapping):
+        return obj.get(name)
+    if isinstance(obj, BaseModel):
+        try:
+            return getattr(obj, name, None)
+        except Exception:  # a constructed model may hold anything
+            return None
+    return None
+
+
+def text(value: object) -> str | None:
+    """A string field: strings as they are, numbers as text, anything else ``None``."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return None
+
+
+def ident(obj: object, name: str = "id") -> str:
+    """A required ID field; :class:`BadShape` when it is missing or not a string."""
+    value = get(obj, name)
+    if isinstance(value, str) and value:
+        return value
+    problem = "missing" if value is None else f"{type(value).__name__} instead of a string"
+    raise BadShape(name, problem)
+
+
+def obj_of(value: object, what: str) -> object:
+    """``value`` when it is an object; :class:`BadShape` naming ``what`` otherwise."""
+    if not is_object(value):
+        raise BadShape(what, f"{type(value).__name__} instead of an object")
+    return value
+
+
+def items_of(value: object, what: str) -> Sequence[Any]:
+    """A list field (null is empty); :class:`BadShape` naming ``what`` for anything else."""
+    if value is None:
+        return ()
+    if isinstance(value, list | tuple):
+        return value
+    raise BadShape(what, f"{type(value).__name__} instead of a list")
+
+
+def timestamp(value: object) -> datetime | None:
+    """A time in seconds, milliseconds or ISO-8601 as an aware UTC datetime, or ``None``."""
+    return moment(value)
+
+
+def _json(value: object) -> str:
+    """``value`` as JSON text, at most ``MAX_TEXT`` characters (whatever it holds)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    try:
+        return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
+    except (ValueError, RecursionError):
+        return "(not readable as JSON)"
 
 
 def str_metadata(value: object) -> dict[str, str]:
-    """Metadata as ``str -> str`` (conversations type it as a bare object)."""
-    if not isinstance(value, dict):
+    """Metadata as ``str -> str`` (null, or anything not an object, is empty)."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    if not isinstance(value, Mapping):
         return {}
-    return {str(k): str(v) for k, v in value.items()}
+    return {str(k): v if isinstance(v, str) else _json(v) for k, v in value.items()}
+
+
+def _capped(value: object) -> str:
+    """A text field as a string of at most ``MAX_TEXT`` characters (other values as JSON)."""
+    if value is None:
+        return ""
+    found = text(value)
+    return (found if found is not None else _json(value))[:MAX_TEXT]
 
 
 @valid_text
 def remote_item(obj: Any, kind: Kind) -> RemoteItem:
     """A thread or conversation object as a :class:`RemoteItem`."""
+    obj_of(obj, kind.value)
     return RemoteItem(
-        id=obj.id,
+        id=ident(obj),
         kind=kind,
-        created_at=timestamp(obj.created_at) or datetime.now(UTC),
-        metadata=str_metadata(obj.metadata),
+        created_at=timestamp(get(obj, "created_at")) or datetime.now(UTC),
+        metadata=str_metadata(get(obj, "metadata")),
     )
 
 
 def _annotation(annotation: Any) -> str:
-    kind = getattr(annotation, "type", "annotation")
+    kind = text(get(annotation, "type")) or "annotation"
     if kind == "file_citation":
-        ref = getattr(annotation, "file_citation", None)
-        file_id = getattr(ref, "file_id", None) or getattr(annotation, "file_id", "")
+        ref = get(annotation, "file_citation")
+        file_id = text(get(ref, "file_id")) or text(get(annotation, "file_id")) or ""
         return f"file_citation {file_id}".strip()
     if kind == "file_path":
-        return f"file_path {annotation.file_path.file_id}"
+        file_id = text(get(get(annotation, "file_path"), "file_id")) or ""
+        return f"file_path {file_id}".strip()
     if kind == "url_citation":
-        return f"url_citation {getattr(annotation, 'url', '')}".strip()
-    return str(kind)
+        return f"url_citation {text(get(annotation, 'url')) or ''}".strip()
+    return kind
+
+
+def _annotations(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        return ()
+    return tuple(_annotation(a) for a in value[:MAX_PARTS])
+
+
+def _text_part(value: object, annotations: object = None) -> Part:
+    """A text part from a string, or from an object holding ``value`` (threads)."""
+    if is_object(value):
+        return Part(
+            "text",
+            text(get(value, "value")) or "",
+            annotations=_annotations(get(value, "annotations")),
+        )
+    return Part("text", text(value) or "", annotations=_annotations(annotations))
 
 
 def _thread_part(block: Any) -> Part:
-    kind = block.type
+    if isinstance(block, str):
+        return Part("text", block)
+    kind = text(get(block, "type")) or ""
     if kind == "text":
-        notes = tuple(_annotation(a) for a in block.text.annotations)
-        return Part("text", block.text.value, annotations=notes)
+        return _text_part(get(block, "text"), get(block, "annotations"))
     if kind == "image_file":
-        return Part("image", ref=block.image_file.file_id)
+        return Part("image", ref=text(get(get(block, "image_file"), "file_id")))
     if kind == "image_url":
-        return Part("image", ref=block.image_url.url)
+        return Part("image", ref=text(get(get(block, "image_url"), "url")))
     if kind == "refusal":
-        return Part("refusal", block.refusal)
-    return Part(str(kind))
+        return Part("refusal", text(get(block, "refusal")) or "")
+    return Part(kind or "unknown")
+
+
+def _blocks(content: object) -> Sequence[Any]:
+    """Content as a list of blocks: a plain string (or one object) is one block."""
+    if content is None:
+        return ()
+    if isinstance(content, str) or is_object(content):
+        return (content,)
+    if isinstance(content, list | tuple):
+        return content
+    raise BadShape("content", f"{type(content).__name__} instead of text or a list of parts")
+
+
+def content_parts(content: object, read: Callable[[Any], Part]) -> tuple[Part, ...]:
+    """The parts of a message's content, at most ``MAX_PARTS`` and ``MAX_TEXT`` characters.
+
+    What is left out is said in a closing ``note`` part, so it shows and is exported.
+    """
+    blocks = _blocks(content)
+    parts: list[Part] = []
+    room = MAX_TEXT
+    for block in blocks[:MAX_PARTS]:
+        part = read(block)
+        if len(part.text) > room:
+            parts.append(dataclasses.replace(part, text=part.text[:room]))
+            return (*parts, _note_cut())
+        room -= len(part.text)
+        parts.append(part)
+    if len(blocks) > MAX_PARTS:
+        more = len(blocks) - MAX_PARTS
+        parts.append(
+            Part(
+                "note",
+                f"[{more:,} more parts of this message were left out: the app keeps "
+                f"{MAX_PARTS:,} parts per message.]",
+            )
+        )
+    return tuple(parts)
+
+
+def _note_cut() -> Part:
+    return Part(
+        "note",
+        f"[The text of this message was cut at {MAX_TEXT:,} characters: the app keeps no "
+        "more per message; the server holds the rest.]",
+    )
+
+
+def _attachments(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple):
+        return ()
+    found = (text(get(a, "file_id")) for a in value[:MAX_PARTS])
+    return tuple(f for f in found if f)
+
+
+def _role(value: object) -> str:
+    return text(value) or "unknown"
 
 
 @valid_text
 def thread_message(msg: Any) -> Turn:
     """A ``thread.message`` as a :class:`Turn`."""
+    obj_of(msg, "message")
     return Turn(
-        id=msg.id,
-        role=msg.role,
-        created_at=timestamp(msg.created_at),
-        parts=tuple(_thread_part(b) for b in msg.content),
-        run_id=msg.run_id,
-        status=msg.status,
-        attachments=tuple(a.file_id for a in msg.attachments or [] if a.file_id),
-        metadata=str_metadata(msg.metadata),
+        id=ident(msg),
+        role=_role(get(msg, "role")),
+        created_at=timestamp(get(msg, "created_at")),
+        parts=content_parts(get(msg, "content"), _thread_part),
+        run_id=text(get(msg, "run_id")) or None,
+        status=text(get(msg, "status")),
+        attachments=_attachments(get(msg, "attachments")),
+        metadata=str_metadata(get(msg, "metadata")),
     )
 
 
 def _item_part(part: Any) -> Part:
-    kind = getattr(part, "type", "")
-    if kind in ("input_text", "output_text", "text", "summary_text", "reasoning_text"):
-        notes = tuple(_annotation(a) for a in getattr(part, "annotations", None) or [])
-        return Part("text", part.text, annotations=notes)
+    if isinstance(part, str):
+        return Part("text", part)
+    kind = text(get(part, "type")) or ""
+    if kind in _TEXT_KINDS:
+        return _text_part(get(part, "text"), get(part, "annotations"))
     if kind == "refusal":
-        return Part("refusal", part.refusal)
+        return Part("refusal", text(get(part, "refusal")) or "")
     if kind == "input_image":
-        return Part("image", ref=getattr(part, "image_url", None) or getattr(part, "file_id", None))
+        ref = text(get(part, "image_url")) or text(get(part, "file_id"))
+        return Part("image", ref=ref)
     if kind == "input_file":
-        ref = getattr(part, "file_id", None) or getattr(part, "filename", None)
-        return Part("file", ref=ref)
-    return Part(str(kind))
+        return Part("file", ref=text(get(part, "file_id")) or text(get(part, "filename")))
+    return Part(kind or "unknown")
 
 
-def _output_text(output: Any) -> str:
-    if isinstance(output, str):
-        return output
-    return "\n".join(str(getattr(p, "text", "") or getattr(p, "type", "")) for p in output)
+def _output_text(output: object) -> str:
+    if isinstance(output, list | tuple):
+        pieces = (text(get(p, "text")) or text(get(p, "type")) or "" for p in output[:MAX_PARTS])
+        return "\n".join(pieces)[:MAX_TEXT]
+    return _capped(output)
 
 
 @valid_text
 def conversation_item(item: Any) -> Turn:
     """A conversation item (message, function call or output, or other) as a :class:`Turn`."""
-    kind = item.type
-    item_id = getattr(item, "id", None) or ""
-    if kind == "message":
-        return Turn(
-            id=item_id,
-            role=item.role,
-            parts=tuple(_item_part(p) for p in item.content),
-            status=item.status,
-        )
+    obj_of(item, "item")
+    kind = text(get(item, "type")) or ""
+    common: dict[str, Any] = {
+        "id": text(get(item, "id")) or "",
+        "created_at": timestamp(get(item, "created_at")),
+        "status": text(get(item, "status")),
+    }
+    if kind == "message" or (not kind and get(item, "role") is not None):
+        role = _role(get(item, "role"))
+        return Turn(role=role, parts=content_parts(get(item, "content"), _item_part), **common)
     if kind == "function_call":
-        call = ToolCall(item.call_id, item.name, item.arguments)
-        return Turn(
-            id=item_id,
-            role="assistant",
-            kind=TurnKind.TOOL_CALL,
-            tool_calls=(call,),
-            status=getattr(item, "status", None),
+        call = ToolCall(
+            text(get(item, "call_id")) or "",
+            text(get(item, "name")) or "",
+            _capped(get(item, "arguments")),
         )
+        return Turn(role="assistant", kind=TurnKind.TOOL_CALL, tool_calls=(call,), **common)
     if kind == "function_call_output":
-        call = ToolCall(item.call_id, "", output=_output_text(item.output))
-        return Turn(
-            id=item_id,
-            role="tool",
-            kind=TurnKind.TOOL_OUTPUT,
-            tool_calls=(call,),
-            status=getattr(item, "status", None),
+        call = ToolCall(
+            text(get(item, "call_id")) or "", "", output=_output_text(get(item, "output"))
         )
-    return Turn(
-        id=item_id,
-        role="system",
-        kind=TurnKind.OTHER,
-        parts=(Part(str(kind)),),
-        status=getattr(item, "status", None),
-    )
+        return Turn(role="tool", kind=TurnKind.TOOL_OUTPUT, tool_calls=(call,), **common)
+    return Turn(role="system", kind=TurnKind.OTHER, parts=(Part(kind or "unknown"),), **common)
 
 
-def run_status(value: str | None) -> RunStatus:
+def run_status(value: object) -> RunStatus:
     """A run or response status; unknown values read as ``in_progress``."""
     try:
-        return RunStatus(value or "in_progress")
+        return RunStatus(text(value) or "in_progress")
     except ValueError:
         return RunStatus.IN_PROGRESS
 
 
 def run_detail(run: Any) -> str | None:
     """Why a run or response ended badly, in the server's words."""
-    error = getattr(run, "last_error", None) or getattr(run, "error", None)
+    error = get(run, "last_error") or get(run, "error")
+    if isinstance(error, str):
+        return error[:MAX_TEXT]
     if error is not None:
-        return f"{error.message} ({error.code})" if getattr(error, "code", None) else error.message
-    details = getattr(run, "incomplete_details", None)
-    if details is not None and getattr(details, "reason", None):
-        return f"incomplete: {details.reason}"
-    return None
+        message = text(get(error, "message")) or "no message"
+        code = text(get(error, "code"))
+        return f"{message} ({code})" if code else message
+    reason = text(get(get(run, "incomplete_details"), "reason"))
+    return f"incomplete: {reason}" if reason else None
+
+
+def _tokens(usage: object, *names: str) -> int:
+    for name in names:
+        value = get(usage, name)
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return max(0, int(value))
+    return 0
 
 
 def run_usage(usage: Any) -> Usage | None:
     """Usage of a run (prompt/completion) or a response (input/output)."""
-    if usage is None:
+    if not is_object(usage):
         return None
-    if hasattr(usage, "prompt_tokens"):
-        return Usage(usage.prompt_tokens, usage.completion_tokens)
-    return Usage(usage.input_tokens, usage.output_tokens)
+    return Usage(
+        _tokens(usage, "prompt_tokens", "input_tokens"),
+        _tokens(usage, "completion_tokens", "output_tokens"),
+    )
 
 
 @valid_text
 def required_calls(run: Any) -> tuple[ToolCall, ...]:
     """The tool calls a ``requires_action`` run waits for."""
-    action = getattr(run, "required_action", None)
-    if action is None:
-        return ()
+    calls = get(get(get(run, "required_action"), "submit_tool_outputs"), "tool_calls")
     return tuple(
-        ToolCall(c.id, c.function.name, c.function.arguments)
-        for c in action.submit_tool_outputs.tool_calls
+        ToolCall(
+            text(get(c, "id")) or "",
+            text(get(get(c, "function"), "name")) or "",
+            _capped(get(get(c, "function"), "arguments")),
+        )
+        for c in items_of(calls, "required_action.submit_tool_outputs.tool_calls")[:MAX_PARTS]
     )
 
 
 def _step_call(call: Any) -> ToolCall:
-    kind = call.type
+    kind = text(get(call, "type")) or "unknown"
+    call_id = text(get(call, "id")) or ""
     if kind == "function":
-        fn = call.function
-        return ToolCall(call.id, fn.name, fn.arguments, output=fn.output)
+        fn = get(call, "function")
+        output = get(fn, "output")
+        return ToolCall(
+            call_id,
+            text(get(fn, "name")) or "",
+            _capped(get(fn, "arguments")),
+            output=None if output is None else _capped(output),
+        )
     if kind == "code_interpreter":
-        code = call.code_interpreter
-        logs = "\n".join(getattr(o, "logs", "") or "" for o in code.outputs or [])
-        return ToolCall(call.id, "code_interpreter", code.input, type=kind, output=logs or None)
-    return ToolCall(call.id, str(kind), type=str(kind))
+        code = get(call, "code_interpreter")
+        outputs = get(code, "outputs")
+        logs = "\n".join(
+            text(get(o, "logs")) or "" for o in items_of(outputs, "outputs")[:MAX_PARTS]
+        )
+        return ToolCall(
+            call_id,
+            "code_interpreter",
+            _capped(get(code, "input")),
+            type=kind,
+            output=logs[:MAX_TEXT] or None,
+        )
+    return ToolCall(call_id, kind, type=kind)
+
+
+def _step_tool_calls(step: Any) -> Iterable[Any]:
+    details = get(step, "step_details")
+    if text(get(details, "type")) != "tool_calls":
+        return ()
+    return items_of(get(details, "tool_calls"), "step_details.tool_calls")[:MAX_PARTS]
 
 
 @valid_text
@@ -239,9 +431,8 @@ def step_calls(steps: Any) -> tuple[ToolCall, ...]:
     """The tool calls of a run's steps, in order."""
     return tuple(
         _step_call(call)
-        for step in steps
-        if step.step_details.type == "tool_calls"
-        for call in step.step_details.tool_calls
+        for step in items_of(steps, "data")[:MAX_PARTS]
+        for call in _step_tool_calls(step)
     )
 
 
@@ -281,8 +472,19 @@ def carry_runs(fresh: Sequence[Turn], known: Mapping[str, Turn]) -> tuple[Turn, 
     return tuple(out)
 
 
-def history_page(page: Any, to_turn: Any) -> HistoryPage:
-    """A newest-first list page as a :class:`HistoryPage` (oldest first, older cursor)."""
-    turns = tuple(to_turn(entry) for entry in reversed(page.data))
-    older = page.data[-1].id if page.has_more and page.data else None
+def list_data(page: Any) -> Sequence[Any]:
+    """The ``data`` of a list page (a JSON or SDK object)."""
+    return items_of(get(obj_of(page, "page"), "data"), "data")
+
+
+def history_page(page: Any, to_turn: Callable[[Any], Turn]) -> HistoryPage:
+    """A newest-first list page as a :class:`HistoryPage` (oldest first, older cursor).
+
+    The older cursor is the ID of the page's last entry while ``has_more`` says so.
+    """
+    data = list_data(page)
+    turns = tuple(to_turn(entry) for entry in reversed(data))
+    older = None
+    if get(page, "has_more") in (True, "true") and data:
+        older = text(get(data[-1], "id")) or text(get(page, "last_id")) or None
     return HistoryPage(turns, older)

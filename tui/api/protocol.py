@@ -24,7 +24,10 @@ Tool = dict[str, Any]
 class ConversationApi(Protocol):
     """Threads (Assistants v2) and conversations (Responses) behind one interface.
 
-    Every method raises only :mod:`tui.api.errors` errors.
+    Every method raises only :mod:`tui.api.errors` errors: what a server sent in a shape
+    that cannot be read is ``Unreadable`` (for that reply only), an operation the server
+    does not offer is ``Unsupported``, and an API the server lacks altogether is
+    ``RouteMissing`` (an ``ApiGone``: it concerns every item of the kind on the connection).
     """
 
     kind: Kind
@@ -58,7 +61,9 @@ class ConversationApi(Protocol):
         """The turns completed with what their list call leaves out.
 
         For a thread: each run's usage and tool calls, from its run and run steps.
-        Conversations return them unchanged.
+        Conversations return them unchanged. Details are optional: a run or its steps
+        that the server does not have or offer leave those turns as they are (never
+        ``NotFound``).
         """
         ...
 
@@ -81,6 +86,8 @@ class ConversationApi(Protocol):
         tools are its assistant's). ``background`` runs a response in the background and
         polls it (conversations; a thread's run is polled whenever the server will not
         stream). A thread's own message comes first, as ``TurnCompleted`` with no run.
+        A stream that ends before the reply settles ends with its status fetched (and
+        polled while it runs), or with an ``ApiError`` when the stream named no run.
         """
         ...
 

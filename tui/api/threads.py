@@ -4,15 +4,33 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from openai import AsyncOpenAI
-from openai.types.beta.threads import Run
 
 from tui.api import convert
-from tui.api.errors import translate
-from tui.api.polling import DEFAULT_BACKOFF, Backoff, parsed, poll
+from tui.api.convert import get
+from tui.api.errors import (
+    ApiError,
+    ApiGone,
+    BadShape,
+    NotFound,
+    ServerError,
+    Unreadable,
+    Unsupported,
+    readable,
+    translate,
+)
+from tui.api.polling import (
+    DEFAULT_BACKOFF,
+    Backoff,
+    Reply,
+    poll,
+    reply,
+    route_of,
+    stream_events,
+)
 from tui.api.protocol import DEFAULT_PAGE, Tool
 from tui.model import (
     Choice,
@@ -35,41 +53,63 @@ from tui.model import (
 
 MAX_CHOICES = 1000
 ENRICH_CONCURRENCY = 8
+# A run's details are optional: these say they are not there, never that the thread is not.
+_NO_DETAILS = (NotFound, Unsupported, ApiGone, Unreadable)
 
 # The SDK marks every Assistants call deprecated; talking to them is this module's job.
 warnings.filterwarnings("ignore", category=DeprecationWarning, module=__name__)
 
 
 def _run_events(run: Any) -> list[StreamEvent]:
-    status = convert.run_status(run.status)
+    run_id = convert.ident(run)
+    status = convert.run_status(get(run, "status"))
     events: list[StreamEvent] = []
     if status is RunStatus.REQUIRES_ACTION:
-        events.append(ToolCallsRequested(run.id, convert.required_calls(run)))
-    usage = convert.run_usage(run.usage)
+        events.append(ToolCallsRequested(run_id, convert.required_calls(run)))
+    usage = convert.run_usage(get(run, "usage"))
     if status.is_terminal and usage is not None:
-        events.append(UsageReported(run.id, usage))
-    events.append(StatusChanged(run.id, status, convert.run_detail(run)))
+        events.append(UsageReported(run_id, usage))
+    events.append(StatusChanged(run_id, status, convert.run_detail(run)))
     return events
 
 
 def _settled(run: Any) -> bool:
-    return convert.run_status(run.status).is_settled
+    return convert.run_status(get(run, "status")).is_settled
 
 
-def _event(event: Any, run_id: str) -> list[StreamEvent]:
-    name: str = event.event
-    data = event.data
-    if name.startswith("thread.run.") and not name.startswith("thread.run.step"):
-        return _run_events(data)
-    if name == "thread.message.delta":
-        return [
-            TextDelta(run_id, data.id, part.text.value or "")
-            for part in data.delta.content or []
-            if part.type == "text" and part.text is not None
-        ]
-    if name in ("thread.message.completed", "thread.message.incomplete"):
-        return [TurnCompleted(run_id, convert.thread_message(data))]
+def _deltas(data: Any, run_id: str) -> list[StreamEvent]:
+    content = get(get(data, "delta"), "content")
+    if isinstance(content, str):
+        return [TextDelta(run_id, convert.ident(data), content)]
+    events: list[StreamEvent] = []
+    for part in convert.items_of(content, "delta.content"):
+        if get(part, "type") == "text":
+            piece = get(part, "text")
+            value = convert.text(get(piece, "value") if convert.is_object(piece) else piece)
+            if value:
+                events.append(TextDelta(run_id, convert.ident(data), value))
+    return events
+
+
+def _event(name: str, data: Any, run_id: str) -> list[StreamEvent]:
+    """The events one named stream event stands for; unknown or unreadable ones are none."""
+    try:
+        if name.startswith("thread.run.") and not name.startswith("thread.run.step"):
+            return _run_events(data)
+        if name == "thread.message.delta":
+            return _deltas(data, run_id)
+        if name in ("thread.message.completed", "thread.message.incomplete"):
+            return [TurnCompleted(run_id, convert.thread_message(data))]
+    except BadShape:
+        pass  # the run's final status is fetched when the stream does not give it
     return []
+
+
+def _run_of(name: str, data: Any) -> str | None:
+    """The run an event belongs to: a run event's ID, or a message's ``run_id``."""
+    if name.startswith("thread.run.") and not name.startswith("thread.run.step"):
+        return convert.text(get(data, "id"))
+    return convert.text(get(data, "run_id"))
 
 
 class ThreadsAdapter:
@@ -84,15 +124,21 @@ class ThreadsAdapter:
         self.connection = connection
         self.backoff = backoff
         self._threads = client.beta.threads
+        self._raw = client.beta.threads.with_raw_response
 
     def _errors(self, item_id: str | None = None) -> Any:
         return translate(self.connection, self.kind, item_id)
 
+    async def _reply(self, call: Callable[[], Awaitable[Any]], item_id: str | None) -> Reply:
+        return await reply(call, self._errors(item_id), self.connection)
+
+    def _item(self, body: Any) -> RemoteItem:
+        return convert.remote_item(body, self.kind)
+
     async def retrieve(self, item_id: str) -> RemoteItem:
         """The thread as the server has it."""
-        with self._errors(item_id):
-            thread = await self._threads.retrieve(item_id)
-        return convert.remote_item(thread, self.kind)
+        found = await self._reply(lambda: self._raw.retrieve(item_id), item_id)
+        return found.read(self._item)
 
     async def create(
         self, *, metadata: dict[str, str] | None = None, first_message: str | None = None
@@ -101,20 +147,20 @@ class ThreadsAdapter:
         messages: list[Any] = []
         if first_message:
             messages.append({"role": "user", "content": first_message})
-        with self._errors():
-            thread = await self._threads.create(messages=messages, metadata=metadata or {})
-        return convert.remote_item(thread, self.kind)
+        made = await self._reply(
+            lambda: self._raw.create(messages=messages, metadata=metadata or {}), None
+        )
+        return made.read(self._item)
 
     async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
         """Replace the thread's metadata."""
-        with self._errors(item_id):
-            thread = await self._threads.update(item_id, metadata=metadata)
-        return convert.remote_item(thread, self.kind)
+        done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
+        return done.read(self._item)
 
     async def delete(self, item_id: str) -> None:
         """Delete the thread."""
         with self._errors(item_id):
-            await self._threads.delete(item_id)
+            await self._raw.delete(item_id)
 
     async def history(
         self, item_id: str, *, before: str | None = None, limit: int = DEFAULT_PAGE
@@ -123,32 +169,59 @@ class ThreadsAdapter:
         kwargs: dict[str, Any] = {"order": "desc", "limit": limit}
         if before:
             kwargs["after"] = before
-        with self._errors(item_id):
-            page = await self._threads.messages.list(item_id, **kwargs)
-        return convert.history_page(page, convert.thread_message)
+        page = await self._reply(lambda: self._raw.messages.list(item_id, **kwargs), item_id)
+        return page.read(lambda body: convert.history_page(body, convert.thread_message))
 
     async def enrich(self, item_id: str, turns: Sequence[Turn]) -> list[Turn]:
-        """Add each run's usage and tool calls (with outputs) to its assistant messages."""
+        """Add each run's usage and tool calls (with outputs) to its assistant messages.
+
+        A run or its steps the server does not have or offer (404, 405, 501, or a reply
+        that cannot be read) leave those messages as they are: details are optional.
+        """
         runs = list(dict.fromkeys(t.run_id for t in turns if t.role == "assistant" and t.run_id))
         gate = asyncio.Semaphore(ENRICH_CONCURRENCY)
 
-        async def details(run_id: str) -> tuple[str, Usage | None, tuple[ToolCall, ...]]:
+        async def details(run_id: str) -> tuple[str, Usage | None, tuple[ToolCall, ...]] | None:
             async with gate:
-                with self._errors(item_id):
-                    run = await self._threads.runs.retrieve(run_id, thread_id=item_id)
-                    steps = await self._threads.runs.steps.list(
-                        run_id, thread_id=item_id, limit=100, order="asc"
-                    )
-            return run_id, convert.run_usage(run.usage), convert.step_calls(steps.data)
+                return await self._run_details(item_id, run_id)
 
-        found = {r: (u, c) for r, u, c in await asyncio.gather(*(details(r) for r in runs))}
+        found = {
+            r[0]: (r[1], r[2])
+            for r in await asyncio.gather(*(details(r) for r in runs))
+            if r is not None
+        }
         return convert.attach_runs(list(turns), found)
+
+    async def _run_details(
+        self, item_id: str, run_id: str
+    ) -> tuple[str, Usage | None, tuple[ToolCall, ...]] | None:
+        """A run's usage and tool calls; ``None`` when the run cannot be had."""
+        try:
+            run = await self._reply(
+                lambda: self._raw.runs.retrieve(run_id, thread_id=item_id), item_id
+            )
+            usage = run.read(lambda body: convert.run_usage(get(body, "usage")))
+        except _NO_DETAILS:
+            return None
+        try:
+            steps = await self._reply(
+                lambda: self._raw.runs.steps.list(
+                    run_id, thread_id=item_id, limit=100, order="asc"
+                ),
+                item_id,
+            )
+            calls = steps.read(lambda body: convert.step_calls(convert.list_data(body)))
+        except _NO_DETAILS:
+            calls = ()
+        return run_id, usage, calls
 
     async def first_turn(self, item_id: str) -> Turn | None:
         """The oldest entry of the history."""
-        with self._errors(item_id):
-            page = await self._threads.messages.list(item_id, order="asc", limit=1)
-        return convert.thread_message(page.data[0]) if page.data else None
+        page = await self._reply(
+            lambda: self._raw.messages.list(item_id, order="asc", limit=1), item_id
+        )
+        data = page.read(convert.list_data)
+        return page.read(lambda _: convert.thread_message(data[0])) if data else None
 
     async def send(
         self,
@@ -160,13 +233,12 @@ class ThreadsAdapter:
         background: bool = False,
     ) -> AsyncIterator[StreamEvent]:
         """Add the message (confirmed first), then run ``choice`` and stream the run."""
+        message = await self._reply(
+            lambda: self._raw.messages.create(item_id, role="user", content=text), item_id
+        )
+        yield TurnCompleted("", message.read(convert.thread_message))
         with self._errors(item_id):
-            message = await self._threads.messages.create(item_id, role="user", content=text)
-        yield TurnCompleted("", convert.thread_message(message))
-        with self._errors(item_id):
-            raw = await self._threads.runs.with_raw_response.create(
-                item_id, assistant_id=choice, stream=True
-            )
+            raw = await self._raw.runs.create(item_id, assistant_id=choice, stream=True)
         async for event in self._stream_or_poll(item_id, raw):
             yield event
 
@@ -182,7 +254,7 @@ class ThreadsAdapter:
         """Submit the outputs and stream the rest of the run."""
         payload: list[Any] = [{"tool_call_id": o.call_id, "output": o.output} for o in outputs]
         with self._errors(item_id):
-            raw = await self._threads.runs.with_raw_response.submit_tool_outputs(
+            raw = await self._raw.runs.submit_tool_outputs(
                 run_id, thread_id=item_id, tool_outputs=payload, stream=True
             )
         async for event in self._stream_or_poll(item_id, raw):
@@ -191,83 +263,137 @@ class ThreadsAdapter:
     async def _stream_or_poll(self, item_id: str, raw: Any) -> AsyncIterator[StreamEvent]:
         """Follow the run's event stream, or poll the run when the server sent plain JSON."""
         if "event-stream" in raw.headers.get("content-type", ""):
-            with self._errors(item_id):
-                stream = await parsed(raw)
-            async for event in self._follow(item_id, stream):
+            async for event in self._follow(item_id, raw):
                 yield event
             return
         with self._errors(item_id):
-            run = Run.model_validate_json(await raw.http_response.aread())
-        async for event in self._poll_run(item_id, run, raw.headers):
+            content = await raw.http_response.aread()
+        found = Reply(self.connection, route_of(raw), raw.headers, content)
+        async for event in self._poll_run(item_id, found.parse(), found):
             yield event
 
-    async def _poll_run(self, item_id: str, run: Any, headers: Any) -> AsyncIterator[StreamEvent]:
+    async def _poll_run(
+        self, item_id: str, run: Any, first: Reply, *, messages: bool = True
+    ) -> AsyncIterator[StreamEvent]:
         """Poll ``runs.retrieve`` with backoff until the run settles; then its messages."""
-        for event in _run_events(run):
+        with readable(self.connection, first.route):
+            run_id = convert.ident(run)
+            events = _run_events(run)
+        for event in events:
             yield event
-        last = run.status
+        last = get(run, "status")
 
-        async def fetch() -> Any:
-            with self._errors(item_id):
-                return await self._threads.runs.with_raw_response.retrieve(
-                    run.id, thread_id=item_id
-                )
+        async def fetch() -> Reply:
+            return await self._reply(
+                lambda: self._raw.runs.retrieve(run_id, thread_id=item_id), item_id
+            )
 
-        if not convert.run_status(run.status).is_settled:
-            async for current in poll(fetch, _settled, self.backoff, headers):
-                if current.status != last:
-                    last = current.status
-                    for event in _run_events(current):
+        if not _settled(run):
+            async for current in poll(fetch, _settled, self.backoff, first.headers):
+                if get(current, "status") != last:
+                    last = get(current, "status")
+                    with readable(self.connection, f"GET /threads/{item_id}/runs/{run_id}"):
+                        events = _run_events(current)
+                    for event in events:
                         yield event
-        with self._errors(item_id):
-            page = await self._threads.messages.list(item_id, run_id=run.id, order="asc")
-        for message in page.data:
-            yield TurnCompleted(run.id, convert.thread_message(message))
+        if messages:
+            async for event in self._run_messages(item_id, run_id):
+                yield event
 
-    async def _follow(self, item_id: str, stream: Any) -> AsyncIterator[StreamEvent]:
+    async def _run_messages(self, item_id: str, run_id: str) -> AsyncIterator[StreamEvent]:
+        page = await self._reply(
+            lambda: self._raw.messages.list(item_id, run_id=run_id, order="asc"), item_id
+        )
+        turns = page.read(lambda body: [convert.thread_message(m) for m in convert.list_data(body)])
+        for turn in turns:
+            yield TurnCompleted(run_id, turn)
+
+    async def _follow(self, item_id: str, raw: Any) -> AsyncIterator[StreamEvent]:
+        """The run's events as they stream.
+
+        A stream that ends before the run settles ends with the run's status, fetched
+        (and polled while it runs), or with a clear error when no run was named.
+        """
         run_id = ""
         last: StatusChanged | None = None
+        completed = False
         with translate(self.connection, self.kind, item_id, midstream=True):
-            async for raw in stream:
-                if raw.event == "thread.run.created":
-                    run_id = raw.data.id
-                for event in _event(raw, run_id):
+            async for name, data in stream_events(raw, self.connection, self.backoff.total):
+                run_id = run_id or _run_of(name, data) or ""
+                for event in _event(name, data, run_id):
                     if isinstance(event, StatusChanged):
                         last = event
+                    completed = completed or isinstance(event, TurnCompleted)
                     yield event
-        if run_id and (last is None or not last.status.is_settled):
-            with self._errors(item_id):
-                run = await self._threads.runs.retrieve(run_id, thread_id=item_id)
-            for event in _run_events(run):
-                yield event
+        if last is not None and last.status.is_settled:
+            return
+        run_id = run_id or await self._active_or_none(item_id)
+        if not run_id:
+            raise ServerError(
+                f"{self.connection.base_url} ended the reply's event stream before it said "
+                "which run it was. The reply may still be on its way: press r in a moment to "
+                "load what the server kept."
+            )
+        async for event in self._settle(item_id, run_id, messages=not completed):
+            yield event
+
+    async def _active_or_none(self, item_id: str) -> str:
+        """The thread's active run, or ``""`` when the server cannot say."""
+        try:
+            return await self.active_run(item_id) or ""
+        except ApiError:
+            return ""
+
+    async def _settle(
+        self, item_id: str, run_id: str, *, messages: bool
+    ) -> AsyncIterator[StreamEvent]:
+        """Fetch a run whose stream ended early, and poll it until it settles."""
+        found = await self._reply(
+            lambda: self._raw.runs.retrieve(run_id, thread_id=item_id), item_id
+        )
+        async for event in self._poll_run(item_id, found.parse(), found, messages=messages):
+            yield event
 
     async def cancel(self, item_id: str, run_id: str) -> RunStatus:
         """Ask the server to cancel the run."""
-        with self._errors(item_id):
-            run = await self._threads.runs.cancel(run_id, thread_id=item_id)
-        return convert.run_status(run.status)
+        done = await self._reply(lambda: self._raw.runs.cancel(run_id, thread_id=item_id), item_id)
+        return done.read(lambda body: convert.run_status(get(body, "status")))
 
     async def list_choices(self) -> list[Choice]:
         """Every assistant of the key (up to 1,000)."""
         choices: list[Choice] = []
         with self._errors():
             async for asst in self.client.beta.assistants.list(limit=100):
-                choices.append(Choice(asst.id, asst.name or asst.id, asst.model, asst.description))
+                choices.append(_choice(asst))
                 if len(choices) >= MAX_CHOICES:
                     break
         return choices
 
     async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
         """Create an assistant."""
-        with self._errors():
-            asst = await self.client.beta.assistants.create(
+        made = await self._reply(
+            lambda: self.client.beta.assistants.with_raw_response.create(
                 name=name, model=model, instructions=instructions or None
-            )
-        return Choice(asst.id, asst.name or asst.id, asst.model, asst.description)
+            ),
+            None,
+        )
+        return made.read(_choice)
 
     async def active_run(self, item_id: str) -> str | None:
         """The newest run of the thread that has not ended."""
-        with self._errors(item_id):
-            page = await self._threads.runs.list(item_id, limit=5)
-        active = [r for r in page.data if not convert.run_status(r.status).is_terminal]
-        return active[0].id if active else None
+        page = await self._reply(lambda: self._raw.runs.list(item_id, limit=5), item_id)
+        runs = page.read(convert.list_data)
+        active = [r for r in runs if not convert.run_status(get(r, "status")).is_terminal]
+        return convert.text(get(active[0], "id")) if active else None
+
+
+def _choice(asst: Any) -> Choice:
+    """An assistant (a JSON or SDK object) as a :class:`Choice`."""
+    asst_id = convert.ident(asst)
+    model = convert.text(get(asst, "model"))
+    return Choice(
+        asst_id,
+        convert.text(get(asst, "name")) or asst_id,
+        model,
+        convert.text(get(asst, "description")),
+    )
