@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
 from tui.app.chat import ActiveRun, ChatMixin
 from tui.app.deleting import DeleteMixin
+from tui.app.failures import guarded, report
 from tui.app.list_source import PAGE, ListSource
 from tui.app.migrating import MigrateMixin
 from tui.app.screens.help import HelpScreen
@@ -38,7 +39,6 @@ from tui.app.widgets.thread_list import ThreadList
 from tui.model import ItemState, Kind, Tracked
 from tui.ops.export import as_json, load_history, markdown
 from tui.ops.importing import ImportResult, import_text
-from tui.redact import redact
 from tui.store import Query, ResultPage
 from tui.store.errors import RegistryError
 from tui.store.search import VISIBLE
@@ -191,15 +191,9 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         return self.services
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A failed background task becomes a notification, never a crash."""
+        """A background task that failed past its own guard: shown and logged, never a crash."""
         if event.state is WorkerState.ERROR and event.worker.error is not None:
-            error = event.worker.error
-            self.notify(
-                redact(str(error)) or type(error).__name__,
-                title="That failed",
-                severity="error",
-                markup=False,
-            )
+            report(self, "that", event.worker.error)
 
     # the list
 
@@ -236,6 +230,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             self._count(source)
 
     @work(exclusive=True, group="count", exit_on_error=False)
+    @guarded("counting the list", "The list still works; the count returns with the next filter.")
     async def _count(self, source: ListSource) -> None:
         await source.load_count()
         thread_list = self.query_one(ThreadList)
@@ -281,6 +276,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self._show_page(query, page)
 
     @work(exclusive=True, group="filter", exit_on_error=False)
+    @guarded("filtering", "Change the filter to try again.")
     async def _refilter(
         self, query: Query, future: concurrent.futures.Future[ResultPage] | None
     ) -> None:
@@ -381,6 +377,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             self.copy_text(item.id, item.id)
 
     @work(exclusive=True, group="action", exit_on_error=False)
+    @guarded("copying as Markdown", "Nothing was copied; press Y to try again.")
     async def action_copy_markdown(self) -> None:
         """Copy the whole history as Markdown."""
         item = self._current()
@@ -399,6 +396,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self.push_screen(dialog, lambda result: self._export(item, result))
 
     @work(exclusive=True, group="action", exit_on_error=False)
+    @guarded("exporting", "Press e to try again.")
     async def _export(self, item: Tracked, result: PromptResult | None) -> None:
         if result is None or not result.text.strip():
             return
@@ -428,6 +426,10 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self.push_screen(dialog, lambda result: self._rename(item, result))
 
     @work(exclusive=True, group="action", exit_on_error=False)
+    @guarded(
+        "renaming",
+        "Nothing was saved here; the server may have applied it: press r to reload the item.",
+    )
     async def _rename(self, item: Tracked, result: PromptResult | None) -> None:
         if result is None:
             return
@@ -456,6 +458,10 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self.push_screen(dialog, lambda result: self._metadata(item, result))
 
     @work(exclusive=True, group="action", exit_on_error=False)
+    @guarded(
+        "saving metadata",
+        "Nothing was saved here; the server may have applied it: press r to reload the item.",
+    )
     async def _metadata(self, item: Tracked, result: dict[str, str] | None) -> None:
         if result is None:
             return
@@ -479,6 +485,10 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self.push_screen(NewItemDialog(kind), self._create)
 
     @work(exclusive=True, group="action", exit_on_error=False)
+    @guarded(
+        "creating",
+        "The server may have created it even so: check there before pressing n to try again.",
+    )
     async def _create(self, new: NewItem | None) -> None:
         """Create the item, track it at once, then send its first message as a chat turn."""
         if new is None:
@@ -516,6 +526,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             await self.reload_list()
 
     @work(exclusive=True, group="action", exit_on_error=False)
+    @guarded("refreshing", "The archived history stays readable; press r to try again.")
     async def action_refresh(self) -> None:
         """Reload the item's metadata and history from the server."""
         item = self._live()

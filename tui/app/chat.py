@@ -10,12 +10,14 @@ from textual import work
 from textual.app import App
 from textual.worker import Worker
 
-from tui.api.errors import ApiError, Conflict
+from tui.api.errors import ApiError, Conflict, ServerError
 from tui.api.protocol import ConversationApi
+from tui.app.failures import NOTICE_SECONDS, advice, describe, guarded, record, report
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.new_assistant import NewAssistantDialog
 from tui.app.screens.tool_outputs import ToolOutputsDialog
 from tui.app.screens.tools import ToolsDialog
+from tui.app.sent_check import Before, kept_turn, may_have_arrived
 from tui.app.services import Services
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.live_reply import LiveReply
@@ -53,6 +55,10 @@ class ActiveRun:
     live: LiveReply | None = None
     shown: set[str] = field(default_factory=set)
     interrupted: bool = False  # the reply's stream broke off: what arrived stays on screen
+    before: Before = field(default_factory=Before)  # the history known when the send began
+    requested: bool = False  # the message was sent (it may have reached the server)
+    found: bool = False  # the server was found to hold the message after a failure
+    ended: bool = False  # the run reached a final status (completed, failed, cancelled…)
 
 
 class ChatMixin(App[None]):
@@ -131,8 +137,8 @@ class ChatMixin(App[None]):
         self.query_one(RunStatusLine).set_status(RunStatus.CANCELLING)
         try:
             await api.cancel(item.id, run_id)
-        except ApiError as exc:
-            self.notify(str(exc), severity="error", markup=False)
+        except Exception as exc:
+            report(self, "cancelling the run", exc, "Press x to try again.")
             return
         self._conflicts.pop(item.pk, None)
         if run is None:
@@ -153,6 +159,7 @@ class ChatMixin(App[None]):
         self._edit_tools(item)
 
     @work(exclusive=True, group="tools", exit_on_error=False)
+    @guarded("saving the tools", "The tools are unchanged; try again.")
     async def _edit_tools(self, item: Tracked) -> None:
         tools = await self.push_screen_wait(ToolsDialog(item.id, item.tools))
         if tools is None:
@@ -169,6 +176,7 @@ class ChatMixin(App[None]):
             self._choose(self.opened)
 
     @work(exclusive=True, group="choose", exit_on_error=False)
+    @guarded("choosing what replies", "Nothing was changed; press a to try again.")
     async def _choose(self, item: Tracked) -> None:
         api, why = self.svc.api_for(item)
         if api is None:
@@ -206,11 +214,23 @@ class ChatMixin(App[None]):
             self.notify(why, severity="error", markup=False)
             return
         run = ActiveRun(item, api, background and item.kind is Kind.CONVERSATION, text)
+        pane = self.query_one(MessagePane)
+        if pane.item is not None and pane.item.pk == item.pk:
+            run.before = Before.of(pane.turns)
         self._runs[item.pk] = run
         run.worker = self._converse(run, text)
 
     @work(group="chat", exit_on_error=False, description="send a message")
     async def _converse(self, run: ActiveRun, text: str) -> None:
+        try:
+            await self._send_and_follow(run, text)
+        except Exception as exc:  # a failure while saying how the send failed
+            self._runs.pop(run.item.pk, None)
+            message = report(self, "sending a message", exc, "Press r to see what the server has.")
+            self.query_one(RunStatusLine).fail(message)
+
+    async def _send_and_follow(self, run: ActiveRun, text: str) -> None:
+        """Send, follow the reply, and end with the outcome on the status line."""
         status = self.query_one(RunStatusLine)
         try:
             choice = run.item.choice or await self._pick(run.item, run.api)
@@ -220,7 +240,13 @@ class ChatMixin(App[None]):
             events = run.api.send(
                 run.item.id, text, choice=choice, tools=run.item.tools, background=run.background
             )
+            run.requested = True
             await self._follow(run, events, text, choice)
+            if not run.ended:
+                raise ServerError(
+                    f"{run.api.connection.base_url} ended the reply without saying it "
+                    "finished. Press r to load what the server kept."
+                )
         except asyncio.CancelledError:
             if run.live is not None:
                 await run.live.stop("Stopped: you cancelled it. The server may finish it anyway.")
@@ -230,23 +256,51 @@ class ChatMixin(App[None]):
             raise
         except Conflict as exc:
             await self._explain_conflict(run, exc)
-        except ApiError as exc:
-            title, message = _how_far(run, exc)
-            status.fail(message)
-            if run.live is not None:
-                await run.live.stop(
-                    "Interrupted: the part above is what arrived. Press r to load what the "
-                    "server kept."
-                )
-                run.live = None
-                run.interrupted = True
-            self.notify(message, title=title, severity="error", markup=False)
+        except Exception as exc:
+            await self._failed(run, exc)
         finally:
             self._runs.pop(run.item.pk, None)
         if run.live is not None:  # the run ended without completing the message
             await run.live.stop(f"Ended {status.status or 'early'}: this part arrived.")
             run.live = None
-        await self._after_run(run)
+        try:
+            await self._after_run(run)
+        except Exception as exc:
+            report(self, "saving the reply", exc, "The server has it: press r to load it.")
+
+    async def _failed(self, run: ActiveRun, exc: Exception) -> None:
+        """A send failed: check what the server kept, stop the spinner, say what to do."""
+        record("sending a message", exc)
+        status = self.query_one(RunStatusLine)
+        unchecked = ""
+        if not run.shown and run.requested and may_have_arrived(exc):
+            status.fail(f"{describe(exc)} Checking whether the server kept the message…")
+            unchecked = await self._check_kept(run)
+        title, message = _how_far(run, exc, unchecked)
+        status.fail(message)
+        if run.live is not None:
+            await run.live.stop(
+                "Interrupted: the part above is what arrived. Press r to load what the server kept."
+            )
+            run.live = None
+            run.interrupted = True
+        self.notify(message, title=title, severity="error", timeout=NOTICE_SECONDS, markup=False)
+
+    async def _check_kept(self, run: ActiveRun) -> str:
+        """Whether the server kept the message: shown as sent when it did.
+
+        Returns why it could not be checked, or an empty string once it was.
+        """
+        try:
+            page = await run.api.history(run.item.id)
+        except Exception as exc:
+            record("checking a failed send", exc)
+            return describe(exc)
+        turn = kept_turn(page.turns, run.text, run.before)
+        if turn is not None:
+            run.found = True
+            await self._sent(run, turn)
+        return ""
 
     async def _follow(
         self, run: ActiveRun, events: AsyncIterator[StreamEvent], text: str, choice: str
@@ -263,6 +317,7 @@ class ChatMixin(App[None]):
                     if not run.shown and run.item.kind is Kind.CONVERSATION:
                         await self._sent(run, _local_turn(text))
                     status.set_status(event.status, event.detail, event.run_id)
+                    run.ended = event.status.is_terminal
                 elif isinstance(event, TextDelta):
                     if run.live is None:
                         run.live = await pane.start_live()
@@ -284,6 +339,7 @@ class ChatMixin(App[None]):
                     status.set_status(RunStatus.CANCELLED)
                 else:
                     status.set_status(RunStatus.CANCELLED, "tool outputs not given")
+                run.ended = True
                 return
             status.begin("sending tool outputs")
             events = run.api.submit_tool_outputs(
@@ -315,7 +371,8 @@ class ChatMixin(App[None]):
         status = self.query_one(RunStatusLine)
         try:
             active = await run.api.active_run(run.item.id)
-        except ApiError:
+        except Exception as exc:  # the refusal is explained without the run's ID
+            record("finding the active run", exc)
             active = None
         if active:
             self._conflicts[run.item.pk] = active
@@ -350,16 +407,36 @@ class ChatMixin(App[None]):
                 await self.query_one(MessagePane).settle(item, list(page.turns))
 
 
-def _how_far(run: ActiveRun, exc: ApiError) -> tuple[str, str]:
-    """A title and a message saying how far a failed send got, and what to do next."""
-    if not run.shown:
-        return "Not sent", f"{exc} The message is still in the composer."
-    if run.run_id is None and run.live is None:
-        return "No reply started", (
-            f"The message was added, but its reply did not start: {exc} Send another "
-            f"message for a reply (it answers the whole {run.item.kind.value})."
+def _how_far(run: ActiveRun, exc: Exception, unchecked: str = "") -> tuple[str, str]:
+    """A title and a message saying how far a failed send got, and what to do next.
+
+    ``unchecked`` says why it could not be checked whether the server kept a message
+    the app did not see arrive.
+    """
+    reason = describe(exc)
+    whole = run.item.kind.value
+    if unchecked:
+        return "Send unconfirmed", (
+            f"{reason} Whether the server kept the message could not be checked "
+            f"({unchecked}). It is still in the composer: press r to load the history and "
+            "send it again only if it is not there, or it will be added twice."
         )
-    return "The reply stopped", str(exc)
+    if not run.shown:
+        checked = ""
+        if run.requested and may_have_arrived(exc):
+            checked = " The server does not have it (checked after the failure)."
+        return "Not sent", advice(exc, f"{reason}{checked} The message is still in the composer.")
+    if run.run_id is None and run.live is None:
+        found, meanwhile = "", ""
+        if run.found:
+            found = " (the server has it: sending it again would add it twice)"
+            meanwhile = " Press r to see whether a reply came meanwhile."
+        return "No reply started", advice(
+            exc,
+            f"The message was added{found}, but its reply did not start: {reason} Send "
+            f"another message for a reply (it answers the whole {whole}).{meanwhile}",
+        )
+    return "The reply stopped", advice(exc, reason)
 
 
 def _local_turn(text: str) -> Turn:

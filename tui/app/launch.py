@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 from tui.app.app import ThreadBrowserApp
+from tui.app.failures import log_to_file
 from tui.app.list_source import PAGE, ListSource
 from tui.app.services import Services, utc_now
 from tui.config import Profile, Settings
@@ -64,8 +66,10 @@ def first_page(target: files.Target) -> ListSource:
 
 
 def run(db: str | None, settings: Settings, profile_name: str | None, demo: bool) -> None:
-    """Run the app in the terminal until the user quits."""
+    """Run the app in the terminal until the user quits (failures logged to a file)."""
     session = None
+    with contextlib.suppress(OSError):  # without a log folder failures are still shown
+        log_to_file()
     if demo:
         from tui.app.demo import demo_settings, start_demo
 

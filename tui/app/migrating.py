@@ -7,6 +7,7 @@ from textual.app import App
 
 from tui.api.conversations import ConversationsAdapter
 from tui.api.errors import ApiError
+from tui.app.failures import guarded
 from tui.app.services import Services
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import Kind, Tracked
@@ -32,6 +33,10 @@ class MigrateMixin(App[None]):
         raise NotImplementedError
 
     @work(group="migrate", exclusive=True, exit_on_error=False)
+    @guarded(
+        "migrating",
+        "Press M to try again: a migration goes on from what the conversation already holds.",
+    )
     async def action_migrate(self) -> None:
         """Migrate the highlighted thread (or open the conversation it went to)."""
         thread = self.query_one(ThreadList).current

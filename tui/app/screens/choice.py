@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Label, OptionList
 from textual.widgets.option_list import Option
 
-from tui.api.errors import ApiError
+from tui.app.failures import describe, record
 from tui.model import Choice, Kind
 from tui.text import clean
 
@@ -74,9 +74,11 @@ class ChoiceDialog(ModalScreen[str | None]):
         options.add_option(Option(f"loading {self.noun}s…", disabled=True))
         try:
             self.choices = await self.load()
-        except ApiError as exc:
+        except Exception as exc:
+            record(f"listing {self.noun}s", exc)
             options.clear_options()
-            options.add_option(Option(Text(f"Cannot list: {exc} Type one instead."), disabled=True))
+            cannot = f"Cannot list: {describe(exc)} Type one instead."
+            options.add_option(Option(Text(cannot), disabled=True))
             return
         self._fill(self.query_one("#search", Input).value)
 

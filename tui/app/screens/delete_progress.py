@@ -11,6 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 
+from tui.app.failures import report
 from tui.model import Tracked
 from tui.ops.bulk import BulkDelete, Progress, Result
 from tui.text import clean
@@ -61,6 +62,7 @@ class DeleteProgress(ModalScreen[Progress]):
         self.resumed = resumed
         self.progress = Progress(len(self.items))
         self.finished = False
+        self.failure = ""  # why the deletion stopped early, when it failed as a whole
 
     def compose(self) -> ComposeResult:
         """Title, bar, figures, hint."""
@@ -83,6 +85,14 @@ class DeleteProgress(ModalScreen[Progress]):
             self.progress = await self.engine.run(
                 self.items, confirmed=self.resumed, on_progress=seen
             )
+        except Exception as exc:
+            self.failure = report(
+                self,
+                "deleting",
+                exc,
+                "Items not deleted stay as they were (an interrupted one is offered again "
+                "on the next start); press d to try again.",
+            )
         finally:
             self.finished = True
             self._show()
@@ -91,8 +101,10 @@ class DeleteProgress(ModalScreen[Progress]):
         progress = self.progress
         self.query_one("#bar", ProgressBar).update(progress=progress.done)
         if self.finished:
-            self.query_one("#title", Label).update("Deletion finished")
-            self.query_one("#figures", Static).update("\n".join(summary_lines(progress)))
+            title = "Deletion stopped" if self.failure else "Deletion finished"
+            self.query_one("#title", Label).update(title)
+            lines = ([self.failure] if self.failure else []) + summary_lines(progress)
+            self.query_one("#figures", Static).update("\n".join(lines))
             self.query_one(".hint", Static).update("enter or escape closes")
             return
         now = time.monotonic()

@@ -12,6 +12,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, RichLog, TextArea
 
+from tui.app.failures import advice, describe, record
 from tui.ops.importing import ImportResult, Outcome
 
 Importer = Callable[[str], Awaitable[list[ImportResult]]]
@@ -87,7 +88,9 @@ class ImportDialog(ModalScreen[int]):
         try:
             results = await self.importer(text)
         except Exception as exc:  # every failure becomes a line, never a crash
-            log.write(Text(str(exc), style="red"))
+            record("importing", exc)
+            todo = "Press ctrl+s to try again (an ID tracked already is not added twice)."
+            log.write(Text(f"{describe(exc)} {advice(exc, todo)}", style="red"))
             return
         if not results:
             log.write(Text("No thread_… or conv_… IDs in that text.", style="yellow"))

@@ -13,6 +13,7 @@ from textual.widgets import Static
 
 from tui.api.convert import carry_runs
 from tui.api.protocol import ConversationApi, HistoryPage
+from tui.app.failures import guarded, report
 from tui.app.services import Services
 from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_view import MessageView, estimated_height
@@ -83,6 +84,19 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.run_worker(self._open(item), group="history", exclusive=True, exit_on_error=False)
 
     async def _open(self, item: Tracked) -> None:
+        """Open ``item``; a failure is said in the pane and logged, the archive kept."""
+        try:
+            await self._open_history(item)
+        except Exception as exc:
+            message = report(
+                self, "loading the history", exc, "Archived messages stay; press r to try again."
+            )
+            if self.item is item:
+                await self._clear_if_empty(item)
+                await self._notice(message, problem=True)
+            self.post_message(self.Loaded(item, "archive", exc))
+
+    async def _open_history(self, item: Tracked) -> None:
         api, why = self.services.api_for(item)
         if item.state is ItemState.DELETED:
             api, why = None, DELETED_NOTE
@@ -310,6 +324,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         self._loading_older = True
         self.run_worker(self._older(self.item), group="older", exclusive=True, exit_on_error=False)
 
+    @guarded("loading older messages", "Scroll to the top again to retry.")
     async def _older(self, item: Tracked) -> None:
         from tui.api.errors import ApiError
 

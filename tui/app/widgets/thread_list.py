@@ -16,6 +16,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tui.app.failures import guarded
 from tui.app.list_source import ListSource
 from tui.durations import describe
 from tui.model import ItemState, Kind, Tracked
@@ -194,6 +195,7 @@ class ThreadList(ScrollView, can_focus=True):
                 self._load(top, bottom), group="pages", exclusive=True, exit_on_error=False
             )
 
+    @guarded("reading the list", "Scroll or change the filter to try again.")
     async def _load(self, start: int, stop: int) -> None:
         assert self.source is not None
         await self.source.ensure(start, stop)
