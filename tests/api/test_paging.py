@@ -18,6 +18,7 @@ class Server:
     ignore_cursor: bool = False  # llama-stack 0.7 on conversation items
     more_false_on_full: bool = False  # has_more: false on a full page with more behind
     more_forever: bool = False  # has_more: true and the same cursor, always
+    ignore_order: bool = False  # order=asc answered newest first
     requests: int = 0
 
     def ids(self) -> list[str]:
@@ -41,11 +42,25 @@ class Server:
         return HistoryPage(tuple(Turn(i, "user") for i in reversed(data)), older)
 
 
-async def walk(server: Server, **kw: int) -> tuple[Walk, list[str]]:
+    async def oldest(self, limit: int) -> tuple[Turn, ...]:
+        self.requests += 1
+        ids = self.ids()[-limit:][::-1] if self.ignore_order else self.ids()[:limit]
+        return tuple(Turn(i, "user") for i in ids)
+
+
+async def walk(server: Server, *, from_start: bool = False, **kw: int) -> tuple[Walk, list[str]]:
+    """Walk the server's history; ``found`` is what the archive would hold, in its order."""
+    w = Walk(server.fetch, oldest=server.oldest if from_start else None, **kw)
     found: list[str] = []
-    w = Walk(server.fetch, limit=kw.pop("limit", 100), **kw)
     async for step in w:
-        found = [t.id for t in step.turns] + found
+        ids = [t.id for t in step.turns]
+        if not ids:
+            continue
+        if step.older_than is None:
+            found = ids + found
+        else:
+            at = found.index(step.older_than)
+            found = found[:at] + ids + found[at:]
     return w, found
 
 
@@ -73,8 +88,30 @@ async def test_an_ignored_cursor_is_doubt_not_completeness() -> None:
     server = Server(140, ignore_cursor=True)
     w, found = await walk(server)
     assert len(found) == 100
-    assert not w.complete and w.doubt is not None and "ignores the paging cursor" in w.doubt
+    assert not w.complete and w.doubt is not None and "ignores the cursor" in w.doubt
     assert server.requests == 2
+
+
+async def test_an_ignored_cursor_is_overcome_from_the_other_end() -> None:
+    """llama-stack honours order=asc: newest 100 + oldest 100 overlap, so all 140 are read."""
+    server = Server(140, ignore_cursor=True)
+    w, found = await walk(server, from_start=True)
+    assert found == server.ids() and w.complete and w.doubt is None
+    assert server.requests == 3
+
+
+async def test_a_gap_between_the_two_ends_stays_in_doubt() -> None:
+    server = Server(300, ignore_cursor=True)
+    w, found = await walk(server, from_start=True)
+    assert found == server.ids()[:100] + server.ids()[-100:]
+    assert not w.complete and w.doubt is not None and "between" in w.doubt
+
+
+async def test_order_ignored_as_well_is_not_taken_for_the_start() -> None:
+    server = Server(140, ignore_cursor=True, ignore_order=True)
+    w, found = await walk(server, from_start=True)
+    assert found == server.ids()[-100:]
+    assert not w.complete and w.doubt is not None and "order=asc" in w.doubt
 
 
 async def test_has_more_false_on_a_full_page_with_more_behind_is_found_out() -> None:

@@ -153,24 +153,6 @@ class ConversationsAdapter:
         with self._errors(item_id):
             await self._raw.items.create(item_id, items=list(items))  # type: ignore[arg-type]
 
-    async def count_items(self, item_id: str) -> int:
-        """How many items the conversation holds (paging through them all)."""
-        count = 0
-        after: str | None = None
-        while True:
-            kwargs: dict[str, Any] = {"limit": 100, "order": "asc"}
-            if after:
-                kwargs["after"] = after
-            page = await self._reply(
-                lambda kwargs=kwargs: self._raw.items.list(item_id, **kwargs), item_id
-            )
-            data = page.read(convert.list_data)
-            count += len(data)
-            more = page.read(lambda body: get(body, "has_more") in (True, "true"))
-            after = convert.text(get(data[-1], "id")) if data else None
-            if not more or not after:
-                return count
-
     async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
         """Replace the conversation's metadata."""
         done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
@@ -197,11 +179,16 @@ class ConversationsAdapter:
 
     async def first_turn(self, item_id: str) -> Turn | None:
         """The oldest entry of the history."""
+        first = await self.oldest(item_id, limit=1)
+        return first[0] if first else None
+
+    async def oldest(self, item_id: str, *, limit: int = DEFAULT_PAGE) -> tuple[Turn, ...]:
+        """The oldest ``limit`` entries, in the order the server sent them (asked oldest first)."""
         page = await self._reply(
-            lambda: self._raw.items.list(item_id, order="asc", limit=1), item_id
+            lambda: self._raw.items.list(item_id, order="asc", limit=limit), item_id
         )
         data = page.read(convert.list_data)
-        return page.read(lambda _: convert.conversation_item(data[0])) if data else None
+        return page.read(lambda _: tuple(convert.conversation_item(entry) for entry in data))
 
     async def send(
         self,

@@ -20,6 +20,11 @@ MAX_PAGES = 2_000  # 200,000 messages at 100 a page: more than any history seen
 
 Fetch = Callable[[str | None, int], Awaitable[HistoryPage]]
 """Fetches the page older than a cursor (``None``: the newest page), of a given size."""
+Oldest = Callable[[int], Awaitable[tuple[Turn, ...]]]
+"""Fetches the oldest turns of a history (``order=asc``), as many as asked, oldest first."""
+
+REPEATED = "the server sent the same messages again for an older page (it ignores the cursor)"
+STUCK = "the server's paging cursor does not move"
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +67,10 @@ class Walk:
     requests: int = 0
     complete: bool = False
     doubt: str | None = None
+    oldest: Oldest | None = None
     seen: set[str] = field(default_factory=set)
+    _newest: str | None = None  # the key of the newest turn of all
+    _edge: str | None = None  # the ID of the oldest turn read so far
 
     async def _get(self, cursor: str | None) -> HistoryPage:
         self.requests += 1
@@ -78,53 +86,60 @@ class Walk:
         self.doubt = doubt
         self.complete = False
 
-    async def _probe(self, page: HistoryPage) -> HistoryPage | None:
-        """Ask once more past a full page that said it was the last.
+    async def _from_start(self, why: str) -> AsyncIterator[Step]:
+        """The server ignores the cursor: read the history's other end, oldest first.
 
-        Returns the page that answered when it brought turns not seen before (the server
-        said ``has_more: false`` wrongly); ``None`` when the end is verified or in doubt.
+        When that page reaches back into what was already read, the two ends together are
+        the whole history (verified); otherwise the gap between them stays in doubt.
         """
-        probe = await self._get(page.turns[0].id)
-        if not probe.turns:
-            self.complete = True
-            return None
-        if all(_key(t) in self.seen for t in probe.turns):
+        if self.oldest is None or self.requests >= self.max_pages:
+            self._stop(f"{why}, so older messages cannot be read")
+            return
+        self.requests += 1
+        turns = await self.oldest(self.limit)
+        keys = [_key(t) for t in turns]
+        if len(keys) > 1 and keys[0] == self._newest:
+            self._stop(f"{why}, and it ignores order=asc too, so older messages cannot be read")
+            return
+        overlap = next((i for i, k in enumerate(keys) if k in self.seen), None)
+        fresh = tuple(t for t in turns[:overlap] if _key(t) not in self.seen)
+        if fresh:
+            anchor = turns[overlap].id if overlap is not None else self._edge
+            self.seen.update(_key(t) for t in fresh)
+            yield Step(fresh, anchor)
+        if overlap is None:
             self._stop(
-                "the server ignores the paging cursor: asked for messages older than a full "
-                f"page of {len(page.turns)}, it sent the same ones again, so older messages "
-                "cannot be read"
+                f"{why}; read the newest and the oldest {self.limit} messages, and whatever "
+                "lies between them cannot be read"
             )
-            return None
-        return probe
+            return
+        self.complete, self.doubt = True, None
 
     async def __aiter__(self) -> AsyncIterator[Step]:
         """The pages, newest first, each with only the turns not seen before."""
         cursor: str | None = None
         page = await self._get(None)
+        self._newest = _key(oldest_first(page.turns)[-1]) if page.turns else None
         while True:
             fresh = self._fresh(page)
             if cursor is not None and page.turns and not fresh:
-                self._stop(
-                    "the server sent the same messages again for an older page (it ignores "
-                    "the paging cursor), so older messages cannot be read"
-                )
+                async for step in self._from_start(REPEATED):
+                    yield step
                 return
             yield Step(fresh, cursor)
+            self._edge = fresh[0].id if fresh else self._edge
             if not page.has_older:
                 if len(page.turns) < self.limit or not page.turns:
                     self.complete = True
                     return
-                probe = await self._probe(page)
-                if probe is None:
-                    return
-                cursor, page = page.turns[0].id, probe
-                continue
-            older = page.older_cursor
-            if older == cursor:
-                self._stop(f"the server's paging cursor does not move (it stays at {older})")
+                cursor = oldest_first(page.turns)[0].id  # one probe past a full "last" page
+            elif page.older_cursor == cursor:
+                async for step in self._from_start(f"{STUCK} (it stays at {cursor})"):
+                    yield step
                 return
+            else:
+                cursor = page.older_cursor
             if self.requests >= self.max_pages:
                 self._stop(f"stopped after {self.requests} pages, the most one history may take")
                 return
-            cursor = older
             page = await self._get(cursor)

@@ -71,6 +71,13 @@ class ConversationApi(Protocol):
         """The oldest entry of the history (its first user message gives the title)."""
         ...
 
+    async def oldest(self, item_id: str, *, limit: int = DEFAULT_PAGE) -> tuple[Turn, ...]:
+        """The oldest ``limit`` entries, in the order the server sent them (asked ``asc``).
+
+        A second road into a history whose server ignores the paging cursor.
+        """
+        ...
+
     def send(
         self,
         item_id: str,

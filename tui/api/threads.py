@@ -217,11 +217,16 @@ class ThreadsAdapter:
 
     async def first_turn(self, item_id: str) -> Turn | None:
         """The oldest entry of the history."""
+        first = await self.oldest(item_id, limit=1)
+        return first[0] if first else None
+
+    async def oldest(self, item_id: str, *, limit: int = DEFAULT_PAGE) -> tuple[Turn, ...]:
+        """The oldest ``limit`` entries, in the order the server sent them (asked oldest first)."""
         page = await self._reply(
-            lambda: self._raw.messages.list(item_id, order="asc", limit=1), item_id
+            lambda: self._raw.messages.list(item_id, order="asc", limit=limit), item_id
         )
         data = page.read(convert.list_data)
-        return page.read(lambda _: convert.thread_message(data[0])) if data else None
+        return page.read(lambda _: tuple(convert.thread_message(entry) for entry in data))
 
     async def send(
         self,

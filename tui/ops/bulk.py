@@ -25,6 +25,7 @@ from tui.api.errors import (
     Offline,
     RateLimited,
     ServerError,
+    Unsupported,
 )
 from tui.api.protocol import ConversationApi
 from tui.model import HistoryPage, Tracked, Turn
@@ -233,7 +234,7 @@ class BulkDelete:
             fresh = await deletions.release(item, reason=reason, source=self.source)
             return Outcome(fresh, Result.STOPPED, reason)
         except ApiError as exc:
-            if isinstance(exc, (AuthFailed, ApiGone)):
+            if isinstance(exc, (AuthFailed, ApiGone, Unsupported)):
                 self._broken.setdefault(key, str(exc))
             fresh = await deletions.release(item, reason=str(exc), source=self.source)
             return Outcome(fresh, Result.FAILED, str(exc))
@@ -246,10 +247,15 @@ class BulkDelete:
         async def fetch(cursor: str | None, limit: int) -> HistoryPage:
             return await self._call(partial(api.history, item.id, before=cursor, limit=limit))
 
+        async def oldest(limit: int) -> tuple[Turn, ...]:
+            return await self._call(partial(api.oldest, item.id, limit=limit))
+
         async def fill_runs(turns: Sequence[Turn], known: Mapping[str, Turn]) -> list[Turn]:
             return await self._enrich(item, api, turns, known)
 
-        return await archive_history(self.registry, item, fetch, fill_runs, source=self.source)
+        return await archive_history(
+            self.registry, item, fetch, fill_runs, source=self.source, oldest=oldest
+        )
 
     async def _enrich(
         self,

@@ -13,7 +13,7 @@ from pydantic import TypeAdapter
 
 from tui.api.convert import carry_runs
 from tui.api.errors import ApiError, NotFound
-from tui.api.paging import Fetch, Walk
+from tui.api.paging import Fetch, Oldest, Walk
 from tui.api.protocol import ConversationApi
 from tui.model import HistoryPage, ItemState, Tracked, Turn, TurnKind
 from tui.store import Registry
@@ -52,16 +52,18 @@ async def archive_history(
     fill_runs: RunsFiller,
     *,
     source: str,
+    oldest: Oldest | None = None,
     on_page: Progress | None = None,
 ) -> Tracked:
     """Walk the whole history (verified paging), archiving every page on the way.
 
-    ``fetch`` reads one page; ``fill_runs`` completes a page with what its list call leaves
+    ``fetch`` reads one page, ``oldest`` the oldest turns (used only when the server
+    ignores the paging cursor); ``fill_runs`` completes a page with what its list call leaves
     out, given the turns archived so far. The walk's verdict is recorded: the history is
     *complete* only when its end was verified, else the archive says why it may not be.
     """
     known = {t.id: t for t in await registry.archive.all(item)}
-    walk = Walk(fetch)
+    walk = Walk(fetch, oldest=oldest)
     async for step in walk:
         turns = await fill_runs(step.turns, known)
         item = await registry.archive.store(item, turns, older_than=step.older_than)

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import codecs
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import BinaryIO
 
 from tui.api.errors import ApiError, ApiGone, AuthFailed, NotFound, Offline
 from tui.api.protocol import ConversationApi
-from tui.ids import FoundId, Verdict, extract
-from tui.model import Connection, Kind
-from tui.store import Registry
+from tui.ids import FoundId, Scan, Verdict
+from tui.model import Connection, Kind, RemoteItem
+from tui.store import Registry, intake
 
 DEFAULT_CONCURRENCY = 8
 SOURCE = "import"
+# What one import reads and takes: 64 MiB of input is a log of a busy month, read in under
+# two seconds; 10,000 IDs take about a minute to check with the API.
+MAX_INPUT = 64 * 1024 * 1024
+MAX_IDS = 10_000
+PIECE = 1024 * 1024
 
 
 class Outcome(StrEnum):
@@ -53,6 +60,75 @@ class ImportResult:
             "title": self.title,
             "message": self.message,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """The IDs of an input, and what of it was not used (``cut`` is empty when all was)."""
+
+    ids: list[FoundId] = field(default_factory=list)
+    read: int = 0
+    cut: str = ""
+
+
+def _size(count: int) -> str:
+    return f"{count // (1024 * 1024):,} MiB" if count >= 1024 * 1024 else f"{count:,} bytes"
+
+
+def read_ids(
+    stream: BinaryIO,
+    *,
+    name: str = "the input",
+    max_bytes: int = MAX_INPUT,
+    max_ids: int = MAX_IDS,
+    piece: int = PIECE,
+) -> Found:
+    """The IDs in a file or pipe, read ``piece`` bytes at a time (never all at once).
+
+    Reading stops after ``max_bytes`` bytes or at the first new ID past ``max_ids``;
+    :attr:`Found.cut` then says so, in words for the user.
+    """
+    scan = Scan(limit=max_ids)
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    read = 0
+    while read < max_bytes and not scan.full:
+        data = stream.read(min(piece, max_bytes - read))
+        if not data:
+            scan.feed(decoder.decode(b"", final=True), final=True)
+            return Found(scan.found, read)
+        read += len(data)
+        scan.feed(decoder.decode(data))
+    if scan.full:
+        return Found(scan.found, read, _too_many(name, max_ids, read))
+    scan.feed(decoder.decode(b"", final=True), final=True)
+    if not stream.read(1):
+        return Found(scan.found, read)
+    return Found(scan.found, read, _too_long(name, max_bytes))
+
+
+def _too_many(name: str, max_ids: int, read: int | None = None) -> str:
+    where = f" (after about {_size(read)})" if read is not None else ""
+    return (
+        f"{name} holds more than {max_ids:,} IDs: the first {max_ids:,} were taken and the "
+        f"rest{where} was not read. Split it into smaller parts and import each (IDs "
+        "already tracked are reported as such)."
+    )
+
+
+def _too_long(name: str, max_bytes: int) -> str:
+    return (
+        f"{name} is larger than {_size(max_bytes)}: only its first {_size(max_bytes)} were "
+        "searched for IDs, the rest was not read. If it is text, split it into smaller parts "
+        "(for example `split -b 60m FILE part.`) and import each."
+    )
+
+
+def scan_text(text: str, *, max_ids: int = MAX_IDS) -> Found:
+    """The IDs in text already in memory (a paste), at most ``max_ids`` of them."""
+    scan = Scan(limit=max_ids)
+    scan.feed(text, final=True)
+    cut = _too_many("The text", max_ids) if scan.full else ""
+    return Found(scan.found, len(text), cut)
 
 
 ApiFor = Callable[[Kind], ConversationApi]
@@ -143,12 +219,50 @@ class _Importer:
         except ApiError as exc:
             return ImportResult(item_id, Outcome.ERROR, str(exc), kind=kind)
         first_user = first.text if first is not None and first.role == "user" else None
-        item, added = await self.registry.track_remote(
-            remote, self.connection, source=SOURCE, first_user_text=first_user, event="imported"
+        return await self.record(item_id, kind, remote, first_user)
+
+    async def record(
+        self, item_id: str, kind: Kind, remote: RemoteItem, first_user: str | None
+    ) -> ImportResult:
+        """Store what the server said of ``item_id``, made fit first (see ``store.intake``).
+
+        The ID asked for is the one stored (the server's answer only describes it); a time
+        the registry cannot index is left out, and metadata is kept within the API's limits.
+        """
+        meta = intake.metadata(remote.metadata)
+        item, added = await self.registry.track(
+            item_id,
+            kind,
+            self.connection,
+            source=SOURCE,
+            metadata=meta,
+            created_at=intake.moment(remote.created_at),
+            first_user_text=intake.first_text(first_user),
+            event="imported",
         )
+        if not added:
+            item = await self.registry.set_metadata(item, meta, source=SOURCE)
         return ImportResult(
             item_id, Outcome.ADDED if added else Outcome.ALREADY, kind=kind, title=item.title
         )
+
+
+async def import_found(
+    found: list[FoundId],
+    registry: Registry,
+    connection: Connection,
+    *,
+    api_for: ApiFor | None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_checked: Checked | None = None,
+) -> list[ImportResult]:
+    """Import IDs found in text into the registry, in the order given.
+
+    ``api_for`` gives the adapter that verifies IDs of a kind; ``None`` records them
+    without calling the API. ``on_checked`` hears of each ID checked with the API.
+    """
+    importer = _Importer(registry, connection, api_for, concurrency, on_checked)
+    return await importer.run(found)
 
 
 async def import_text(
@@ -160,10 +274,15 @@ async def import_text(
     concurrency: int = DEFAULT_CONCURRENCY,
     on_checked: Checked | None = None,
 ) -> list[ImportResult]:
-    """Import every ID in ``text`` into the registry, in the order they appear.
+    """Import the first :data:`MAX_IDS` IDs of ``text`` (see :func:`import_found`).
 
-    ``api_for`` gives the adapter that verifies IDs of a kind; ``None`` records them
-    without calling the API. ``on_checked`` hears of each ID checked with the API.
+    :func:`scan_text` and :func:`import_found` say, in addition, what was left out.
     """
-    importer = _Importer(registry, connection, api_for, concurrency, on_checked)
-    return await importer.run(extract(text))
+    return await import_found(
+        scan_text(text).ids,
+        registry,
+        connection,
+        api_for=api_for,
+        concurrency=concurrency,
+        on_checked=on_checked,
+    )

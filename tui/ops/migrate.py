@@ -180,7 +180,10 @@ async def _count(target: ConversationsAdapter, conversation_id: str) -> int:
     async def fetch(cursor: str | None, limit: int) -> HistoryPage:
         return await target.history(conversation_id, before=cursor, limit=limit)
 
-    walk = Walk(fetch)
+    async def oldest(limit: int) -> tuple[Turn, ...]:
+        return await target.oldest(conversation_id, limit=limit)
+
+    walk = Walk(fetch, oldest=oldest)
     async for _ in walk:
         pass
     if not walk.complete:
