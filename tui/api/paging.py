@@ -35,6 +35,11 @@ class Step:
     older_than: str | None
 
 
+def verified_end(page: HistoryPage, limit: int) -> bool:
+    """True when one page proves itself the oldest: it says so, and it is not full."""
+    return not page.has_older and len(page.turns) < limit
+
+
 def oldest_first(turns: tuple[Turn, ...]) -> tuple[Turn, ...]:
     """A page in time order, whatever ``order`` the server honoured.
 
@@ -68,6 +73,7 @@ class Walk:
     complete: bool = False
     doubt: str | None = None
     oldest: Oldest | None = None
+    start: str | None = None  # walk from the page older than this turn (None: the newest)
     seen: set[str] = field(default_factory=set)
     _newest: str | None = None  # the key of the newest turn of all
     _edge: str | None = None  # the ID of the oldest turn read so far
@@ -117,9 +123,10 @@ class Walk:
 
     async def __aiter__(self) -> AsyncIterator[Step]:
         """The pages, newest first, each with only the turns not seen before."""
-        cursor: str | None = None
-        page = await self._get(None)
-        self._newest = _key(oldest_first(page.turns)[-1]) if page.turns else None
+        cursor = self.start
+        page = await self._get(cursor)
+        if cursor is None and page.turns:
+            self._newest = _key(oldest_first(page.turns)[-1])
         while True:
             fresh = self._fresh(page)
             if cursor is not None and page.turns and not fresh:

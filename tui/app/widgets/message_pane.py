@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+from collections.abc import AsyncIterator
 from functools import partial
 
 from textual.app import ComposeResult
@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from tui.api.convert import carry_runs
+from tui.api.paging import Step, Walk
 from tui.api.protocol import ConversationApi, HistoryPage
 from tui.app.failures import guarded, report
 from tui.app.services import Services
@@ -55,7 +56,10 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.item: Tracked | None = None
         self.turns: list[Turn] = []
         self.older_seq: int | None = None
-        self.api_older: str | None = None
+        self.api_older: str | None = None  # where a walk of older pages starts
+        self._walk: Walk | None = None
+        self._prefetched: Step | None = None  # an older page read ahead of the scroll
+        self._steps: AsyncIterator[Step] | None = None  # the walk of older pages under way
         self._loading_older = False
         self._generation = 0  # bumped on every replace: stale chunk mounts stop
         self._mounting = False  # older views of the last replace are still being mounted
@@ -100,7 +104,9 @@ class MessagePane(VerticalScroll, can_focus=True):
         api, why = self.services.api_for(item)
         if item.state is ItemState.DELETED:
             api, why = None, DELETED_NOTE
-        fetch = None if api is None else asyncio.create_task(api.history(item.id, limit=PAGE))
+        self._prefetched = None
+        self._steps = None if api is None else self._walk_from(api, item, None)
+        fetch = None if self._steps is None else asyncio.create_task(anext(self._steps))
         try:
             archived = await self.services.registry.archive.page(item, limit=PAGE)
             self._known = {t.id: t for t in archived.turns}
@@ -131,14 +137,28 @@ class MessagePane(VerticalScroll, can_focus=True):
             await self._replace([], item)
             await self._notice(f"Loading {item.id} from its server…")
 
+    def _walk_from(
+        self, api: ConversationApi, item: Tracked, start: str | None
+    ) -> AsyncIterator[Step]:
+        """A verified walk of the item's history, from the newest page or older than ``start``."""
+
+        async def fetch(cursor: str | None, limit: int) -> HistoryPage:
+            return await api.history(item.id, before=cursor, limit=limit)
+
+        async def oldest(limit: int) -> tuple[Turn, ...]:
+            return await api.oldest(item.id, limit=limit)
+
+        self._walk = Walk(fetch, limit=PAGE, start=start, oldest=None if start else oldest)
+        return aiter(self._walk)
+
     async def _refresh_from_api(
-        self, api: ConversationApi, item: Tracked, fetch: asyncio.Task[HistoryPage]
+        self, api: ConversationApi, item: Tracked, fetch: asyncio.Task[Step]
     ) -> None:
         from tui.api.errors import ApiError, NotFound
 
         try:
-            page = await fetch
-            page = dataclasses.replace(page, turns=carry_runs(page.turns, self._known))
+            step = await fetch
+            page = HistoryPage(carry_runs(step.turns, self._known), None)
         except NotFound as exc:
             item = await self.services.registry.set_state(
                 item, ItemState.MISSING, source="app", detail="404"
@@ -161,23 +181,22 @@ class MessagePane(VerticalScroll, can_focus=True):
             await self._replace(list(page.turns), item)  # on screen first, archived next
         if item.state.value == "missing":
             item = await self.services.registry.set_state(item, ItemState.ACTIVE, source="app")
-        item = await self.services.registry.archive.store(
-            item, page.turns, complete=not page.has_older
-        )
+        item = await self.services.registry.archive.store(item, page.turns)
+        if len(page.turns) < PAGE:  # a short page may be the whole history: settle it now
+            item = await self._read_ahead(item) or item
         if self.item is None or self.item.pk != item.pk:
             return
         self.item = item
         archived = await self.services.registry.archive.page(item, limit=max(PAGE, len(self.turns)))
         self.older_seq = archived.older_seq
-        self.api_older = page.older_cursor if archived.older_seq is None else None
+        if archived.older_seq is not None:
+            self._steps = None  # the archive's older pages come first; a walk follows them
         if list(archived.turns) != self.turns:
             await self._replace(list(archived.turns), item)
         if not archived.turns:
             await self._notice("No messages yet.")
         self.post_message(self.Loaded(item, "api"))
-        await self._enrich(
-            api, item, list(page.turns), older_than=None, complete=not page.has_older
-        )
+        await self._enrich(api, item, list(page.turns), older_than=None)
 
     async def _clear_if_empty(self, item: Tracked) -> None:
         """Take the previous item's history off screen when this one has none to show."""
@@ -191,7 +210,6 @@ class MessagePane(VerticalScroll, can_focus=True):
         turns: list[Turn],
         *,
         older_than: str | None,
-        complete: bool,
     ) -> None:
         """After the page is on screen: add run usage and tool calls, archive, redraw."""
         from tui.api.errors import ApiError
@@ -208,7 +226,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         if not changed:
             return
         self.item = await self.services.registry.archive.store(
-            item, [changed.get(t.id, t) for t in turns], older_than=older_than, complete=complete
+            item, [changed.get(t.id, t) for t in turns], older_than=older_than
         )
         for view in self.query(MessageView):
             new = changed.get(view.turn.id)
@@ -295,6 +313,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.item = item
         self.older_seq = None
         self.api_older = None
+        self._steps = None
         if turns != self.turns or self.query(LiveReply):
             archived = await self.services.registry.archive.page(item, limit=PAGE)
             self._known = {t.id: t for t in archived.turns}
@@ -317,7 +336,8 @@ class MessagePane(VerticalScroll, can_focus=True):
 
     def load_older(self) -> None:
         """Load the page before the oldest shown turn (archive first, then the API)."""
-        if self.item is None or (self.older_seq is None and self.api_older is None):
+        nothing_older = self.older_seq is None and self.api_older is None and self._steps is None
+        if self.item is None or nothing_older:
             return
         if self._mounting:
             return
@@ -339,19 +359,19 @@ class MessagePane(VerticalScroll, can_focus=True):
                     self.api_older = turns[0].id
             else:
                 api, _ = self.services.api_for(item)
-                if api is None or self.api_older is None:
+                if api is None:
                     return
-                cursor = self.api_older
-                fetched = await api.history(item.id, before=cursor, limit=PAGE)
+                if self._steps is None and self.api_older is not None:
+                    self._steps = self._walk_from(api, item, self.api_older)
+                    self.api_older = None
+                step = await self._next_step(item)
+                if step is None:
+                    return
                 self.item = await self.services.registry.archive.store(
-                    item, fetched.turns, older_than=cursor, complete=not fetched.has_older
+                    item, step.turns, older_than=step.older_than
                 )
-                self.api_older = fetched.older_cursor
-                turns = list(fetched.turns)
-                await self._prepend(turns)
-                await self._enrich(
-                    api, item, turns, older_than=cursor, complete=not fetched.has_older
-                )
+                await self._prepend(list(step.turns))
+                await self._enrich(api, item, list(step.turns), older_than=step.older_than)
                 return
             await self._prepend(turns)
         except ApiError as exc:
@@ -360,6 +380,52 @@ class MessagePane(VerticalScroll, can_focus=True):
             self._loading_older = False
         self._generation = 0  # bumped on every replace: stale chunk mounts stop
         self._mounting = False  # older views of the last replace are still being mounted
+
+    async def _next_step(self, item: Tracked) -> Step | None:
+        """The walk's next older page; at its end, its verdict recorded and a doubt said."""
+        if self._prefetched is not None:
+            step, self._prefetched = self._prefetched, None
+            return step
+        if self._steps is None:
+            return None
+        try:
+            return await anext(self._steps)
+        except StopAsyncIteration:
+            self._steps = None
+            await self._settle_walk(item)
+            return None
+
+    async def _settle_walk(self, item: Tracked) -> Tracked:
+        walk = self._walk
+        if walk is None:
+            return item
+        fresh = await self.services.registry.archive.settle(
+            item, complete=walk.complete, doubt=walk.doubt, source="app"
+        )
+        if self.item is not None and self.item.pk == fresh.pk:
+            self.item = fresh
+        if walk.doubt and self.item is not None and self.item.pk == fresh.pk:
+            self.notify(
+                f"Older messages may be missing: {walk.doubt}.",
+                severity="warning",
+                title="Possibly incomplete",
+                markup=False,
+            )
+        return fresh
+
+    async def _read_ahead(self, item: Tracked) -> Tracked | None:
+        """After a short newest page: settle a walk that ends there (no request needed).
+
+        A walk that goes on keeps its next page for the first scroll up.
+        """
+        if self._steps is None:
+            return None
+        try:
+            self._prefetched = await anext(self._steps)
+        except StopAsyncIteration:
+            self._steps = None
+            return await self._settle_walk(item)
+        return None
 
     async def _prepend(self, turns: list[Turn]) -> None:
         if not turns:
