@@ -7,6 +7,7 @@ OpenAI ID kind gets a message that says what it is and where the wanted ID lives
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -87,11 +88,20 @@ _WRONG: dict[str, tuple[str, str]] = {
 _PREFIXES = ("thread", "conv", *_WRONG)
 # An ID starts after anything but a letter, digit or underscore, or right after an
 # escape that text gets in JSON (``\n``, ``\t``, ``\r``), in a URL (``%22``) or both
-# (``%5Cn``).
-_START = r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=%5[Cc][nrt]))"
-_CANDIDATE = re.compile(
-    _START + r"(" + "|".join(_PREFIXES) + r")_([A-Za-z0-9]+)(…|\.\.\.)?",
-)
+# (``%5Cn``). The start is checked apart from the shape: a pattern that opens with these
+# look-behinds is tried at every character, ten times slower on text with no IDs.
+_START = re.compile(r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<=%5[Cc][nrt]))")
+# A body is letters and digits, or a UUID (``resp_0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d``, as
+# llama-stack writes its response, message and function call IDs). Longer runs than
+# MAX_BODY are data (base64, hashes), not IDs.
+MAX_BODY = 256
+_UUID = r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![A-Za-z0-9])"
+_BODY = rf"(?:{_UUID}|[A-Za-z0-9]{{1,{MAX_BODY}}}(?![A-Za-z0-9]))"
+_SHAPE = re.compile(r"(" + "|".join(_PREFIXES) + r")_(" + _BODY + r")(…|\.\.\.)?")
+# The longest text a match can span, and the characters before it that decide where one
+# may start: what a reader of text in pieces must keep from one piece to the next.
+MAX_MATCH = max(map(len, _PREFIXES)) + 1 + MAX_BODY + 3
+LOOKBEHIND = 5
 _SHAPES = {"thread": (24, "24 letters and digits"), "conv": (48, "48 hexadecimal digits")}
 
 
@@ -140,16 +150,82 @@ def classify(prefix: str, body: str, ellipsis: bool = False) -> FoundId:
     return FoundId(text, prefix, Verdict.OK)
 
 
+def _candidates(text: str, pos: int = 0) -> Iterator[re.Match[str]]:
+    """Matches of the ID shape in ``text`` (from ``pos``) that start where an ID may.
+
+    A match whose start is refused hides no other: inside it every character follows a
+    letter, digit, underscore, dash or dot.
+    """
+    for match in _SHAPE.finditer(text, pos):
+        if _START.match(text, match.start()):
+            yield match
+
+
+def _found(match: re.Match[str]) -> FoundId | None:
+    """The ID a candidate match stands for, or ``None`` for a word in code."""
+    prefix, body, ellipsis = match.group(1), match.group(2), match.group(3)
+    if not _looks_like_id(body):
+        return None
+    return classify(prefix, body, bool(ellipsis))
+
+
 def extract(text: str) -> list[FoundId]:
     """Every distinct ID in ``text``, in order of first appearance."""
     seen: dict[str, FoundId] = {}
-    for match in _CANDIDATE.finditer(text):
-        prefix, body, ellipsis = match.group(1), match.group(2), match.group(3)
-        if not _looks_like_id(body):
-            continue
-        found = classify(prefix, body, bool(ellipsis))
-        seen.setdefault(found.text, found)
+    for match in _candidates(text):
+        found = _found(match)
+        if found is not None:
+            seen.setdefault(found.text, found)
     return list(seen.values())
+
+
+class Scan:
+    """The distinct IDs of a text read in pieces, holding only a small window of it.
+
+    An ID cut between two pieces is found whole. Once ``limit`` distinct IDs are found,
+    the next new one sets :attr:`full` and everything after it is ignored.
+    """
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit
+        self.full = False
+        self._seen: dict[str, FoundId] = {}
+        self._tail = ""
+        self._skip = 0
+
+    @property
+    def found(self) -> list[FoundId]:
+        """The IDs found so far, in order of first appearance."""
+        return list(self._seen.values())
+
+    def feed(self, text: str, *, final: bool = False) -> None:
+        """Read the next piece; ``final`` when no more text follows it."""
+        if self.full:
+            return
+        window = self._tail + text
+        # A match starting before ``stop`` ends inside the window, so it is whole.
+        stop = len(window) if final else max(self._skip, len(window) - MAX_MATCH)
+        resume = stop
+        for match in _candidates(window, self._skip):
+            if match.start() >= stop:
+                break
+            resume = max(resume, match.end())
+            if not self._add(match):
+                return
+        keep = max(0, stop - LOOKBEHIND)
+        self._tail, self._skip = window[keep:], resume - keep
+
+    def _add(self, match: re.Match[str]) -> bool:
+        """Record one match; ``False`` once the limit is passed."""
+        found = _found(match)
+        if found is None or found.text in self._seen:
+            return True
+        if self.limit is not None and len(self._seen) >= self.limit:
+            self.full = True
+            self._tail = ""
+            return False
+        self._seen[found.text] = found
+        return True
 
 
 class IdError(ValueError):
@@ -159,7 +235,7 @@ class IdError(ValueError):
 def parse_item_id(text: str) -> tuple[Kind, str]:
     """The kind and ID of one argument, or :class:`IdError` saying what is wrong."""
     value = text.strip()
-    match = _CANDIDATE.fullmatch(value)
+    match = _SHAPE.fullmatch(value)
     if match is None:
         raise IdError(
             f"{value!r} is not a thread or conversation ID: those start with thread_ or conv_."

@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 import httpx2
 
 from tui.model import Connection, Kind
-from tui.store import files, sql
+from tui.store import files, intake, sql
 from tui.store.errors import (
     RegistryBusy,
     RegistryCorrupt,
@@ -64,7 +64,7 @@ class _Writer:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         self._stopped = False
-        self._warned: set[type[RegistryError]] = set()
+        self._warned: set[type[Exception]] = set()
 
     def _conn(self) -> sqlite3.Connection:
         if self._db is None:
@@ -124,25 +124,46 @@ class _Writer:
     def created(
         self, connection: Connection, kind: Kind, obj: dict[str, Any], first_user_text: str | None
     ) -> None:
+        """Record a new item, made fit to store first (an unfit one is skipped, said once)."""
+        try:
+            item_id = intake.item_id(obj.get("id"), kind)
+        except intake.Unfit as exc:
+            self._unfit(exc)
+            return
+        meta = intake.metadata(obj.get("metadata"))
+
         def work(db: sqlite3.Connection) -> None:
             conn_id = self._conn_id(db, connection)
-            meta = {str(k): str(v) for k, v in (obj.get("metadata") or {}).items()}
             params = sql.item_params(
-                obj["id"],
+                item_id,
                 kind,
                 conn_id,
                 metadata=meta,
                 source=SOURCE,
-                created_at=obj.get("created_at"),
-                first_user_text=first_user_text,
+                created_at=intake.seconds(obj.get("created_at")),
+                first_user_text=intake.first_text(first_user_text),
             )
             added = db.execute(sql.ITEM_INSERT, params).rowcount == 1
             if added:
-                pk = int(db.execute(sql.ITEM_PK, (conn_id, obj["id"])).fetchone()[0])
+                pk = int(db.execute(sql.ITEM_PK, (conn_id, item_id)).fetchone()[0])
                 db.executemany(sql.META_INSERT, sql.meta_rows(pk, meta))
                 db.execute(sql.JOURNAL_INSERT, (time.time(), pk, "tracked", SOURCE, ""))
 
         self._write(work)
+
+    def _unfit(self, exc: intake.Unfit) -> None:
+        """Warn once about records that cannot be stored; later ones are logged quietly."""
+        with self._lock:
+            if intake.Unfit in self._warned:
+                log.debug("thread-browser tracking skipped a record: %s", exc)
+                return
+            self._warned.add(intake.Unfit)
+        log.warning(
+            "thread-browser tracking skipped a record: %s. It is not in the registry; your "
+            "program goes on, and later records that cannot be stored are skipped without "
+            "another warning.",
+            exc,
+        )
 
     def deleted(self, connection: Connection, item_id: str) -> None:
         def work(db: sqlite3.Connection) -> None:

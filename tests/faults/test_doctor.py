@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tui.commands.doctor import REPAIRED
+from tui.store import schema
 from tui.model import Connection, Kind, Part, Turn
 from tui.store import Registry
 from tui.store.doctor import examine
@@ -153,9 +154,9 @@ DAMAGE: dict[str, tuple[Callable[[Path], list[str]], str, str]] = {
 def test_a_sound_registry_is_healthy(registry, doctor, cli) -> None:
     code, report, _ = doctor("--db", str(registry))
     assert code == 0 and report["healthy"] and report["findings"] == []
-    assert report["schema"] == 5 and all(c["ok"] for c in report["checks"])
+    assert report["schema"] == schema.LATEST and all(c["ok"] for c in report["checks"])
     text = cli(None)("doctor", "--db", str(registry))
-    assert text.returncode == 0 and "Healthy: 11 checks passed." in text.stdout
+    assert text.returncode == 0 and "Healthy: 12 checks passed." in text.stdout
 
 
 @pytest.mark.parametrize("name", list(DAMAGE))

@@ -45,11 +45,17 @@ async def _checkup(db: str | None, repair: bool) -> Checkup:
     if not repair or any(checkup.failed(c) for c in ("file", "schema", "integrity")):
         return checkup
     async with await Registry.open(checkup.path) as registry:
-        await rebuild_derived(registry)
+        repaired = await rebuild_derived(registry)
     again = await examine(db)
     # A repair cannot undo the time the file was open to others: that finding stays.
     again.findings[:0] = [f for f in checkup.findings if f.check == "file mode"]
     again.notes[:0] = [*checkup.notes, REPAIRED]
+    if repaired.times or repaired.ids:
+        again.notes.insert(
+            len(checkup.notes) + 1,
+            f"Fixed {repaired.times:,} stored times and {repaired.ids:,} item IDs "
+            "(the journal records the repair).",
+        )
     return again
 
 

@@ -8,24 +8,24 @@ from collections import Counter
 import click
 
 from tui.commands.context import Options, api_for_profile, common, run
-from tui.ops.importing import ImportResult, Outcome, import_text
+from tui.ids import FoundId
+from tui.ops.importing import Found, ImportResult, Outcome, import_found, read_ids
 from tui.text import clean, json_text
 
 
-def _read(source: str | None) -> str:
+def _read(source: str | None) -> Found:
+    """The IDs of a file or standard input, read as a stream within the import's bounds."""
     if source in (None, "-"):
         if source is None and sys.stdin.isatty():
             raise click.UsageError("Give a file to import, or - to read standard input.")
-        data = sys.stdin.buffer.read()
-    else:
-        try:
-            with open(source, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise click.BadParameter(
-                f"cannot read {source}: {exc.strerror}", param_hint="FILE"
-            ) from None
-    return data.decode("utf-8", errors="replace")
+        return read_ids(sys.stdin.buffer, name="Standard input")
+    try:
+        with open(source, "rb") as handle:
+            return read_ids(handle, name=source)
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {source}: {exc.strerror or exc}", param_hint="FILE"
+        ) from None
 
 
 def _line(result: ImportResult, said: set[str]) -> str:
@@ -53,33 +53,39 @@ def _line(result: ImportResult, said: set[str]) -> str:
 def import_ids(
     options: Options, source: str | None, no_verify: bool, as_lines: bool, concurrency: int
 ) -> None:
-    """Find thread and conversation IDs in any text (logs, JSON, CSV) and track them."""
-    text = _read(source)
-    results = run(_import(options, text, no_verify, concurrency))
+    """Find thread and conversation IDs in any text (logs, JSON, CSV) and track them.
+
+    At most 64 MiB of input are read and 10,000 IDs taken; what was left is said.
+    """
+    found = _read(source)
+    results = run(_import(options, found.ids, no_verify, concurrency))
     said: set[str] = set()
     for result in results:
         row = json_text(result.to_json()) if as_lines else _line(result, said)
         click.echo(row)
     counts = Counter(r.outcome for r in results)
+    if found.cut:
+        click.echo(clean(found.cut), err=True)
     if not results:
-        click.echo("No IDs found in the input.", err=True)
+        where = " read" if found.cut else ""
+        click.echo(f"No IDs found in the input{where}.", err=True)
     else:
         summary = ", ".join(f"{n} {o.value}" for o, n in counts.items())
         click.echo(f"{len(results)} IDs: {summary}", err=True)
-    if any(not r.ok for r in results) or not results:
+    if any(not r.ok for r in results) or not results or found.cut:
         sys.exit(1)
 
 
 async def _import(
-    options: Options, text: str, no_verify: bool, concurrency: int
+    options: Options, found: list[FoundId], no_verify: bool, concurrency: int
 ) -> list[ImportResult]:
     profile = options.chosen_profile()
     api_for = None if no_verify else api_for_profile(profile, max_retries=3)
     progress = _Progress() if sys.stderr.isatty() else None
     try:
         async with await options.registry() as registry:
-            return await import_text(
-                text,
+            return await import_found(
+                found,
                 registry,
                 profile.connection,
                 api_for=api_for,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -114,14 +115,9 @@ def list_items(
         older_than=datetime.now(UTC) - age if age else None,
         connection=options.chosen_profile().connection if options.profile else None,
     )
-    query = Query(
-        query.text,
-        query.kind,
-        query.states,
-        query.meta + _meta(meta),
-        query.older_than,
-        query.connection,
-    )
+    query = replace(query, meta=query.meta + _meta(meta))
+    if query.notice:
+        click.echo(clean(query.notice), err=True)
     items = run(_fetch(options, query, limit))
     if as_lines:
         for item in items:

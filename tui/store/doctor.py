@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tui.store import schema
+from tui.store import schema, values
 from tui.store.errors import RegistryError
 from tui.store.files import resolve_path
 from tui.store.registry import Registry
@@ -421,6 +421,38 @@ async def _migrations(registry: Registry) -> list[Finding]:
     ]
 
 
+async def _stored_values(registry: Registry) -> list[Finding]:
+    found = []
+    times = await values.wrong_times(registry)
+    if times:
+        said = "; ".join(f"{w.count:,} in {w.column.name}{_sample(w.samples)}" for w in times)
+        found.append(
+            Finding(
+                "stored values",
+                f"Times stored as text, fractions, milliseconds or out of range: {said}.",
+                "Another program or an older tracking hook wrote them: `list` and the app "
+                "may fail to start, and the search index cannot order these items.",
+                "Run `thread-browser doctor --repair`: it reads each as seconds, "
+                "milliseconds or ISO-8601 time and stores whole seconds; a time it cannot "
+                "read is cleared (a last activity becomes the time it was tracked).",
+            )
+        )
+    ids = await values.wrong_ids(registry)
+    if ids:
+        found.append(
+            Finding(
+                "stored values",
+                "Items whose ID is not a thread or conversation ID of their kind: "
+                f"{len(ids):,}{_sample([repr(i[1]) for i in ids])}.",
+                "They cannot be opened, checked or deleted on a server.",
+                "Run `thread-browser doctor --repair`: an ID with spaces or quotes around a "
+                "usable one is rewritten; an item holding nothing but its bad ID (no "
+                "archive) is removed, and the journal says so. " + REPORT,
+            )
+        )
+    return found
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("integrity", _integrity),
     ("links", _foreign_keys),
@@ -431,4 +463,5 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("metadata index", _metadata_index),
     ("deletions", _deletions),
     ("migrations", _migrations),
+    ("stored values", _stored_values),
 )

@@ -1,13 +1,17 @@
-"""Rebuild what the registry derives from its items and archive; nothing a user made.
+"""Repair: fix stored values of the wrong type, then rebuild what is derived from the rest.
 
-The search indexes, the metadata index and the cached message counts follow from the
-``items`` and ``messages`` tables, so they can always be built again from them; deletion
-records of items that no longer exist name nothing to resume. Everything happens in one
-transaction and is journalled.
+Times stored as text, fractions or milliseconds are read again as whole seconds, and IDs
+are made usable (see ``store.values``). The search indexes, the metadata index and the
+cached message counts follow from the ``items`` and ``messages`` tables, so they can always
+be built again from them; deletion records of items that no longer exist name nothing to
+resume. Everything happens in one transaction and is journalled.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from tui.store import values
 from tui.store.registry import Registry
 from tui.store.search import ACTIVITY_SHIFT
 
@@ -26,11 +30,22 @@ STEPS = (
 )
 
 
-async def rebuild_derived(registry: Registry, *, source: str = "doctor") -> None:
-    """Rebuild the search indexes, the metadata index and the message counts."""
+@dataclass(frozen=True, slots=True)
+class Repaired:
+    """What a repair changed besides the derived data it always rebuilds."""
+
+    times: int = 0
+    ids: int = 0
+
+
+async def rebuild_derived(registry: Registry, *, source: str = "doctor") -> Repaired:
+    """Fix stored values, then rebuild the search indexes, metadata index and message counts."""
     async with registry.writing() as db:
+        times, ids = await values.fix(registry, db)
         for step in STEPS:
             await db.execute(step)
-        await registry.journal_add(
-            db, None, "repaired", source, "search indexes, metadata index, message counts"
-        )
+        detail = "search indexes, metadata index, message counts"
+        if times or ids:
+            detail += f"; {times} stored times, {ids} item IDs"
+        await registry.journal_add(db, None, "repaired", source, detail)
+    return Repaired(times, ids)

@@ -17,11 +17,64 @@ if TYPE_CHECKING:
 VISIBLE = (ItemState.ACTIVE, ItemState.MISSING, ItemState.DELETING)
 _WORD = re.compile(r"\w+", re.UNICODE)
 _META = re.compile(r"(?<!\S)([\w.\-]+)=(\"[^\"]*\"|\S*)")
+# What one filter may cost: each word is a prefix lookup that every item row and archived
+# message must pass, so 1,400 words took 23 s and 4 GB; 8 take what 1 does.
+MAX_TERMS = 8
+MAX_TERM = 64
+MAX_PAIRS = 16
+# A filter longer than this is a paste, not a filter: only its start is read (in ~10 ms).
+MAX_FILTER = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The words a filter searches for, and how many of its words were not used."""
+
+    words: tuple[str, ...] = ()
+    left_out: int = 0
+    shortened: int = 0
+
+
+def terms(text: str) -> Terms:
+    """The distinct words of ``text``: at most :data:`MAX_TERMS`, each :data:`MAX_TERM` long.
+
+    Only the first :data:`MAX_FILTER` characters are read. A word that repeats another, or
+    starts one already kept (``ref`` with ``refund``), changes nothing (every word must
+    match as a prefix) and is dropped silently.
+    """
+    kept: list[str] = []
+    left_out = shortened = 0
+    for match in _WORD.finditer(text, 0, MAX_FILTER):
+        word = match.group().lower()
+        if len(word) > MAX_TERM:
+            word, shortened = word[:MAX_TERM], shortened + 1
+        if any(k.startswith(word) for k in kept):
+            continue
+        wider = [k for k in kept if word.startswith(k)]
+        if wider:
+            kept[kept.index(wider[0])] = word
+            kept = [k for k in kept if k not in wider[1:]]
+        elif len(kept) < MAX_TERMS:
+            kept.append(word)
+        else:
+            left_out += 1
+    return Terms(tuple(kept), left_out, shortened)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 
 @dataclass(frozen=True)
 class Query:
-    """What to list: text, kind, states, ``metadata key=value`` pairs, age, connection."""
+    """What to list: text, kind, states, ``metadata key=value`` pairs, age, connection.
+
+    A filter's cost is bounded: :attr:`terms` holds the words searched for (see
+    :func:`terms`), a filter box (:meth:`parse`) gives its first :data:`MAX_PAIRS`
+    distinct ``key=value`` pairs, and :attr:`notice` says what was left out, for the caller
+    to show. Leaving words out widens a match: act on every item of a query (delete, mark
+    all) only when its :attr:`notice` is empty, or after saying it.
+    """
 
     text: str = ""
     kind: Kind | None = None
@@ -29,13 +82,71 @@ class Query:
     meta: tuple[tuple[str, str], ...] = ()
     older_than: datetime | None = None
     connection: Connection | None = None
+    unread: int = field(default=0, compare=False)
+    pairs_left_out: int = field(default=0, compare=False)
+    terms: Terms = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "terms", terms(self.text))
+        object.__setattr__(self, "meta", tuple(dict.fromkeys(self.meta)))
+
+    @property
+    def unread_text(self) -> int:
+        """Characters of the filter not read: cut by :meth:`parse`, or past :data:`MAX_FILTER`."""
+        return self.unread + max(0, len(self.text) - MAX_FILTER)
 
     @classmethod
     def parse(cls, text: str, **filters: object) -> Query:
-        """A query from a filter box: ``key=value`` words are metadata, the rest text."""
-        meta = tuple((k, v.strip('"')) for k, v in _META.findall(text))
-        rest = _META.sub(" ", text)
-        return cls(text=" ".join(rest.split()), meta=meta, **filters)  # type: ignore[arg-type]
+        """A query from a filter box: ``key=value`` words are metadata, the rest text.
+
+        Only the first :data:`MAX_FILTER` characters are read (:attr:`unread` counts the
+        rest), and the first :data:`MAX_PAIRS` distinct pairs kept (:attr:`pairs_left_out`).
+        """
+        head = text[:MAX_FILTER]
+        pairs = tuple(dict.fromkeys((k, v.strip('"')) for k, v in _META.findall(head)))
+        rest = " ".join(_META.sub(" ", head).split())
+        return cls(
+            text=rest,
+            meta=pairs[:MAX_PAIRS],
+            unread=len(text) - len(head),
+            pairs_left_out=max(0, len(pairs) - MAX_PAIRS),
+            **filters,  # type: ignore[arg-type]
+        )
+
+    @property
+    def match(self) -> str | None:
+        """The FTS5 query of the words searched for, or ``None`` when there are none."""
+        return _fts(self.terms.words)
+
+    @property
+    def notice(self) -> str:
+        """What of the filter was not used, in words for the user; empty when all was."""
+        said = []
+        if self.unread_text:
+            said.append(
+                f"only the first {MAX_FILTER:,} characters of the filter are read "
+                f"({_plural(self.unread_text, 'more character')} left out)"
+            )
+        if self.terms.left_out:
+            said.append(
+                f"the filter searches for its first {_plural(MAX_TERMS, 'word')} only "
+                f"({_plural(self.terms.left_out, 'more word')} left out)"
+            )
+        if self.terms.shortened:
+            said.append(
+                f"{_plural(self.terms.shortened, 'word')} longer than {MAX_TERM} characters "
+                f"{'was' if self.terms.shortened == 1 else 'were'} searched for by "
+                f"{'its' if self.terms.shortened == 1 else 'their'} first {MAX_TERM}"
+            )
+        if self.pairs_left_out:
+            said.append(
+                f"only the first {MAX_PAIRS} key=value pairs are used "
+                f"({_plural(self.pairs_left_out, 'more pair')} left out)"
+            )
+        if not said:
+            return ""
+        text = "; ".join(said)
+        return f"{text[0].upper()}{text[1:]}. Narrow the filter to the words that matter."
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,12 +165,15 @@ class ResultPage:
     next: Cursor | None = None
 
 
-def fts_query(text: str) -> str | None:
-    """A safe FTS5 query: every word must match, each as a prefix."""
-    words = _WORD.findall(text)
+def _fts(words: tuple[str, ...]) -> str | None:
     if not words:
         return None
     return " ".join('"' + w.replace('"', '""') + '"*' for w in words)
+
+
+def fts_query(text: str) -> str | None:
+    """A safe FTS5 query: every word must match, each as a prefix (see :func:`terms`)."""
+    return _fts(terms(text).words)
 
 
 # An item's row in ``items_fts`` has this rowid (schema V2): sorting by it is sorting by
@@ -130,7 +244,7 @@ class Search:
         self, query: Query, *, after: Cursor | None = None, limit: int = 200
     ) -> ResultPage:
         """The items after ``after`` (by last activity, newest first)."""
-        match = fts_query(query.text)
+        match = query.match
         if match is None:
             found = await self._stream(query, None, after, limit + 1)
         else:
@@ -200,7 +314,7 @@ def read_page(
     conn: sqlite3.Connection, query: Query, limit: int, after: Cursor | None = None
 ) -> ResultPage:
     """A page read synchronously on a plain sqlite3 connection (same SQL as :class:`Search`)."""
-    match = fts_query(query.text)
+    match = query.match
 
     def stream(messages: bool = False) -> list[Tracked]:
         text, params = page_sql(query, match, after, limit + 1, messages=messages)
@@ -222,7 +336,7 @@ def count_sql(query: Query) -> tuple[str, list[object]]:
     """The query counting the items of ``query`` (the two text streams, united)."""
     clause, params = where(query, for_count=True)
     source = rows.ITEM_FROM if query.connection is not None else "items"
-    if fts_query(query.text) is None:
+    if query.match is None:
         return f"SELECT count(*) FROM {source} WHERE {clause}", params
     keys, params = keys_sql(query)
     return f"SELECT count(*) FROM ({keys})", params
@@ -232,7 +346,7 @@ def keys_sql(query: Query) -> tuple[str, list[object]]:
     """The query of the row keys (``items.pk``) of every item of ``query``."""
     clause, params = where(query, for_count=True)
     source = rows.ITEM_FROM if query.connection is not None else "items"
-    match = fts_query(query.text)
+    match = query.match
     if match is None:
         return f"SELECT items.pk FROM {source} WHERE {clause}", params
     by_item = f"SELECT items.pk FROM {ITEMS_BY_TEXT} WHERE items_fts MATCH ? AND {clause}"
