@@ -13,9 +13,8 @@ from pathlib import Path
 import pytest
 
 from tui.commands.doctor import REPAIRED
-from tui.store import schema
 from tui.model import Connection, Kind, Part, Turn
-from tui.store import Registry
+from tui.store import Registry, schema
 from tui.store.doctor import examine
 
 CONNECTION = Connection("http://127.0.0.1:9/v1")
