@@ -100,6 +100,14 @@ async def test_an_ignored_cursor_is_overcome_from_the_other_end() -> None:
     assert server.requests == 3
 
 
+async def test_a_narrow_walk_widens_both_ends_when_the_cursor_is_ignored() -> None:
+    """The app pages by 50; to cover 140 it reads both ends at the API's widest, 100."""
+    server = Server(140, ignore_cursor=True)
+    w, found = await walk(server, from_start=True, limit=50)
+    assert found == server.ids() and w.complete
+    assert server.requests == 4  # newest 50, the probe, newest 100, oldest 100
+
+
 async def test_a_gap_between_the_two_ends_stays_in_doubt() -> None:
     server = Server(300, ignore_cursor=True)
     w, found = await walk(server, from_start=True)

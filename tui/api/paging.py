@@ -16,6 +16,7 @@ from itertools import pairwise
 from tui.model import HistoryPage, Turn
 
 PAGE = 100
+WIDEST = 100  # the most entries one list request may ask for (the API's limit)
 MAX_PAGES = 2_000  # 200,000 messages at 100 a page: more than any history seen
 
 Fetch = Callable[[str | None, int], Awaitable[HistoryPage]]
@@ -78,6 +79,10 @@ class Walk:
     _newest: str | None = None  # the key of the newest turn of all
     _edge: str | None = None  # the ID of the oldest turn read so far
 
+    async def _get_wide(self) -> HistoryPage:
+        self.requests += 1
+        return await self.fetch(None, WIDEST)
+
     async def _get(self, cursor: str | None) -> HistoryPage:
         self.requests += 1
         return await self.fetch(cursor, self.limit)
@@ -98,11 +103,16 @@ class Walk:
         When that page reaches back into what was already read, the two ends together are
         the whole history (verified); otherwise the gap between them stays in doubt.
         """
-        if self.oldest is None or self.requests >= self.max_pages:
+        if self.oldest is None or self.requests + 2 > self.max_pages:
             self._stop(f"{why}, so older messages cannot be read")
             return
+        if self.limit < WIDEST:  # the newest end as wide as the API allows
+            wider = self._fresh(await self._get_wide())
+            if wider:
+                yield Step(wider, self._edge)
+                self._edge = wider[0].id
         self.requests += 1
-        turns = await self.oldest(self.limit)
+        turns = await self.oldest(WIDEST)
         keys = [_key(t) for t in turns]
         if len(keys) > 1 and keys[0] == self._newest:
             self._stop(f"{why}, and it ignores order=asc too, so older messages cannot be read")
@@ -115,7 +125,7 @@ class Walk:
             yield Step(fresh, anchor)
         if overlap is None:
             self._stop(
-                f"{why}; read the newest and the oldest {self.limit} messages, and whatever "
+                f"{why}; read the newest and the oldest {WIDEST} messages, and whatever "
                 "lies between them cannot be read"
             )
             return
