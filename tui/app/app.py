@@ -38,7 +38,7 @@ from tui.app.widgets.run_status import RunStatusLine
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import ItemState, Kind, Tracked
 from tui.ops.export import as_json, load_history, markdown
-from tui.ops.importing import ImportResult, import_text
+from tui.ops.importing import ImportResult, import_found, scan_text
 from tui.store import Query, ResultPage
 from tui.store.errors import RegistryError
 from tui.store.search import VISIBLE
@@ -110,6 +110,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self._conflicts: dict[int, str] = {}
         self.services: Services | None = None
         self.filter_text = ""
+        self._filter_notice = ""
         self.show_deleted = False
         self.opened: Tracked | None = None
 
@@ -264,6 +265,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             return
         self.workers.cancel_group(self, "filter")
         query = self.current_query()
+        self._say_filter_notice(query.notice)
         future = self.svc.registry.pager.read(query, PAGE)
         try:
             page = future.result(timeout=QUICK_PAGE_BUDGET)
@@ -274,6 +276,12 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             self._refilter(query, None)  # read again, in a worker that reports failures
             return
         self._show_page(query, page)
+
+    def _say_filter_notice(self, notice: str) -> None:
+        """Say once what of a long filter was left out (words past the cap, repeats)."""
+        if notice and notice != self._filter_notice:
+            self.notify(notice, title="Filter shortened", severity="warning", markup=False)
+        self._filter_notice = notice
 
     @work(exclusive=True, group="filter", exit_on_error=False)
     @guarded("filtering", "Change the filter to try again.")
@@ -514,8 +522,11 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
 
     async def _import_text(self, text: str) -> list[ImportResult]:
         api_for = self.svc.api_for_kind if self.svc.has_key else None
-        results = await import_text(
-            text, self.svc.registry, self.svc.profile.connection, api_for=api_for
+        found = scan_text(text)
+        if found.cut:
+            self.notify(found.cut, title="Import shortened", severity="warning", markup=False)
+        results = await import_found(
+            found.ids, self.svc.registry, self.svc.profile.connection, api_for=api_for
         )
         if api_for is None and results:
             self.notify("No API key: IDs were recorded without checking them.", severity="warning")

@@ -72,8 +72,17 @@ class DeleteMixin(App[None]):
         self._marks_changed()
 
     async def action_mark_all(self) -> None:
-        """Mark every item the filter matches."""
-        keys = await self.svc.registry.search.keys(self.current_query())
+        """Mark every item the filter matches (refused when the filter had to be shortened)."""
+        query = self.current_query()
+        if query.notice:
+            self.notify(
+                "Not marked: the filter was shortened, so it matches more than it says "
+                f"({query.notice}). Narrow it to fewer words first.",
+                severity="warning",
+                markup=False,
+            )
+            return
+        keys = await self.svc.registry.search.keys(query)
         self.marked.update(keys)
         self._marks_changed()
         self.notify(f"{len(keys):,} items marked: every one the filter matches.")
