@@ -66,7 +66,7 @@ async def test_an_older_page_that_fails_says_why(item_setup, monkeypatch) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
         pane = app.query_one(MessagePane)
-        await until(lambda: pane.api_older is not None, "the newest page from the server")
+        await until(lambda: pane._steps is not None, "the newest page from the server")
         await until(lambda: not pane._mounting, "the page to be mounted")
         original = ConversationsAdapter.history
 
@@ -82,6 +82,9 @@ async def test_an_older_page_that_fails_says_why(item_setup, monkeypatch) -> Non
         )
         assert UNEXPECTED in message and "Scroll to the top again" in message
         await until(lambda: not pane._loading_older, "the pane to be ready again")
+        monkeypatch.setattr(ConversationsAdapter, "history", original)
+        pane.load_older()  # scrolling up again retries, from the oldest message shown
+        await until(lambda: len(pane.turns) == 60, "the older page after the retry")
 
 
 async def test_create_failing_says_why(item_setup, monkeypatch) -> None:
@@ -113,7 +116,7 @@ async def test_rename_and_metadata_failing_say_why(item_setup, monkeypatch) -> N
 
 async def test_import_failing_says_why_in_the_dialog(item_setup, monkeypatch) -> None:
     chat = await item_setup(Kind.CONVERSATION)
-    fail(monkeypatch, app_module, "import_text", RuntimeError("server said no"))
+    fail(monkeypatch, app_module, "import_found", RuntimeError("server said no"))
     app = chat.app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)

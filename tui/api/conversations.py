@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import nullcontext
 from typing import Any
 
 from openai import AsyncOpenAI
 
 from tui.api import convert
 from tui.api.convert import get
-from tui.api.errors import BadShape, Invalid, ServerError, readable, translate
+from tui.api.errors import BadShape, Invalid, ServerError, Unsupported, readable, translate
+from tui.api.learning import PLAIN_REPLY, STREAMING, Learned, family, feature
 from tui.api.polling import DEFAULT_BACKOFF, Backoff, Reply, poll, reply, route_of, stream_events
 from tui.api.protocol import DEFAULT_PAGE, Tool
 from tui.model import (
@@ -111,6 +113,7 @@ class ConversationsAdapter:
         self.backoff = backoff
         self.client = client
         self.connection = connection
+        self.learned: Learned = {}  # what this server was found to offer or refuse
         self._conversations = client.conversations
         self._raw = client.conversations.with_raw_response
         self._responses = client.responses.with_raw_response
@@ -119,7 +122,8 @@ class ConversationsAdapter:
         return translate(self.connection, self.kind, item_id)
 
     async def _reply(self, call: Callable[[], Awaitable[Any]], item_id: str | None) -> Reply:
-        return await reply(call, self._errors(item_id), self.connection)
+        with family(self.learned, "conversations"):
+            return await reply(call, self._errors(item_id), self.connection)
 
     def _item(self, body: Any) -> RemoteItem:
         return convert.remote_item(body, self.kind)
@@ -231,7 +235,9 @@ class ConversationsAdapter:
         """Create the response; follow its stream, or poll it when the server sent JSON."""
         follower = _ResponseFollower()
         extra: dict[str, Any] = {"background": True} if background else {}
-        with self._errors(item_id):
+        refused = (Unsupported, Invalid)
+        noting = feature(self.learned, "background", refused) if background else nullcontext()
+        with noting, self._errors(item_id):
             raw = await self._responses.create(
                 model=model,
                 input=input,
@@ -240,7 +246,10 @@ class ConversationsAdapter:
                 tools=[dict(t) for t in tools],  # type: ignore[misc]
                 **extra,
             )
-        if "event-stream" in raw.headers.get("content-type", ""):
+        streamed = "event-stream" in raw.headers.get("content-type", "")
+        if not background:
+            self.learned[STREAMING] = (streamed, "" if streamed else PLAIN_REPLY)
+        if streamed:
             async for converted in self._follow(item_id, follower, raw):
                 yield converted
             return

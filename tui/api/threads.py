@@ -22,6 +22,7 @@ from tui.api.errors import (
     readable,
     translate,
 )
+from tui.api.learning import PLAIN_REPLY, RUN_STEPS, STREAMING, Learned, family
 from tui.api.polling import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -122,6 +123,7 @@ class ThreadsAdapter:
     ) -> None:
         self.client = client
         self.connection = connection
+        self.learned: Learned = {}  # what this server was found to offer or refuse
         self.backoff = backoff
         self._threads = client.beta.threads
         self._raw = client.beta.threads.with_raw_response
@@ -130,7 +132,8 @@ class ThreadsAdapter:
         return translate(self.connection, self.kind, item_id)
 
     async def _reply(self, call: Callable[[], Awaitable[Any]], item_id: str | None) -> Reply:
-        return await reply(call, self._errors(item_id), self.connection)
+        with family(self.learned, "threads"):
+            return await reply(call, self._errors(item_id), self.connection)
 
     def _item(self, body: Any) -> RemoteItem:
         return convert.remote_item(body, self.kind)
@@ -211,7 +214,9 @@ class ThreadsAdapter:
                 item_id,
             )
             calls = steps.read(lambda body: convert.step_calls(convert.list_data(body)))
-        except _NO_DETAILS:
+            self.learned[RUN_STEPS] = (True, "")
+        except _NO_DETAILS as exc:
+            self.learned[RUN_STEPS] = (False, str(exc))
             calls = ()
         return run_id, usage, calls
 
@@ -267,7 +272,9 @@ class ThreadsAdapter:
 
     async def _stream_or_poll(self, item_id: str, raw: Any) -> AsyncIterator[StreamEvent]:
         """Follow the run's event stream, or poll the run when the server sent plain JSON."""
-        if "event-stream" in raw.headers.get("content-type", ""):
+        streamed = "event-stream" in raw.headers.get("content-type", "")
+        self.learned[STREAMING] = (streamed, "" if streamed else PLAIN_REPLY)
+        if streamed:
             async for event in self._follow(item_id, raw):
                 yield event
             return

@@ -37,8 +37,10 @@ from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.run_status import RunStatusLine
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import ItemState, Kind, Tracked
+from tui.ops.capabilities import describe
 from tui.ops.export import as_json, load_history, markdown
 from tui.ops.importing import ImportResult, import_found, scan_text
+from tui.ops.metadata import save_metadata
 from tui.store import Query, ResultPage
 from tui.store.errors import RegistryError
 from tui.store.search import VISIBLE
@@ -322,6 +324,24 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self.query_one(ThreadList).refresh_item(event.item)
         self.query_one(Details).show(event.item, self.svc.configured(event.item))
         self.explain(event.error)
+        self._learn_server(event.item)
+
+    @work(group="server", exit_on_error=False)
+    @guarded("reading what the server offers", "Details shows it after the next open.")
+    async def _learn_server(self, item: Tracked) -> None:
+        """Tell Details what the item's server was found to offer and refuse."""
+        found = await self.svc.registry.capabilities.of(item.connection)
+        offered = [c.name for c in found if c.offered]
+        refused = [f"{c.name} ({describe(False, c.detail)})" for c in found if not c.offered]
+        text = "; ".join(
+            part
+            for part in (
+                f"offers {', '.join(offered)}" if offered else "",
+                f"lacks {'; '.join(refused)}" if refused else "",
+            )
+            if part
+        )
+        self.query_one(Details).know_server(item.connection.key, text)
 
     def explain(self, error: Exception | None) -> None:
         """Banner for connection-wide problems; a notification for the rest."""
@@ -446,10 +466,11 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
                 api, why = self.svc.api_for(item)
                 if api is None:
                     raise ApiError(why)
-                remote = await api.update_metadata(
-                    item.id, {**item.metadata, "title": result.text.strip()}
-                )
-                item = await self.svc.registry.set_metadata(item, remote.metadata, source="app")
+                wanted = {**item.metadata, "title": result.text.strip()}
+                saved = await save_metadata(self.svc.registry, item, api, wanted, source="app")
+                item = saved.item
+                if not saved.applied:
+                    self.notify(saved.message(), severity="warning", markup=False)
             item = await self.svc.registry.rename(item, result.text, source="app")
         except ApiError as exc:
             self.notify(str(exc), severity="error", markup=False)
@@ -478,14 +499,14 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             self.notify(why, severity="error", markup=False)
             return
         try:
-            remote = await api.update_metadata(item.id, result)
+            saved = await save_metadata(self.svc.registry, item, api, result, source="app")
         except ApiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        item = await self.svc.registry.set_metadata(item, remote.metadata, source="app")
-        self.query_one(ThreadList).refresh_item(item)
-        self.query_one(Details).show(item, self.svc.configured(item))
-        self.notify("Metadata saved.")
+        self.query_one(ThreadList).refresh_item(saved.item)
+        self.query_one(Details).show(saved.item, self.svc.configured(saved.item))
+        severity = "information" if saved.applied else "warning"
+        self.notify(saved.message(), severity=severity, markup=False)
 
     def action_new(self) -> None:
         """Create a thread or conversation."""

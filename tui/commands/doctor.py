@@ -8,6 +8,7 @@ import textwrap
 import click
 
 from tui.commands.context import Options, common, run
+from tui.ops.capabilities import describe
 from tui.store import Registry
 from tui.store.doctor import Checkup, Finding, examine
 from tui.store.repair import rebuild_derived
@@ -68,12 +69,28 @@ def _show(checkup: Checkup) -> None:
         click.echo(_wrap(f"Note: {note}", ""))
     for finding in checkup.findings:
         _show_finding(finding)
+    _show_servers(checkup)
     click.echo("")
     if checkup.healthy:
         click.echo(f"Healthy: {len(checkup.checks)} checks passed.")
     else:
         count = len(checkup.findings)
         click.echo(f"{count} problem{'s' if count != 1 else ''} found.")
+
+
+def _show_servers(checkup: Checkup) -> None:
+    """What each connection's server was found to offer (learnt as it was used)."""
+    if not checkup.servers:
+        return
+    click.echo("")
+    click.echo("What the servers were found to offer:")
+    shown = ""
+    for label, capability in checkup.servers:
+        if label != shown:
+            click.echo(_wrap(f"{label}", "  "))
+            shown = label
+        said = describe(capability.offered, capability.detail)
+        click.echo(_wrap(f"{capability.name}: {said}", "    "))
 
 
 def _show_finding(finding: Finding) -> None:

@@ -29,6 +29,7 @@ from tui.api.errors import (
 )
 from tui.api.protocol import ConversationApi
 from tui.model import HistoryPage, Tracked, Turn
+from tui.ops.capabilities import remember
 from tui.ops.export import archive_history, runs_to_fetch
 from tui.ops.pacing import Pacer
 from tui.store import Registry
@@ -212,6 +213,13 @@ class BulkDelete:
 
     async def _one(self, item: Tracked, api: ConversationApi) -> Outcome:
         """Archive (when asked) and delete one item; record what happened."""
+        try:
+            return await self._deleted(item, api)
+        finally:
+            await remember(self.registry, api)
+
+    async def _deleted(self, item: Tracked, api: ConversationApi) -> Outcome:
+        """Archive (when asked) and delete one item; what became of it."""
         deletions = self.registry.deletions
         key = (item.connection.key, item.kind.value)
         try:

@@ -16,6 +16,7 @@ from tui.api.errors import ApiError, NotFound
 from tui.api.paging import Fetch, Oldest, Walk
 from tui.api.protocol import ConversationApi
 from tui.model import HistoryPage, ItemState, Tracked, Turn, TurnKind
+from tui.ops.capabilities import remember
 from tui.store import Registry
 from tui.text import clean, json_text
 
@@ -124,6 +125,8 @@ async def load_history(
             reason = str(exc)
         except ApiError as exc:
             reason = str(exc)
+        finally:
+            await remember(registry, api)
     turns = await registry.archive.all(item)
     note = f"Exported from the local archive ({len(turns)} messages), because: {reason}"
     doubt = doubt_note(item, len(turns))

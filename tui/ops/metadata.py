@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from tui.api.protocol import ConversationApi
 from tui.model import Tracked
+from tui.ops.capabilities import remember
 from tui.store import Registry
 from tui.text import clean
 
@@ -65,5 +66,6 @@ async def save_metadata(
     await registry.capabilities.learn(
         item.connection, CAPABILITY, offered=not dropped, detail=clean(detail)[:500]
     )
+    await remember(registry, api)
     fresh = await registry.set_metadata(item, remote.metadata, source=source)
     return Saved(fresh, dropped)

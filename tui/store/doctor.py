@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui.store import schema, values
+from tui.store.capabilities import Capability
 from tui.store.errors import RegistryError
 from tui.store.files import resolve_path
 from tui.store.registry import Registry
@@ -56,6 +57,7 @@ class Checkup:
     findings: list[Finding] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     version: int | None = None
+    servers: list[tuple[str, Capability]] = field(default_factory=list)  # what each offers
 
     @property
     def healthy(self) -> bool:
@@ -75,6 +77,10 @@ class Checkup:
             "checks": [{"name": c, "ok": not self.failed(c)} for c in self.checks],
             "findings": [f.to_json() for f in self.findings],
             "notes": self.notes,
+            "servers": [
+                {"connection": label, "name": c.name, "offered": c.offered, "detail": c.detail}
+                for label, c in self.servers
+            ],
         }
 
 
@@ -100,6 +106,7 @@ async def examine(path: str | Path | None = None) -> Checkup:
             for name, check in CHECKS:
                 checkup.checks.append(name)
                 checkup.findings += await check(registry)
+            checkup.servers = await registry.capabilities.all()
     except RegistryError as exc:
         checkup.findings.append(_unreadable(checkup.checks[-1], str(exc)))
     return checkup

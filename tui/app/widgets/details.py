@@ -10,8 +10,8 @@ from tui.model import Tracked
 from tui.text import clean
 
 
-def details_table(item: Tracked, configured: bool) -> Table:
-    """A two-column table of the item's fields."""
+def details_table(item: Tracked, configured: bool, server: str = "") -> Table:
+    """A two-column table of the item's fields (``server``: what its server offers)."""
     table = Table.grid(padding=(0, 1))
     table.add_column(style="bold dim", no_wrap=True)
     table.add_column(overflow="fold")
@@ -29,6 +29,10 @@ def details_table(item: Tracked, configured: bool) -> Table:
         ("Messages", count),
         ("Source", item.source),
     ]
+    if item.history_doubt:
+        rows.append(("History", f"possibly incomplete: {clean(item.history_doubt)}"))
+    if server:
+        rows.append(("Server", clean(server)))
     if item.migrated_to:
         rows.append(("Migrated to", item.migrated_to))
     for key, value in sorted(item.metadata.items()):
@@ -45,14 +49,26 @@ class Details(Static):
     Details { height: auto; max-height: 12; padding: 0 1; border-top: solid $primary 50%; }
     """
 
-    _shown: tuple[Tracked, bool] | None = None
+    _shown: tuple[Tracked, bool, str] | None = None
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._servers: dict[str, str] = {}  # connection key -> what its server offers
 
     def show(self, item: Tracked, configured: bool) -> None:
         """Show this item (no repaint when it is already shown as it is)."""
-        if self._shown == (item, configured):
+        server = self._servers.get(item.connection.key, "")
+        if self._shown == (item, configured, server):
             return
-        self._shown = (item, configured)
-        self.update(details_table(item, configured))
+        self._shown = (item, configured, server)
+        self.update(details_table(item, configured, server))
+
+    def know_server(self, connection_key: str, text: str) -> None:
+        """What a connection's server offers; the item shown is redrawn if it is there."""
+        self._servers[connection_key] = text
+        if self._shown is not None and self._shown[0].connection.key == connection_key:
+            item, configured, _ = self._shown
+            self.show(item, configured)
 
     def say(self, text: str) -> None:
         """Show a sentence instead of an item."""

@@ -19,6 +19,7 @@ from tui.app.services import Services
 from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_view import MessageView, estimated_height
 from tui.model import ItemState, Tracked, Turn
+from tui.ops.capabilities import remember
 
 PAGE = 50
 FIRST_SCREEN = 4  # newest messages mounted first when the pane has no size yet
@@ -197,6 +198,7 @@ class MessagePane(VerticalScroll, can_focus=True):
             await self._notice("No messages yet.")
         self.post_message(self.Loaded(item, "api"))
         await self._enrich(api, item, list(page.turns), older_than=None)
+        await remember(self.services.registry, api)
 
     async def _clear_if_empty(self, item: Tracked) -> None:
         """Take the previous item's history off screen when this one has none to show."""
@@ -394,6 +396,10 @@ class MessagePane(VerticalScroll, can_focus=True):
             self._steps = None
             await self._settle_walk(item)
             return None
+        except BaseException:
+            self._steps = None  # a failed walk is over: the next scroll starts a new one
+            self.api_older = self.turns[0].id if self.turns else None
+            raise
 
     async def _settle_walk(self, item: Tracked) -> Tracked:
         walk = self._walk
