@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tui.api.errors import Invalid
 from tui.api.paging import Walk
 from tui.model import HistoryPage, Turn
 
@@ -19,6 +20,9 @@ class Server:
     more_false_on_full: bool = False  # has_more: false on a full page with more behind
     more_forever: bool = False  # has_more: true and the same cursor, always
     ignore_order: bool = False  # order=asc answered newest first
+    unstable: bool = False  # ties broken one way for desc, another for asc (llama-stack)
+    max_limit: int | None = 100  # larger limits: refused (OpenAI), or None: honoured
+    clamp: bool = False  # a larger limit is quietly cut to max_limit instead of refused
     requests: int = 0
 
     def ids(self) -> list[str]:
@@ -26,6 +30,10 @@ class Server:
 
     async def fetch(self, cursor: str | None, limit: int) -> HistoryPage:
         self.requests += 1
+        if self.max_limit is not None and limit > self.max_limit:
+            if not self.clamp:
+                raise Invalid("limit must be at most 100", param="limit")
+            limit = self.max_limit
         newest_first = list(reversed(self.ids()))
         start = 0
         if cursor is not None and not self.ignore_cursor:
@@ -45,6 +53,8 @@ class Server:
     async def oldest(self, limit: int) -> tuple[Turn, ...]:
         self.requests += 1
         ids = self.ids()[-limit:][::-1] if self.ignore_order else self.ids()[:limit]
+        if self.unstable:
+            ids[-2], ids[-1] = ids[-1], ids[-2]
         return tuple(Turn(i, "user") for i in ids)
 
 
@@ -97,7 +107,7 @@ async def test_an_ignored_cursor_is_overcome_from_the_other_end() -> None:
     server = Server(140, ignore_cursor=True)
     w, found = await walk(server, from_start=True)
     assert found == server.ids() and w.complete and w.doubt is None
-    assert server.requests == 3
+    assert server.requests == 4  # newest, probe, a wider page refused, oldest
 
 
 async def test_a_narrow_walk_widens_both_ends_when_the_cursor_is_ignored() -> None:
@@ -105,13 +115,34 @@ async def test_a_narrow_walk_widens_both_ends_when_the_cursor_is_ignored() -> No
     server = Server(140, ignore_cursor=True)
     w, found = await walk(server, from_start=True, limit=50)
     assert found == server.ids() and w.complete
-    assert server.requests == 4  # newest 50, the probe, newest 100, oldest 100
+    assert server.requests == 5  # newest 50, the probe, newest 100, 1,000 refused, oldest
 
 
 async def test_a_gap_between_the_two_ends_stays_in_doubt() -> None:
     server = Server(300, ignore_cursor=True)
     w, found = await walk(server, from_start=True)
     assert found == server.ids()[:100] + server.ids()[-100:]
+    assert not w.complete and w.doubt is not None and "between" in w.doubt
+
+
+async def test_two_ends_that_do_not_line_up_are_not_taken_as_whole() -> None:
+    """llama-stack orders items of one batch differently asc and desc: no false verdict."""
+    server = Server(140, ignore_cursor=True, unstable=True)
+    w, found = await walk(server, from_start=True)
+    assert sorted(found) == server.ids()  # every message is kept all the same
+    assert not w.complete and w.doubt is not None and "line up" in w.doubt
+
+
+async def test_a_server_that_allows_a_larger_page_gives_it_all_at_once() -> None:
+    """llama-stack answers limit=1000: every message, even in an unstable order."""
+    server = Server(140, ignore_cursor=True, unstable=True, max_limit=None)
+    w, found = await walk(server, from_start=True, limit=50)
+    assert sorted(found) == server.ids() and w.complete and w.doubt is None
+
+
+async def test_a_clamped_larger_page_is_not_taken_for_the_whole() -> None:
+    server = Server(300, ignore_cursor=True, clamp=True)
+    w, _ = await walk(server, from_start=True)
     assert not w.complete and w.doubt is not None and "between" in w.doubt
 
 

@@ -19,7 +19,8 @@ from openai import OpenAI
 from tests.conftest import TEST_KEY
 from tests.servers.conftest import Target, api_on
 from tests.servers.tally import TALLY
-from tui.model import Kind, TextDelta, Tracked, TurnCompleted
+from tui.api.paging import Walk
+from tui.model import HistoryPage, Kind, TextDelta, Tracked, Turn, TurnCompleted
 from tui.store import Registry
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
@@ -123,20 +124,25 @@ async def open_newest(target: Target, registry: Registry, item_id: str, count: i
 
 
 async def older_pages(target: Target, registry: Registry, item_id: str) -> None:
-    """Older pages back to the first entry: all ``LONG`` entries, none twice, bounded."""
+    """Older pages back to the first entry, as the app reads them (a verified walk by 50s):
+    all ``LONG`` entries, none twice, bounded, and the end verified."""
     seen: list[str] = []
     with TALLY.operation(target.name, f"older pages ({LONG} entries)", target.counter) as row:
-        cursor: str | None = None
         async with api_on(target) as api:
-            for _ in range(PAGE_BUDGET):
-                page = await api.history(item_id, before=cursor, limit=50)
-                seen = [t.id for t in page.turns] + seen
-                cursor = page.older_cursor
-                if cursor is None:
-                    break
-        row.outcome = f"{len(seen)} entries read, {len(set(seen))} distinct"
-    assert cursor is None, f"still paging after {PAGE_BUDGET} pages"
-    assert len(seen) == len(set(seen)) == LONG, row.outcome
+
+            async def fetch(cursor: str | None, limit: int) -> HistoryPage:
+                return await api.history(item_id, before=cursor, limit=limit)
+
+            async def oldest(limit: int) -> tuple[Turn, ...]:
+                return await api.oldest(item_id, limit=limit)
+
+            walk = Walk(fetch, limit=50, oldest=oldest, max_pages=PAGE_BUDGET)
+            async for step in walk:
+                seen += [t.id for t in step.turns]
+        verdict = "verified" if walk.complete else f"in doubt: {walk.doubt}"
+        row.outcome = f"{len(seen)} entries read, {len(set(seen))} distinct, {verdict}"
+    assert walk.requests <= PAGE_BUDGET
+    assert len(seen) == len(set(seen)) == LONG and walk.complete, row.outcome
 
 
 def cli_export(target: Target, run: Runner, item_id: str, count: int, fmt: str, word: str) -> None:

@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from tui.api.errors import Invalid
 from tui.model import HistoryPage, Turn
 
 PAGE = 100
 WIDEST = 100  # the most entries one list request may ask for (the API's limit)
+WHOLE = 1_000  # asked of a server that ignores the cursor: some allow more than the API
 MAX_PAGES = 2_000  # 200,000 messages at 100 a page: more than any history seen
 
 Fetch = Callable[[str | None, int], Awaitable[HistoryPage]]
@@ -78,10 +80,15 @@ class Walk:
     seen: set[str] = field(default_factory=set)
     _newest: str | None = None  # the key of the newest turn of all
     _edge: str | None = None  # the ID of the oldest turn read so far
+    _line: list[str] = field(default_factory=list)  # every key read, oldest first
 
-    async def _get_wide(self) -> HistoryPage:
+    async def _newest_page(self, width: int) -> HistoryPage | None:
+        """The newest ``width`` turns; ``None`` when the server refuses so wide a page."""
         self.requests += 1
-        return await self.fetch(None, WIDEST)
+        try:
+            return await self.fetch(None, width)
+        except Invalid:
+            return None
 
     async def _get(self, cursor: str | None) -> HistoryPage:
         self.requests += 1
@@ -90,8 +97,13 @@ class Walk:
     def _fresh(self, page: HistoryPage) -> tuple[Turn, ...]:
         """The turns of a page not seen before (a server may repeat some)."""
         fresh = tuple(t for t in oldest_first(page.turns) if _key(t) not in self.seen)
-        self.seen.update(_key(t) for t in fresh)
+        self._take(fresh)
         return fresh
+
+    def _take(self, fresh: tuple[Turn, ...]) -> None:
+        """Note turns older than every turn read so far."""
+        self.seen.update(_key(t) for t in fresh)
+        self._line[:0] = [_key(t) for t in fresh]
 
     def _stop(self, doubt: str) -> None:
         self.doubt = doubt
@@ -103,11 +115,13 @@ class Walk:
         When that page reaches back into what was already read, the two ends together are
         the whole history (verified); otherwise the gap between them stays in doubt.
         """
-        if self.oldest is None or self.requests + 2 > self.max_pages:
+        if self.oldest is None or self.requests + 3 > self.max_pages:
             self._stop(f"{why}, so older messages cannot be read")
             return
-        if self.limit < WIDEST:  # the newest end as wide as the API allows
-            wider = self._fresh(await self._get_wide())
+        widths = ((WIDEST,) if self.limit < WIDEST else ()) + (WHOLE,)
+        for width in widths:  # the newest end as wide as the server allows
+            page = await self._newest_page(width)
+            wider = self._fresh(page) if page is not None else ()
             if wider:
                 yield Step(wider, self._edge)
                 self._edge = wider[0].id
@@ -117,19 +131,29 @@ class Walk:
         if len(keys) > 1 and keys[0] == self._newest:
             self._stop(f"{why}, and it ignores order=asc too, so older messages cannot be read")
             return
+        if keys and all(k in self.seen for k in keys):
+            self.complete, self.doubt = True, None  # the oldest messages are among those read
+            return
         overlap = next((i for i, k in enumerate(keys) if k in self.seen), None)
         fresh = tuple(t for t in turns[:overlap] if _key(t) not in self.seen)
+        lined_up = overlap is not None and keys[overlap:] == self._line[: len(keys) - overlap]
         if fresh:
             anchor = turns[overlap].id if overlap is not None else self._edge
-            self.seen.update(_key(t) for t in fresh)
+            self._take(fresh)
             yield Step(fresh, anchor)
         if overlap is None:
             self._stop(
                 f"{why}; read the newest and the oldest {WIDEST} messages, and whatever "
                 "lies between them cannot be read"
             )
-            return
-        self.complete, self.doubt = True, None
+        elif not lined_up:
+            self._stop(
+                f"{why}; its oldest and newest messages were read, but the two lists do not "
+                "line up (the server's order is not stable), so messages between them may "
+                "be missing"
+            )
+        else:
+            self.complete, self.doubt = True, None
 
     async def __aiter__(self) -> AsyncIterator[Step]:
         """The pages, newest first, each with only the turns not seen before."""

@@ -92,11 +92,16 @@ async def fetch_all(
     async def fetch(cursor: str | None, limit: int) -> HistoryPage:
         return await api.history(item.id, before=cursor, limit=limit)
 
+    async def oldest(limit: int) -> tuple[Turn, ...]:
+        return await api.oldest(item.id, limit=limit)
+
     async def fill_runs(page_turns: Sequence[Turn], known: Mapping[str, Turn]) -> list[Turn]:
         turns, runs = runs_to_fetch(page_turns, known)
         return await api.enrich(item.id, turns) if runs else turns
 
-    return await archive_history(registry, item, fetch, fill_runs, source=source, on_page=on_page)
+    return await archive_history(
+        registry, item, fetch, fill_runs, source=source, oldest=oldest, on_page=on_page
+    )
 
 
 async def load_history(
