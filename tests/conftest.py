@@ -9,6 +9,8 @@ from openai import AsyncOpenAI, OpenAI
 
 from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
 
+pytest_plugins = ["tests.kit.fixtures"]  # the misbehaving-server kit's fixtures
+
 TEST_KEY = "test-key-alpha"
 OTHER_KEY = "test-key-beta"
 

@@ -263,7 +263,7 @@ async def test_parts_per_message_are_capped_and_the_cut_is_said(odd: OddServer) 
     odd.on("GET", "/threads/thread_a/messages", _many_parts(MAX_PARTS + 4_000))
     turn = (await api_of(odd, Kind.THREAD).history("thread_a")).turns[0]
     assert len(turn.parts) == MAX_PARTS + 1
-    assert turn.parts[-1].type == "note"
+    assert turn.parts[-1].type == "cut"
     assert "4,000 more parts" in turn.parts[-1].text
 
 
@@ -275,4 +275,4 @@ async def test_text_per_message_is_capped_and_the_cut_is_said(odd: OddServer) ->
     odd.on("GET", "/conversations/conv_a/items", page(item))
     turn = (await api_of(odd, Kind.CONVERSATION).history("conv_a")).turns[0]
     assert sum(len(p.text) for p in turn.parts if p.type == "text") == MAX_TEXT
-    assert turn.parts[-1].type == "note" and "cut at" in turn.parts[-1].text
+    assert turn.parts[-1].type == "cut" and "cut at" in turn.parts[-1].text

@@ -49,7 +49,6 @@ class Server:
             older = "msg_stuck"
         return HistoryPage(tuple(Turn(i, "user") for i in reversed(data)), older)
 
-
     async def oldest(self, limit: int) -> tuple[Turn, ...]:
         self.requests += 1
         ids = self.ids()[-limit:][::-1] if self.ignore_order else self.ids()[:limit]

@@ -10,7 +10,24 @@ from tests.app.conftest import SIZE
 from tests.app.test_browse import settle
 from tui.app.widgets.thread_list import ThreadList
 
-WORDS = "thread recipe the a of and to in is it for on with as at by".split()
+WORDS = [
+    "thread",
+    "recipe",
+    "the",
+    "a",
+    "of",
+    "and",
+    "to",
+    "in",
+    "is",
+    "it",
+    "for",
+    "on",
+    "with",
+    "as",
+    "at",
+    "by",
+]
 PASTE = " ".join(WORDS * 90)  # 1,440 common words, 16 of them distinct
 
 

@@ -38,6 +38,7 @@ R = TypeVar("R")
 
 MAX_PARTS = 1_000  # content parts kept per message
 MAX_TEXT = 4_000_000  # characters of text kept per message (and per tool call field)
+CUT = "cut"  # the type of the part that says what of a message was left out
 _TEXT_KINDS = ("input_text", "output_text", "text", "summary_text", "reasoning_text")
 
 
@@ -244,7 +245,7 @@ def content_parts(content: object, read: Callable[[Any], Part]) -> tuple[Part, .
         more = len(blocks) - MAX_PARTS
         parts.append(
             Part(
-                "note",
+                CUT,
                 f"[{more:,} more parts of this message were left out: the app keeps "
                 f"{MAX_PARTS:,} parts per message.]",
             )
@@ -254,7 +255,7 @@ def content_parts(content: object, read: Callable[[Any], Part]) -> tuple[Part, .
 
 def _note_cut() -> Part:
     return Part(
-        "note",
+        CUT,
         f"[The text of this message was cut at {MAX_TEXT:,} characters: the app keeps no "
         "more per message; the server holds the rest.]",
     )

@@ -237,6 +237,7 @@ class BulkDelete:
             return Outcome(fresh, Result.GONE, "the server had no such item (404)")
         except Stopped:
             if self.interrupted is not None:
+                await deletions.pause(item, reason=self.interrupted, source=self.source)
                 return Outcome(item, Result.INTERRUPTED, self.interrupted)
             reason = "stopped before its delete request was sent"
             fresh = await deletions.release(item, reason=reason, source=self.source)

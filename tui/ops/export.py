@@ -11,7 +11,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from tui.api.convert import carry_runs
+from tui.api.convert import CUT, carry_runs
 from tui.api.errors import ApiError, NotFound
 from tui.api.paging import Fetch, Oldest, Walk
 from tui.api.protocol import ConversationApi
@@ -65,14 +65,21 @@ async def archive_history(
     """
     known = {t.id: t for t in await registry.archive.all(item)}
     walk = Walk(fetch, oldest=oldest)
+    cut: list[str] = []
     async for step in walk:
         turns = await fill_runs(step.turns, known)
+        cut += [t.id for t in turns if any(p.type == CUT for p in t.parts)]
         item = await registry.archive.store(item, turns, older_than=step.older_than)
         if on_page is not None:
             on_page(len(walk.seen))
-    return await registry.archive.settle(
-        item, complete=walk.complete, doubt=walk.doubt, source=source
-    )
+    doubt = walk.doubt
+    if cut and doubt is None:
+        doubt = (
+            f"{len(cut):,} message{'s were' if len(cut) > 1 else ' was'} cut to fit the "
+            f"archive (the first: {cut[0]}): more parts or text than the app keeps per "
+            "message, and the server holds the rest"
+        )
+    return await registry.archive.settle(item, complete=walk.complete, doubt=doubt, source=source)
 
 
 async def fetch_all(

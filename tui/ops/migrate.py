@@ -153,7 +153,9 @@ async def migrate(
     if dry_run:
         return Migration(thread, None, len(items), 0, notes, history.source, dry_run=True)
     if link is None:
-        remote = await target.create_with_items(migrated_metadata(thread), items[:BATCH])
+        wanted = migrated_metadata(thread)
+        remote = await target.create_with_items(wanted, items[:BATCH])
+        notes += await _metadata_kept(registry, target, wanted, remote.metadata)
         conversation, _ = await registry.track_remote(
             remote, target.connection, source="migrate", first_user_text=_first_user(items)
         )
@@ -172,6 +174,25 @@ async def migrate(
     await registry.migrations.progress(thread, done, complete=True)
     fresh = await registry.get_pk(thread.pk)
     return Migration(fresh or thread, conversation, len(items), added, notes, history.source)
+
+
+async def _metadata_kept(
+    registry: Registry,
+    target: ConversationsAdapter,
+    wanted: dict[str, str],
+    kept: dict[str, str],
+) -> list[str]:
+    """A note when the server did not keep the conversation's metadata (and learn it)."""
+    dropped = [k for k, v in wanted.items() if kept.get(k) != v]
+    await registry.capabilities.learn(
+        target.connection, "metadata", offered=not dropped, detail=", ".join(dropped)[:300]
+    )
+    if not dropped:
+        return []
+    return [
+        f"The server did not keep the conversation's metadata ({', '.join(dropped[:5])}): "
+        "the link to the thread is kept in this registry only."
+    ]
 
 
 async def _count(target: ConversationsAdapter, conversation_id: str) -> int:

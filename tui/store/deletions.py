@@ -18,6 +18,7 @@ CONFIRM = (
     "INSERT OR IGNORE INTO deletions (item_pk, job, prior_state, archive, confirmed_at) "
     "SELECT pk, ?, state, ?, ? FROM items WHERE pk = ? AND state != 'deleted'"
 )
+PAUSED = "deletion paused"  # journal event of an item a run left to be resumed on purpose
 MARK = "UPDATE items SET state = 'deleting' WHERE pk = ? AND state != 'deleted'"
 
 
@@ -70,6 +71,14 @@ class Deletions:
             await db.execute("DELETE FROM deletions WHERE item_pk = ?", (item.pk,))
             await self.registry.journal_add(db, item.pk, "not deleted", source, reason)
         return await self._get(item)
+
+    async def pause(self, item: Tracked, *, reason: str, source: str) -> None:
+        """Leave the item confirmed, ``deleting``, for ``delete --resume``.
+
+        The run stopped on purpose (the server asked for a long wait); the journal says why.
+        """
+        async with self.registry.writing() as db:
+            await self.registry.journal_add(db, item.pk, PAUSED, source, reason)
 
     async def pending(self) -> list[Pending]:
         """Every confirmed deletion still open, oldest confirmation first."""

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tui.store import schema, values
 from tui.store.capabilities import Capability
+from tui.store.deletions import PAUSED
 from tui.store.errors import RegistryError
 from tui.store.files import resolve_path
 from tui.store.registry import Registry
@@ -107,6 +108,7 @@ async def examine(path: str | Path | None = None) -> Checkup:
                 checkup.checks.append(name)
                 checkup.findings += await check(registry)
             checkup.servers = await registry.capabilities.all()
+            checkup.notes += await paused(registry)
     except RegistryError as exc:
         checkup.findings.append(_unreadable(checkup.checks[-1], str(exc)))
     return checkup
@@ -189,8 +191,8 @@ def _sample(ids: Sequence[object]) -> str:
     return f" ({shown}{more})"
 
 
-async def _column(registry: Registry, query: str) -> list[object]:
-    return [row[0] for row in await registry.fetchall(query)]
+async def _column(registry: Registry, query: str, params: tuple[object, ...] = ()) -> list[object]:
+    return [row[0] for row in await registry.fetchall(query, params)]
 
 
 async def _integrity(registry: Registry) -> list[Finding]:
@@ -210,6 +212,9 @@ async def _integrity(registry: Registry) -> list[Finding]:
 
 
 # Orphans of these tables have checks of their own, in words that say what they mean.
+LAST_EVENT = (
+    "(SELECT event FROM journal WHERE journal.item_pk = items.pk ORDER BY journal.pk DESC LIMIT 1)"
+)
 _EXPLAINED = ("messages", "deletions", "migrations")
 
 
@@ -356,7 +361,8 @@ async def _deletions(registry: Registry) -> list[Finding]:
     pending = await _column(
         registry,
         "SELECT items.id FROM deletions JOIN items ON items.pk = deletions.item_pk "
-        "ORDER BY deletions.confirmed_at, items.pk",
+        f"WHERE {LAST_EVENT} IS NOT ? ORDER BY deletions.confirmed_at, items.pk",
+        (PAUSED,),
     )
     orphans = await _column(
         registry, "SELECT item_pk FROM deletions WHERE item_pk NOT IN (SELECT pk FROM items)"
@@ -381,6 +387,23 @@ async def _deletions(registry: Registry) -> list[Finding]:
     if stuck:
         found.append(_stuck(stuck))
     return found
+
+
+async def paused(registry: Registry) -> list[str]:
+    """A note on deletions a run left paused on purpose (not damage: they wait to resume)."""
+    ids = await _column(
+        registry,
+        "SELECT items.id FROM deletions JOIN items ON items.pk = deletions.item_pk "
+        f"WHERE {LAST_EVENT} IS ? ORDER BY deletions.confirmed_at, items.pk",
+        (PAUSED,),
+    )
+    if not ids:
+        return []
+    return [
+        f"{len(ids):,} deletions wait to be resumed{_sample(ids)}: a run paused them when "
+        "the server asked for a long wait. Finish them later with `thread-browser delete "
+        "--resume` (or keep the items with --put-back)."
+    ]
 
 
 def _pending(ids: Sequence[object]) -> Finding:

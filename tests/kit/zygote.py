@@ -1,0 +1,199 @@
+"""Run the real ``thread-browser`` entry point in child processes, without paying its imports.
+
+A zygote process imports :mod:`tui.cli` once (about two seconds) and then forks one child
+per command; each child sets its environment and standard streams, calls
+:func:`tui.cli.main` exactly as ``python -m tui`` does, and exits. The zygote starts no
+thread, so forking it is safe. A child that outlives its timeout is killed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import os
+import resource
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+BOOT = "import sys, tests.kit.zygote as z; z.serve(sys.stdin, sys.stdout)"
+# What commands import on first use: loaded once here, so no child pays for it.
+PRELOAD = (
+    "tui.cli",
+    "tui.ops.export",
+    "tui.ops.bulk",
+    "tui.ops.migrate",
+    "tui.ops.importing",
+    "httpcore2",
+    "markdown_it",
+    "openai.pagination",
+    "openai.resources.beta",
+    "openai.resources.conversations",
+    "openai.resources.responses",
+    "openai.resources.chat",
+)
+
+
+@dataclass(frozen=True)
+class Finished:
+    """One command's end: exit status, output, time taken, peak memory, and a timeout flag."""
+
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    max_rss_mb: float
+    timed_out: bool
+
+    @property
+    def output(self) -> str:
+        """Standard output and standard error together."""
+        return self.stdout + self.stderr
+
+
+def _child(request: dict[str, Any]) -> None:
+    """In the forked child: become the command, then exit with its status."""
+    os.setpgid(0, 0)
+    os.environ.clear()
+    os.environ.update(request["env"])
+    os.dup2(os.open(request["stdin"], os.O_RDONLY), 0)
+    os.dup2(os.open(request["stdout"], os.O_WRONLY | os.O_TRUNC), 1)
+    os.dup2(os.open(request["stderr"], os.O_WRONLY | os.O_TRUNC), 2)
+    sys.stdin = open(0, encoding="utf-8", errors="surrogateescape", closefd=False)  # noqa: SIM115
+    sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+    sys.argv = ["thread-browser", *request["args"]]
+    code = 0
+    try:
+        from tui.cli import main
+
+        main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    os._exit(code)
+
+
+def _wait(pid: int, timeout: float) -> tuple[int, float, bool]:
+    """Wait for the child: (exit status, peak RSS in MB, timed out)."""
+    fd = os.pidfd_open(pid)
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+    timed_out = not ready
+    if timed_out:
+        os.killpg(pid, signal.SIGKILL)
+    _, status, usage = os.wait4(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    return code, usage.ru_maxrss / 1024, timed_out
+
+
+async def _exercise() -> None:
+    """Use each adapter once on an in-process kit, so the SDK builds its parsers here."""
+    import httpx2
+    from openai import AsyncOpenAI
+
+    from tests.kit.misbehave import Kit
+    from tui.api import adapter_for
+    from tui.model import Connection, Kind
+
+    kit = Kit(size=4)
+    transport = httpx2.ASGITransport(app=kit)  # type: ignore[arg-type]
+    http = httpx2.AsyncClient(transport=transport, base_url="http://kit/v1")
+    client = AsyncOpenAI(api_key="warm-up", base_url="http://kit/v1", http_client=http)
+    connection = Connection("http://kit/v1")
+    for kind, holder in ((Kind.THREAD, kit.thread), (Kind.CONVERSATION, kit.conversation)):
+        api = adapter_for(kind, client, connection)
+        await api.retrieve(holder.id)
+        await api.first_turn(holder.id)
+        page = await api.history(holder.id, limit=2)
+        await api.enrich(holder.id, page.turns)
+        await api.update_metadata(holder.id, {"a": "b"})
+        await api.delete(holder.id)
+    await client.close()
+
+
+def serve(commands: IO[str], replies: IO[str]) -> None:
+    """The zygote's loop: one JSON request per line in, one JSON reply per line out."""
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue
+    asyncio.run(_exercise())
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    replies.write("ready\n")
+    replies.flush()
+    for line in commands:
+        request = json.loads(line)
+        started = time.monotonic()
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        code, rss, timed_out = _wait(pid, request["timeout"])
+        reply = {"code": code, "rss": rss, "timed_out": timed_out}
+        reply["seconds"] = time.monotonic() - started
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
+
+
+class Zygote:
+    """A client of one zygote process; :meth:`run` runs one command in a fresh child."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
+        self._proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "import sys, tests.kit.zygote as z; z.serve(sys.stdin, sys.stdout)",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=str(Path(__file__).resolve().parents[2]),
+        )
+        assert self._proc.stdout is not None
+        if self._proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("the CLI zygote did not start")
+
+    def run(
+        self, args: list[str], env: dict[str, str], *, input: str = "", timeout: float = 60.0
+    ) -> Finished:
+        """Run ``thread-browser ARGS`` with ``env`` and ``input``; killed after ``timeout``."""
+        paths = {name: self._file(name) for name in ("stdin", "stdout", "stderr")}
+        paths["stdin"].write_text(input, encoding="utf-8")
+        request = {"args": args, "env": env, "timeout": timeout}
+        request.update({name: str(path) for name, path in paths.items()})
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps(request) + "\n")
+        self._proc.stdin.flush()
+        reply = json.loads(self._proc.stdout.readline())
+        out, err = (paths[n].read_text(errors="replace") for n in ("stdout", "stderr"))
+        for path in paths.values():
+            path.unlink()
+        return Finished(
+            args, reply["code"], out, err, reply["seconds"], reply["rss"], reply["timed_out"]
+        )
+
+    def _file(self, name: str) -> Path:
+        handle, path = tempfile.mkstemp(dir=self.workdir, suffix=f".{name}")
+        os.close(handle)
+        return Path(path)
+
+    def close(self) -> None:
+        """End the zygote."""
+        assert self._proc.stdin is not None
+        self._proc.stdin.close()
+        self._proc.wait(timeout=10)
