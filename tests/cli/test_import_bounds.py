@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import json
 import os
-import resource
+import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import IO
 
@@ -23,8 +22,18 @@ PEAK_RSS_KB = 256 * 1024
 DEADLINE = 120.0
 
 
-def _limited() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (ADDRESS_SPACE, ADDRESS_SPACE))
+# A small Python starts the CLI and reports its peak memory: Linux counts a parent's
+# memory at the fork as its child's peak, so the test process (hundreds of MB in a full
+# run) must not be the CLI's parent.
+MEASURED = (
+    "import os, resource, subprocess, sys\n"
+    "def limit():\n"
+    f"    resource.setrlimit(resource.RLIMIT_AS, ({ADDRESS_SPACE}, {ADDRESS_SPACE}))\n"
+    "cli = subprocess.Popen([sys.executable, '-m', 'tui', *sys.argv[2:]], preexec_fn=limit)\n"
+    "_, status, usage = os.wait4(cli.pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "sys.exit(os.waitstatus_to_exitcode(status))\n"
+)
 
 
 def run_bounded(
@@ -32,27 +41,23 @@ def run_bounded(
 ) -> tuple[int, str, str, int]:
     """Run the CLI; its exit status, stdout, stderr and peak resident memory (KB)."""
     out, err = db.with_suffix(".out"), db.with_suffix(".err")
+    peak = db.with_suffix(".peak")
     with out.open("wb") as stdout, err.open("wb") as stderr:
         child = subprocess.Popen(
-            [sys.executable, "-m", "tui", *args],
+            [sys.executable, "-c", MEASURED, str(peak), *args],
             stdin=stdin if stdin is not None else subprocess.DEVNULL,
             stdout=stdout,
             stderr=stderr,
             env=cli_env(None, db),
-            preexec_fn=_limited,
+            start_new_session=True,
         )
-        deadline = time.monotonic() + DEADLINE
-        while True:
-            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.monotonic() > deadline:
-                child.kill()
-                os.wait4(child.pid, 0)
-                pytest.fail(f"import {args} did not end within {DEADLINE:.0f} s")
-            time.sleep(0.05)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    return child.returncode, out.read_text(), err.read_text(), usage.ru_maxrss
+        try:
+            child.wait(timeout=DEADLINE)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+            pytest.fail(f"import {args} did not end within {DEADLINE:.0f} s")
+    return child.returncode, out.read_text(), err.read_text(), int(peak.read_text())
 
 
 @pytest.fixture
