@@ -170,14 +170,16 @@ TITLES = {
 async def one_turn(pilot, text: str) -> str:
     """Send ``text``; the outcome: completed, refused, no reply (accepted) or cut."""
     app = pilot.app
-    before = len(app._notifications)
+    before = {n.identity for n in app._notifications}  # older ones may expire meanwhile
     await send(pilot, text)
     line = app.query_one(RunStatusLine)
     composer = app.query_one(Composer).text
     if not line.has_class("-bad"):
         assert "completed" in line.describe() and composer == ""
         return "completed"
-    [(title, message)] = notes(app)[before:]
+    [(title, message)] = [
+        (n.title, str(n.message)) for n in app._notifications if n.identity not in before
+    ]
     outcome = TITLES[title]
     assert message in line.describe()
     assert composer == (text if outcome == "refused" else "")
