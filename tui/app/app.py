@@ -329,18 +329,10 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
     @work(group="server", exit_on_error=False)
     @guarded("reading what the server offers", "Details shows it after the next open.")
     async def _learn_server(self, item: Tracked) -> None:
-        """Tell Details what the item's server was found to offer and refuse."""
+        """Tell Details what the item's server was found to lack (nothing when it lacks nothing)."""
         found = await self.svc.registry.capabilities.of(item.connection)
-        offered = [c.name for c in found if c.offered]
         refused = [f"{c.name} ({describe(False, c.detail)})" for c in found if not c.offered]
-        text = "; ".join(
-            part
-            for part in (
-                f"offers {', '.join(offered)}" if offered else "",
-                f"lacks {'; '.join(refused)}" if refused else "",
-            )
-            if part
-        )
+        text = f"lacks {'; '.join(refused)}" if refused else ""
         self.query_one(Details).know_server(item.connection.key, text)
 
     def explain(self, error: Exception | None) -> None:
