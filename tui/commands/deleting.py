@@ -113,13 +113,13 @@ def prune(
         older_than=datetime.now(UTC) - age,
         connection=options.chosen_profile().connection if options.profile else None,
     )
-    items = run(_matching(options, query))
+    items, untrusted = run(_matching(options, query))
     policy = Policy(archive=not no_archive, allow_incomplete=allow_incomplete)
     if dry_run:
-        plan = make_plan(items, ConnectionApis(options.settings()), policy)
+        plan = make_plan(items, ConnectionApis(options.settings()), policy, untrusted)
         _show(plan, as_json, dry_run=True)
         return
-    _confirm_and_run(options, items, policy, yes=yes, as_json=as_json)
+    _confirm_and_run(options, items, policy, yes=yes, as_json=as_json, untrusted=untrusted)
 
 
 def _parse(text: str) -> tuple[Kind, str]:
@@ -170,7 +170,10 @@ async def _resolve(
         return items, notes, unknown
 
 
-async def _matching(options: Options, query: Query) -> list[Tracked]:
+async def _matching(
+    options: Options, query: Query
+) -> tuple[list[Tracked], list[tuple[Tracked, datetime]]]:
+    """The items of ``query``, and those whose age the registry gave (with its time)."""
     async with await options.registry() as registry:
         items: list[Tracked] = []
         cursor = None
@@ -179,7 +182,7 @@ async def _matching(options: Options, query: Query) -> list[Tracked]:
             items += page.items
             cursor = page.next
             if cursor is None:
-                return items
+                return items, await registry.search.untrusted_ages(query)
 
 
 async def _put_back(options: Options) -> None:
@@ -200,10 +203,13 @@ def _confirm_and_run(
     yes: bool,
     as_json: bool,
     resumed: bool = False,
+    untrusted: Sequence[tuple[Tracked, datetime]] = (),
 ) -> None:
     apis = ConnectionApis(options.settings(), max_retries=0)
-    plan = make_plan(items, apis, policy)
+    plan = make_plan(items, apis, policy, untrusted)
     if not plan.items and not plan.skipped:
+        for line in plan.ages():
+            click.echo(line, err=True)
         click.echo("Nothing to delete.", err=True)
         if as_json:
             click.echo(json_text(_summary(Progress(0))))
@@ -324,6 +330,15 @@ def _show(plan: DeletionPlan, as_json: bool, *, dry_run: bool) -> None:
                     "dry_run": dry_run,
                     "would_delete": [i.id for i in plan.items],
                     "skipped": [{"id": i.id, "reason": why} for i, why in plan.skipped],
+                    "untrusted_ages": [
+                        {
+                            "id": i.id,
+                            "server_said": i.last_activity.isoformat(),
+                            "used": seen.isoformat(),
+                            "would_delete": plan.planned(i),
+                        }
+                        for i, seen in plan.untrusted_ages
+                    ],
                 }
             )
         )

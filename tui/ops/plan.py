@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from tui.api.protocol import ConversationApi
 from tui.model import Tracked
@@ -29,6 +30,14 @@ class DeletionPlan:
     items: tuple[Tracked, ...]
     skipped: tuple[tuple[Tracked, str], ...]
     policy: Policy
+    # Items whose server time could not be trusted as an age (before 2023, or ahead of
+    # this machine's clock), planned or kept: each with when the registry first saw it,
+    # the time its age came from instead.
+    untrusted_ages: tuple[tuple[Tracked, datetime], ...] = ()
+
+    def planned(self, item: Tracked) -> bool:
+        """Whether ``item`` is among those this plan deletes."""
+        return any(i.pk == item.pk for i in self.items)
 
     @property
     def archive(self) -> bool:
@@ -92,6 +101,7 @@ class DeletionPlan:
         else:
             out.append("Histories are NOT archived first: what is not archived yet is lost.")
         out += self.doubts()
+        out += self.ages()
         warning = self.warning()
         return out + ([warning] if warning else [])
 
@@ -113,13 +123,42 @@ class DeletionPlan:
             lines.append(f"  … and {len(doubted) - SAMPLES:,} more")
         return lines
 
+    def ages(self) -> list[str]:
+        """The items whose age the server's time could not give, and what was used."""
+        untrusted = self.untrusted_ages
+        if not untrusted:
+            return []
+        noun = "item" if len(untrusted) == 1 else "items"
+        lines = [
+            f"Could not trust the server's time as the age of {len(untrusted):,} {noun} "
+            "(before 2023 or in the future); used when this registry first saw each instead:"
+        ]
+        lines += [
+            f"  - {i.id}: server said {_day(i.last_activity)}, used {_day(seen)}: "
+            + ("deleted" if self.planned(i) else "kept (not old enough by that time)")
+            for i, seen in untrusted[:SAMPLES]
+        ]
+        if len(untrusted) > SAMPLES:
+            lines.append(f"  … and {len(untrusted) - SAMPLES:,} more")
+        return lines
+
+
+def _day(moment: datetime) -> str:
+    """A time as ``YYYY-MM-DD HH:MM UTC``."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
 
 def make_plan(
     items: Sequence[Tracked],
     api_for: Callable[[Tracked], tuple[ConversationApi | None, str]],
     policy: Policy,
+    untrusted_ages: Sequence[tuple[Tracked, datetime]] = (),
 ) -> DeletionPlan:
-    """Split ``items`` into those that can be deleted from here and those that cannot."""
+    """Split ``items`` into those that can be deleted from here and those that cannot.
+
+    ``untrusted_ages`` are the items whose age was not the server's time, with the time
+    used instead (see :meth:`tui.store.search.Search.untrusted_ages`).
+    """
     ready: list[Tracked] = []
     skipped: list[tuple[Tracked, str]] = []
     for item in items:
@@ -128,4 +167,4 @@ def make_plan(
             skipped.append((item, why))
         else:
             ready.append(item)
-    return DeletionPlan(tuple(ready), tuple(skipped), policy)
+    return DeletionPlan(tuple(ready), tuple(skipped), policy, tuple(untrusted_ages))

@@ -1,29 +1,58 @@
-"""The message archive: every history page loaded, kept in order, readable offline."""
+"""The message archive: every history page loaded, kept in order, readable offline.
+
+The archive only ever adds. When the server answers an archived message differently, the
+version it replaces is kept in ``message_versions`` (never changed, never deleted) and the
+message row holds the newest one. Readers (:meth:`Archive.page`, :meth:`Archive.all`, and
+so every export) show the newest version, with one exception: when the newest holds no
+content (no text but a placeholder such as "[removed]", and no file or image) while an
+older version did, they show the newest such older version, its status set to
+:data:`REMOVED_STATUS` and :data:`REMOVED_NOTE` added as its last part. Search indexes
+the text readers show.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
 
-from tui.model import TitleSource, Tracked, Turn
+from tui.model import Part, TitleSource, Tracked, Turn
 from tui.store.titles import derive
 
 if TYPE_CHECKING:
+    import aiosqlite
+
     from tui.store.registry import Registry
 
 _TURN = TypeAdapter(Turn)
 ANCHOR = 1 << 40
 UPSERT = """
-INSERT INTO messages (item_pk, id, seq, role, created_at, body, data)
-VALUES (?, ?, ?, ?, ?, ?, ?)
+INSERT INTO messages (item_pk, id, seq, role, created_at, body, data, shown_version)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (item_pk, id) DO UPDATE SET
     seq = excluded.seq, role = excluded.role, created_at = excluded.created_at,
     body = excluded.body,
-    data = excluded.data
+    data = excluded.data,
+    shown_version = excluded.shown_version
 """
+KEEP_VERSION = (
+    "INSERT INTO message_versions (message_pk, data, body, has_content, kept_at) "
+    "VALUES (?, ?, ?, ?, ?)"
+)
+# Each message with the kept version shown in its place (NULL: the message itself).
+SHOWN = (
+    "SELECT messages.seq, messages.data, message_versions.data FROM messages "
+    "LEFT JOIN message_versions ON message_versions.pk = messages.shown_version"
+)
+PLACEHOLDERS = frozenset({"", "[removed]", "[deleted]"})
+REMOVED_STATUS = "removed on the server"
+REMOVED_NOTE = (
+    "[The server now holds this message as removed; the text above is the copy archived before.]"
+)
 
 
 # When nothing was known of an item's activity, last_activity fell back to the time it
@@ -50,6 +79,30 @@ def searchable(turn: Turn) -> str:
     for call in turn.tool_calls:
         pieces += [call.name, call.arguments, call.output or ""]
     return "\n".join(p for p in pieces if p)
+
+
+def holds_content(turn: Turn) -> bool:
+    """Whether a turn says anything: text other than a placeholder, or a file or image."""
+    return turn.text.strip().lower() not in PLACEHOLDERS or any(p.ref for p in turn.parts)
+
+
+def shown(data: str, kept: str | None) -> Turn:
+    """The turn readers show: the message, or the kept version with its text (see above)."""
+    if kept is None:
+        return decode(data)
+    old = decode(kept)
+    note = Part("note", REMOVED_NOTE)
+    return dataclasses.replace(old, status=REMOVED_STATUS, parts=(*old.parts, note))
+
+
+@dataclass(frozen=True, slots=True)
+class _Archived:
+    """A message row as archived before this page came."""
+
+    pk: int
+    data: str
+    body: str
+    shown_version: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,20 +138,15 @@ class Archive:
         if reg.read_only:
             return item
         seqs = await self._place(item, turns, older_than)
-        rows = [
-            (
-                item.pk,
-                t.id,
-                seq,
-                t.role,
-                int(t.created_at.timestamp()) if t.created_at else None,
-                searchable(t),
-                encode(t),
-            )
-            for t, seq in zip(turns, seqs, strict=True)
-        ]
         newest = max((t.created_at for t in turns if t.created_at), default=None)
         async with reg.writing() as db:
+            before = await _archived(db, item, [t.id for t in turns])
+            rows = []
+            for turn, seq in zip(turns, seqs, strict=True):
+                data = encode(turn)
+                body, version = await _keep(db, turn, data, before.get(turn.id))
+                when = int(turn.created_at.timestamp()) if turn.created_at else None
+                rows.append((item.pk, turn.id, seq, turn.role, when, body, data, version))
             await db.executemany(UPSERT, rows)
             await db.execute(
                 "UPDATE items SET message_count = "
@@ -202,23 +250,69 @@ class Archive:
         self, item: Tracked, *, before_seq: int | None = None, limit: int = 50
     ) -> ArchivedPage:
         """A page of archived turns, newest first by page, oldest first within it."""
-        bound = "AND seq < ?" if before_seq is not None else ""
+        bound = "AND messages.seq < ?" if before_seq is not None else ""
         params: tuple[object, ...] = (item.pk,)
         if before_seq is not None:
             params += (before_seq,)
         found = await self.registry.fetchall(
-            f"SELECT seq, data FROM messages WHERE item_pk = ? {bound} "
-            "ORDER BY seq DESC, pk DESC LIMIT ?",
+            f"{SHOWN} WHERE messages.item_pk = ? {bound} "
+            "ORDER BY messages.seq DESC, messages.pk DESC LIMIT ?",
             (*params, limit + 1),
         )
         more = len(found) > limit
         kept = found[:limit]
-        turns = tuple(decode(r[1]) for r in reversed(kept))
+        turns = tuple(shown(r[1], r[2]) for r in reversed(kept))
         return ArchivedPage(turns, int(kept[-1][0]) if more and kept else None)
 
     async def all(self, item: Tracked) -> list[Turn]:
-        """Every archived turn of the item, oldest first."""
+        """Every archived turn of the item, oldest first (as readers show it)."""
         found = await self.registry.fetchall(
-            "SELECT data FROM messages WHERE item_pk = ? ORDER BY seq, pk", (item.pk,)
+            f"{SHOWN} WHERE messages.item_pk = ? ORDER BY messages.seq, messages.pk",
+            (item.pk,),
+        )
+        return [shown(r[1], r[2]) for r in found]
+
+    async def versions(self, item: Tracked, turn_id: str) -> list[Turn]:
+        """Every version of one archived turn the server replaced, oldest first."""
+        found = await self.registry.fetchall(
+            "SELECT message_versions.data FROM message_versions JOIN messages "
+            "ON messages.pk = message_versions.message_pk "
+            "WHERE messages.item_pk = ? AND messages.id = ? ORDER BY message_versions.pk",
+            (item.pk, turn_id),
         )
         return [decode(r[0]) for r in found]
+
+
+async def _archived(
+    db: aiosqlite.Connection, item: Tracked, ids: list[str]
+) -> dict[str, _Archived]:
+    """The archived rows of these turn IDs, by ID."""
+    if not ids:
+        return {}
+    marks = ",".join("?" * len(ids))
+    cursor = await db.execute(
+        "SELECT id, pk, data, body, shown_version FROM messages "
+        f"WHERE item_pk = ? AND id IN ({marks})",
+        (item.pk, *ids),
+    )
+    return {r[0]: _Archived(int(r[1]), r[2], r[3], r[4]) for r in await cursor.fetchall()}
+
+
+async def _keep(
+    db: aiosqlite.Connection, turn: Turn, data: str, before: _Archived | None
+) -> tuple[str, int | None]:
+    """Keep the version ``turn`` replaces; the text to index and the kept version to show."""
+    if before is None:
+        return searchable(turn), None
+    if before.data == data:
+        return before.body, before.shown_version
+    old = decode(before.data)
+    had = holds_content(old)
+    cursor = await db.execute(
+        KEEP_VERSION, (before.pk, before.data, searchable(old), int(had), time.time())
+    )
+    if holds_content(turn):
+        return searchable(turn), None
+    if had:
+        return searchable(old), cursor.lastrowid
+    return before.body, before.shown_version

@@ -20,6 +20,30 @@ ITEM_COLUMNS = (
 )
 ITEM_FROM = "items JOIN connections ON connections.id = items.connection_id"
 
+# A server's time is trusted as an age only between these bounds: before 2023-01-01 no
+# item of these APIs existed (a 0 or a small number is a placeholder, not a date), and a
+# time more than a day ahead of this machine's clock has not happened yet.
+PLAUSIBLE_FROM = 1_672_531_200  # 2023-01-01 00:00 UTC
+CLOCK_SLACK = 86_400  # seconds a server's clock may run ahead of ours
+
+
+def plausible(seconds: float, now: float) -> bool:
+    """Whether a server's Unix time can stand for when something happened."""
+    return PLAUSIBLE_FROM <= seconds <= now + CLOCK_SLACK
+
+
+def activity_sql(now: float) -> tuple[str, list[object]]:
+    """The SQL of an item's age reference, and its parameters.
+
+    ``last_activity`` when :func:`plausible`, else ``tracked_at`` (when this registry first
+    saw the item, by its own clock).
+    """
+    return (
+        "(CASE WHEN items.last_activity BETWEEN ? AND ? THEN items.last_activity "
+        "ELSE items.tracked_at END)",
+        [PLAUSIBLE_FROM, int(now) + CLOCK_SLACK],
+    )
+
 
 def when(value: float | None) -> datetime | None:
     """A stored Unix time as an aware datetime."""

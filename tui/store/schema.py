@@ -193,8 +193,31 @@ CREATE TABLE capabilities (
 );
 """
 
+# The archive only ever adds: when the server answers an archived message differently, the
+# version it replaces is kept here (never changed, never deleted). ``shown_version`` names
+# the kept version readers show instead of the newest one (``NULL``: the newest), set when
+# the newest holds no content (empty, "[removed]") while a kept one did.
+V7 = """
+CREATE TABLE message_versions (
+    pk INTEGER PRIMARY KEY,
+    message_pk INTEGER NOT NULL REFERENCES messages (pk),
+    data TEXT NOT NULL,
+    body TEXT NOT NULL,
+    has_content INTEGER NOT NULL,
+    kept_at REAL NOT NULL
+);
+CREATE INDEX message_versions_by_message ON message_versions (message_pk, pk);
+ALTER TABLE messages ADD COLUMN shown_version INTEGER REFERENCES message_versions (pk);
+CREATE TRIGGER message_versions_never_change BEFORE UPDATE ON message_versions BEGIN
+    SELECT RAISE(ABORT, 'archived message versions are never changed');
+END;
+CREATE TRIGGER message_versions_never_deleted BEFORE DELETE ON message_versions BEGIN
+    SELECT RAISE(ABORT, 'archived message versions are never deleted');
+END;
+"""
+
 # MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6)
+MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7)
 LATEST = len(MIGRATIONS)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import sqlite3
+import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from tui.model import Connection, ItemState, Kind, Tracked
@@ -80,7 +82,7 @@ class Query:
     kind: Kind | None = None
     states: tuple[ItemState, ...] = VISIBLE
     meta: tuple[tuple[str, str], ...] = ()
-    older_than: datetime | None = None
+    older_than: datetime | None = None  # by last activity; see rows.activity_sql
     connection: Connection | None = None
     unread: int = field(default=0, compare=False)
     pairs_left_out: int = field(default=0, compare=False)
@@ -219,8 +221,9 @@ def where(query: Query, *, for_count: bool = False) -> tuple[str, list[object]]:
         clauses.append("items.pk IN (SELECT item_pk FROM item_meta WHERE key = ? AND value = ?)")
         params += [key, value]
     if query.older_than is not None:
-        clauses.append("items.last_activity < ?")
-        params.append(int(query.older_than.timestamp()))
+        activity, bounds = rows.activity_sql(time.time())
+        clauses.append(f"{activity} < ?")
+        params += [*bounds, int(query.older_than.timestamp())]
     if query.connection is not None:
         clauses.append(
             "connections.base_url = ? AND connections.organization = ? AND connections.project = ?"
@@ -264,6 +267,27 @@ class Search:
     ) -> list[Tracked]:
         text, params = page_sql(query, match, after, limit, messages=messages)
         return [rows.tracked(r) for r in await self.registry.fetchall(text, params)]
+
+    async def untrusted_ages(self, query: Query) -> list[tuple[Tracked, datetime]]:
+        """Items whose age ``query.older_than`` judged without the server's time.
+
+        Each item matching the query's other filters (not its text) whose last activity is
+        no age (see :func:`rows.plausible`) and for which that mattered: by the server's time
+        or by when this registry first saw it (the time used instead, given with it), the
+        item is older than ``older_than``. Empty without ``older_than``.
+        """
+        if query.older_than is None:
+            return []
+        clause, params = where(dataclasses.replace(query, older_than=None))
+        cutoff = int(query.older_than.timestamp())
+        found = await self.registry.fetchall(
+            f"SELECT {rows.ITEM_COLUMNS}, items.tracked_at FROM {rows.ITEM_FROM} "
+            f"WHERE {clause} AND items.last_activity NOT BETWEEN ? AND ? "
+            "AND (items.last_activity < ? OR items.tracked_at < ?) "
+            "ORDER BY items.last_activity DESC, items.pk DESC",
+            [*params, *rows.activity_sql(time.time())[1], cutoff, cutoff],
+        )
+        return [(rows.tracked(r[:-1]), datetime.fromtimestamp(r[-1], tz=UTC)) for r in found]
 
     async def keys(self, query: Query) -> list[int]:
         """The row keys of every item of ``query`` (for marking them all)."""
