@@ -41,9 +41,9 @@ class Options:
         """The profile named by ``--profile``, or the default one."""
         return self.settings().profile(self.profile)
 
-    async def registry(self) -> Registry:
-        """The registry file, opened."""
-        return await Registry.open(self.db)
+    async def registry(self, *, upgrade: bool = True) -> Registry:
+        """The registry file, opened (``upgrade=False``: a reader, which never migrates)."""
+        return await Registry.open(self.db, upgrade=upgrade)
 
 
 def common(command: F) -> F:

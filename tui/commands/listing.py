@@ -133,7 +133,7 @@ def list_items(
 
 
 async def _fetch(options: Options, query: Query, limit: int) -> list[Tracked]:
-    async with await options.registry() as registry:
+    async with await options.registry(upgrade=False) as registry:
         items: list[Tracked] = []
         cursor = None
         while len(items) < limit:

@@ -31,6 +31,21 @@ class RegistryCorrupt(RegistryError):
     """The file is not a readable SQLite registry."""
 
 
+class RegistryForeign(RegistryCorrupt):
+    """The file is not a registry at all (another program's database, a pipe, a device).
+
+    It is left untouched: nothing is written to it, its mode is not changed.
+    """
+
+
+class RegistryUnsafe(RegistryError):
+    """The file belongs to another user, or others may write it; it is left untouched."""
+
+
+class RegistryOutdated(RegistryError):
+    """A registry of an older schema met by a command that only reads; it is left as it is."""
+
+
 class RegistryReadOnly(RegistryError):
     """The file or its folder cannot be written."""
 
@@ -52,6 +67,40 @@ def corrupt(path: Path | str, detail: object) -> RegistryCorrupt:
         "write to it, and will not. Keep a copy of it, then either recover what it holds with "
         f"`sqlite3 {quoted} .recover | sqlite3 {recovered}` and point --db (or "
         "THREAD_BROWSER_DB) at the recovered file, or move it aside to start a new registry."
+    )
+
+
+ELSEWHERE = (
+    "Point --db (or THREAD_BROWSER_DB) at your registry, or at a new file: it is created "
+    "if missing."
+)
+
+
+def foreign(path: Path | str, what: str) -> RegistryForeign:
+    """The not-a-registry error: what the file is, that it was left alone, where to go."""
+    return RegistryForeign(
+        f"The file {path} is not a Thread Browser registry: it is {what}. Thread Browser left "
+        f"it untouched (nothing written, its mode unchanged). {ELSEWHERE}"
+    )
+
+
+def unsafe(path: Path | str, reason: str, fix: str) -> RegistryUnsafe:
+    """The unsafe-file error: why the file cannot be trusted, and the two ways out."""
+    return RegistryUnsafe(
+        f"The registry {path} is not safe to use: {reason}. Thread Browser left it untouched "
+        f"(nothing read, nothing written, its mode unchanged). {fix} Or point --db (or "
+        "THREAD_BROWSER_DB) at a file of your own: it is created if missing."
+    )
+
+
+def outdated(path: Path | str, current: int, latest: int) -> RegistryOutdated:
+    """The older-schema error of a command that only reads."""
+    return RegistryOutdated(
+        f"The registry {path} has schema version {current}, older than the version {latest} "
+        "this Thread Browser reads, and this command only reads: it does not upgrade it. "
+        "Nothing was changed. Run a writing command to upgrade it: start the app once "
+        "(`thread-browser`), or run a command that changes the registry, such as "
+        "`thread-browser import`. Upgrading keeps everything the registry holds."
     )
 
 

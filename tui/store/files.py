@@ -1,9 +1,13 @@
 """Where the registry lives, and opening it safely (mode 0600, WAL, migrations).
 
 Opening first looks at the file without SQLite: it is created private (0600, in a 0700
-folder) when missing; an existing one is only ever made *more* private. A file or folder
-the user cannot write is opened read-only (reads work, every write says why it cannot),
-and a registry from a newer Thread Browser is refused before anything is written.
+folder) when missing; an existing one is only ever made *more* private. What is not a
+regular file (a pipe, a device), a file of another user and a file others may write are
+refused before it is opened. Then it is identified: a registry is created only in an empty
+file, and another program's database is refused untouched (no byte and no mode changed).
+A file or folder the user cannot write is opened read-only (reads work, every write says
+why it cannot), a registry from a newer Thread Browser is refused before anything is
+written, and an older one is upgraded only for a command that may write.
 
 Test and debug knob: ``THREAD_BROWSER_MAX_PAGES=N`` caps the registry at N database pages
 (``PRAGMA max_page_count`` on every writing connection), so a write that needs more room
@@ -16,6 +20,8 @@ import asyncio
 import contextlib
 import errno
 import os
+import pwd
+import re
 import sqlite3
 import stat
 import time
@@ -33,9 +39,13 @@ from tui.store.errors import (
     SQLITE_LOCKED,
     RegistryError,
     RegistryReadOnly,
+    corrupt,
     error_code,
+    foreign,
+    outdated,
     read_only,
     translated,
+    unsafe,
 )
 
 APP_NAME = "thread-browser"
@@ -51,6 +61,18 @@ PRAGMAS = (
 )
 READER_PRAGMAS = (f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA cell_size_check = ON")
 SIDECARS = ("-wal", "-shm")
+SQLITE_MAGIC = b"SQLite format 3\x00"
+HEADER_SIZE = 100
+# Every registry has held these tables since schema version 1: a database without them is
+# another program's, whatever its user_version says.
+OUR_TABLES = frozenset({"connections", "items", "item_meta", "messages", "journal"})
+NOT_FILES = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+PLAIN_NAME = re.compile(r"[\w.-]{1,40}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -172,44 +194,160 @@ def why_read_only(path: Path) -> str:
     return ""
 
 
-def prepare(path: Path) -> Target:
+def _owner(uid: int) -> str:
+    try:
+        return f"{pwd.getpwuid(uid).pw_name} (uid {uid})"
+    except KeyError:
+        return f"uid {uid}"
+
+
+def refuse_unsafe(path: Path) -> None:
+    """Refuse, before opening it, what is not a private regular file of the user's own.
+
+    A pipe or a device would make SQLite wait forever (or read nonsense); a file of another
+    user, or one others may write, holds what anyone could have put there, and using it
+    would leave files of ours beside it.
+    """
+    try:
+        info = path.stat()
+    except OSError as exc:
+        raise RegistryReadOnly(
+            f"The registry {path} cannot be looked at ({exc.strerror}). Check the file and "
+            "its folder, or point --db / THREAD_BROWSER_DB at another file."
+        ) from exc
+    if stat.S_ISDIR(info.st_mode):
+        raise RegistryError(
+            f"The registry {path} is a folder, not a file. Point --db / THREAD_BROWSER_DB at "
+            "a file (it is created if missing)."
+        )
+    if not stat.S_ISREG(info.st_mode):
+        what = next((name for test, name in NOT_FILES if test(info.st_mode)), "a special file")
+        raise foreign(path, f"{what}, not a regular file")
+    mode = stat.S_IMODE(info.st_mode)
+    if info.st_uid != os.geteuid():
+        raise unsafe(
+            path,
+            f"it belongs to another user, {_owner(info.st_uid)}, not to you "
+            f"({_owner(os.geteuid())})",
+            "If it is yours, its owner can give it to you (chown), or you can copy it.",
+        )
+    if mode & 0o022:
+        raise unsafe(
+            path,
+            f"others may write to it (mode {mode:04o}), so anyone on this machine could have "
+            "changed what it holds",
+            f"If you trust what it holds, make it private with `chmod 600 {path}` and try again.",
+        )
+
+
+def _header(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(HEADER_SIZE)
+    except OSError as exc:
+        raise RegistryReadOnly(
+            f"The registry {path} cannot be read ({exc.strerror}). Nothing was changed. Make "
+            "it readable by you (chmod u+r), or point --db / THREAD_BROWSER_DB at another file."
+        ) from exc
+
+
+def _look_uri(path: Path, header: bytes) -> str:
+    """A read-only URI that creates no file and changes no byte.
+
+    A WAL database with no pending ``-wal`` is read ``immutable`` (no ``-wal``/``-shm``
+    files are made); a rollback-journal one is read with its locks, which create nothing.
+    """
+    base = "file:" + urllib.parse.quote(str(path)) + "?mode=ro"
+    wal = path.with_name(path.name + "-wal")
+    pending = wal.exists() and wal.stat().st_size > 0
+    rollback_mode = len(header) > 18 and header[18] == 1
+    return base if pending or rollback_mode else base + "&immutable=1"
+
+
+def _describe(tables: list[str], version: int, app_id: int) -> str:
+    names = [n if PLAIN_NAME.fullmatch(n) else ascii(n[:40]) for n in sorted(tables)[:5]]
+    more = f" and {len(tables) - len(names)} more" if len(tables) > len(names) else ""
+    held = f"tables {', '.join(names)}{more}" if names else "no tables"
+    marks = f"user_version {version}" + (f", application_id {app_id}" if app_id else "")
+    return f"a SQLite database of another program ({held}; {marks})"
+
+
+def identify(path: Path) -> int:
+    """The schema version of the registry at ``path``; 0 for an empty file (a new one).
+
+    Raises :class:`RegistryForeign` for another program's database, :class:`RegistryTooNew`
+    for a newer registry and :class:`RegistryCorrupt` for what is not SQLite; it writes
+    nothing. Call it inside :func:`translated`.
+    """
+    header = _header(path)
+    if not header:
+        return 0
+    if not header.startswith(SQLITE_MAGIC):
+        raise corrupt(path, "file is not a database")
+    looked = sqlite3.connect(_look_uri(path, header), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        version = schema.version(looked)
+        app_id = int(looked.execute("PRAGMA application_id").fetchone()[0])
+        found = looked.execute("SELECT type, name FROM sqlite_master").fetchall()
+    finally:
+        looked.close()
+    objects = [name for _, name in found if not str(name).startswith("sqlite_")]
+    tables = [str(name) for kind, name in found if kind == "table" and name in objects]
+    ours = OUR_TABLES.issubset(tables)
+    if version > schema.LATEST and (ours or not objects) and not app_id:
+        schema.check_version(version, str(path))
+    if not objects and not version and not app_id:
+        return 0  # an empty database: a new registry may be made in it
+    if app_id or not ours or not 0 < version <= schema.LATEST:
+        raise foreign(path, _describe(tables, version, app_id))
+    return version
+
+
+def prepare(path: Path, *, upgrade: bool = True) -> Target:
     """Check the registry and bring it to the latest schema when it can be written.
 
-    Creates a missing registry (0600). Raises :class:`RegistryTooNew` for a newer schema
-    and :class:`RegistryCorrupt` for a file that is not a registry, in both cases before
-    anything is written. A registry that cannot be written is returned read-only.
+    Creates a missing registry (0600). Refuses, before anything is written: what is not a
+    private regular file of the user (see :func:`refuse_unsafe`), another program's
+    database (:class:`RegistryForeign`), a newer schema (:class:`RegistryTooNew`) and a
+    file that is not SQLite (:class:`RegistryCorrupt`). A registry that cannot be written
+    is returned read-only. ``upgrade=False`` (a command that only reads) refuses an older
+    schema with :class:`RegistryOutdated` instead of migrating it; a new registry is still
+    made in a missing or empty file.
     """
-    if not path.exists():
+    if not os.path.lexists(path):
         _create_private(path)
+    refuse_unsafe(path)
     reason = why_read_only(path)
     target = Target(path, reason)
+    with translated(path):
+        current = identify(path)
     if target.writable:
         _tighten(path)
         for suffix in SIDECARS:
             if target.sidecar(suffix).exists():
                 _tighten(target.sidecar(suffix))
-    with translated(path):
-        looked = sqlite3.connect(
-            target.uri(read_only=True), uri=True, timeout=BUSY_TIMEOUT_MS / 1000
-        )
-        try:
-            current = schema.check(looked, str(path))
-        finally:
-            looked.close()
-        if not target.writable and current < schema.LATEST:
-            raise read_only(
-                path,
-                f"{reason}, and it must first be upgraded from schema version {current} to "
-                f"{schema.LATEST}",
-                readable=False,
-            )
-        if target.writable:
-            conn = connect(target)
-            try:
-                schema.migrate(conn, str(path))
-            finally:
-                conn.close()
+    if current < schema.LATEST:
+        _upgrade(target, current, upgrade=upgrade)
     return target  # SQLite gives the -wal and -shm files it makes the registry's mode
+
+
+def _upgrade(target: Target, current: int, *, upgrade: bool) -> None:
+    """Migrate a registry of an older (or no) schema, when that is allowed."""
+    if not target.writable:
+        raise read_only(
+            target.path,
+            f"{target.read_only}, and it must first be upgraded from schema version "
+            f"{current} to {schema.LATEST}",
+            readable=False,
+        )
+    if current and not upgrade:
+        raise outdated(target.path, current, schema.LATEST)
+    with translated(target.path):
+        conn = connect(target)
+        try:
+            schema.migrate(conn, str(target.path))
+        finally:
+            conn.close()
 
 
 def max_pages(environ: Mapping[str, str] | None = None) -> int | None:

@@ -55,15 +55,21 @@ class Registry:
 
     @classmethod
     async def open(
-        cls, path: str | Path | None = None, *, target: files.Target | None = None
+        cls,
+        path: str | Path | None = None,
+        *,
+        target: files.Target | None = None,
+        upgrade: bool = True,
     ) -> Registry:
         """Open (creating and migrating as needed) the registry at ``path``.
 
         ``target`` is a registry :func:`files.prepare` checked already (then ``path`` is
-        not used). A registry the user cannot write opens read-only: reads work, and every
-        write raises :class:`RegistryReadOnly` saying why (see :attr:`read_only`).
+        not used). ``upgrade=False`` (a command that only reads) refuses an older schema
+        instead of migrating it. A registry the user cannot write opens read-only: reads
+        work, and every write raises :class:`RegistryReadOnly` saying why (see
+        :attr:`read_only`).
         """
-        target = target or files.prepare(files.resolve_path(path))
+        target = target or files.prepare(files.resolve_path(path), upgrade=upgrade)
         with translated(target.path):
             db = await files.aconnect(target)
         return cls(db, target)
@@ -296,30 +302,38 @@ class Registry:
         source: str,
         event: str = "tracked",
     ) -> set[str]:
-        """Record many bare IDs in one transaction; returns the IDs that were new."""
+        """Record many bare IDs in one transaction; returns the IDs this call inserted.
+
+        Only the rows the insert itself made are returned and journaled: an ID another
+        process recorded meanwhile (after the first look, before the write) is neither.
+        """
         known = await self.known_ids(connection, [i for i, _ in entries])
-        fresh = [e for e in entries if e[0] not in known]
+        fresh = list({i: (i, k) for i, k in entries if i not in known}.values())
         if not fresh:
             return set()
+        added: set[str] = set()
         async with self.writing() as db:
             conn_id = await self._connection_id(db, connection)
-            await db.executemany(
-                sql.ITEM_INSERT,
-                [
-                    sql.item_params(i, k, conn_id, metadata={}, created_at=None, source=source)
-                    for i, k in fresh
-                ],
-            )
             stamp = time.time()
             for start in range(0, len(fresh), CHUNK):
-                chunk = [i for i, _ in fresh[start : start + CHUNK]]
-                await db.execute(
-                    "INSERT INTO journal (at, item_pk, event, source, detail) "
-                    "SELECT ?, pk, ?, ?, '' FROM items WHERE connection_id = ? AND id IN "
-                    f"({','.join('?' * len(chunk))})",
-                    (stamp, event, source, conn_id, *chunk),
+                made = await self._insert_bare(db, fresh[start : start + CHUNK], conn_id, source)
+                await db.executemany(
+                    sql.JOURNAL_INSERT, [(stamp, pk, event, source, "") for pk, _ in made]
                 )
-        return {i for i, _ in fresh}
+                added.update(item_id for _, item_id in made)
+        return added
+
+    @staticmethod
+    async def _insert_bare(
+        db: aiosqlite.Connection, chunk: Sequence[tuple[str, Kind]], conn_id: int, source: str
+    ) -> list[tuple[int, str]]:
+        """Insert bare items; the ``(pk, id)`` of each row inserted (none already there)."""
+        params = [
+            sql.item_params(i, k, conn_id, metadata={}, created_at=None, source=source)
+            for i, k in chunk
+        ]
+        async with db.execute(sql.items_insert(len(params)), sql.items_values(params)) as cursor:
+            return [(int(pk), str(item_id)) for pk, item_id in await cursor.fetchall()]
 
     async def track_remote(
         self,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from tui.model import Connection, Kind
@@ -22,6 +22,18 @@ VALUES (:id, :kind, :connection_id, :title, :title_source, :created_at, :last_ac
         :metadata, :source, :tracked_at)
 ON CONFLICT (connection_id, id) DO NOTHING
 """
+ITEM_FIELDS = (
+    "id",
+    "kind",
+    "connection_id",
+    "title",
+    "title_source",
+    "created_at",
+    "last_activity",
+    "metadata",
+    "source",
+    "tracked_at",
+)
 ITEM_PK = "SELECT pk FROM items WHERE connection_id = ? AND id = ?"
 META_DELETE = "DELETE FROM item_meta WHERE item_pk = ?"
 META_INSERT = "INSERT OR IGNORE INTO item_meta (item_pk, key, value) VALUES (?, ?, ?)"
@@ -66,3 +78,22 @@ def item_params(
 def meta_rows(item_pk: int, metadata: Mapping[str, str]) -> list[tuple[int, str, str]]:
     """Rows of :data:`META_INSERT` for an item's metadata."""
     return [(item_pk, str(k), str(v)) for k, v in metadata.items()]
+
+
+def items_insert(count: int) -> str:
+    """:data:`ITEM_INSERT` of ``count`` rows in one statement, returning ``pk, id``.
+
+    Only the rows this statement inserted come back: an ID already tracked (by another
+    process too) is skipped by the conflict clause and returns nothing. Its parameters are
+    :func:`items_values`.
+    """
+    row = "(" + ", ".join("?" * len(ITEM_FIELDS)) + ")"
+    return (
+        f"INSERT INTO items ({', '.join(ITEM_FIELDS)}) VALUES {', '.join([row] * count)} "
+        "ON CONFLICT (connection_id, id) DO NOTHING RETURNING pk, id"
+    )
+
+
+def items_values(params: Sequence[Mapping[str, Any]]) -> list[Any]:
+    """The positional parameters of :func:`items_insert` for :func:`item_params` rows."""
+    return [row[field] for row in params for field in ITEM_FIELDS]
