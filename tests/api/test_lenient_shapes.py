@@ -7,15 +7,12 @@ the adapters use production clients (no strict validation), as the app does.
 from __future__ import annotations
 
 import json
-import threading
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
@@ -24,7 +21,7 @@ from tests.conftest import TEST_KEY
 from tui.api import adapter_for
 from tui.api.client import make_client
 from tui.api.errors import ApiError, ServerError
-from tui.emulator.server import LOOPBACK, bind
+from tui.emulator.server import LoopbackServer
 from tui.model import Connection, Kind, TurnKind
 
 NOT_FOUND = {"detail": "Not Found"}  # what FastAPI answers on a route it does not have
@@ -59,19 +56,12 @@ class OddServer:
         self.fallback = Canned(NOT_FOUND, 404)
         self.requests: list[str] = []
         self.clients: list[Any] = []  # closed when the test ends
-        self._sock = bind(LOOPBACK, 0)
-        self.port: int = self._sock.getsockname()[1]
-        app = _starlette(self)
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
+        self._served = LoopbackServer(_starlette(self), name="odd")
 
     @property
     def base_url(self) -> str:
         """The base URL to give a client."""
-        return f"http://{LOOPBACK}:{self.port}/v1"
+        return self._served.base_url
 
     def on(self, method: str, path: str, body: Any = None, **kw: Any) -> None:
         """Answer ``method`` on ``/v1`` + ``path`` with this reply."""
@@ -97,18 +87,12 @@ class OddServer:
 
     def start(self) -> OddServer:
         """Serve; return once connections are accepted."""
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            assert self._thread.is_alive() and time.monotonic() < deadline, "did not start"
-            time.sleep(0.01)
+        self._served.start()
         return self
 
     def stop(self) -> None:
         """Stop serving."""
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-        self._sock.close()
+        self._served.stop()
 
 
 def _starlette(server: OddServer) -> Any:

@@ -19,10 +19,11 @@ from tests.cli.conftest import cli, cli_env
 from tests.conftest import TEST_KEY
 from tests.servers.counting import Counter, CountingProxy
 from tests.servers.fake_model import fake_model_app
-from tests.servers.serving import ServerProcess, ThreadedApp, free_port, offline_env
+from tests.servers.serving import ServerProcess, free_port, offline_env
 from tests.servers.tally import TALLY
 from tui.api import ConversationApi, adapter_for
 from tui.api.client import make_client
+from tui.emulator.server import LoopbackServer
 from tui.model import Connection, Kind
 from tui.store import Registry
 
@@ -67,22 +68,22 @@ class Target:
         return Connection(self.proxy_url)
 
 
-def _proxied(upstream: str, name: str) -> tuple[ThreadedApp, Counter]:
+def _proxied(upstream: str, name: str) -> tuple[LoopbackServer, Counter]:
     proxy = CountingProxy(upstream)
-    return ThreadedApp(proxy, f"proxy-{name}").start(), proxy.counter
+    return LoopbackServer(proxy, name=f"proxy-{name}").start(), proxy.counter
 
 
 @pytest.fixture(scope="session")
-def fake_model() -> Iterator[ThreadedApp]:
+def fake_model() -> Iterator[LoopbackServer]:
     """The tests' chat-completions model on a loopback port."""
-    app = ThreadedApp(fake_model_app(), "fake-model").start()
+    app = LoopbackServer(fake_model_app(), name="fake-model").start()
     yield app
     app.stop()
 
 
 @pytest.fixture(scope="session")
 def llama_stack(
-    fake_model: ThreadedApp, tmp_path_factory: pytest.TempPathFactory
+    fake_model: LoopbackServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Target]:
     """llama-stack serving Responses and Conversations on SQLite, inference from the fake."""
     llama = venv_bin("llama-stack", "llama")

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import httpx2
-import uvicorn
-from starlette.types import ASGIApp
 
 from tui.emulator.server import LOOPBACK, bind
 
@@ -22,40 +19,6 @@ def free_port() -> int:
     port = sock.getsockname()[1]
     sock.close()
     return int(port)
-
-
-class ThreadedApp:
-    """An ASGI app served by uvicorn on a loopback port, in a background thread."""
-
-    def __init__(self, app: ASGIApp, name: str) -> None:
-        self._sock = bind(LOOPBACK, 0)
-        self.port: int = self._sock.getsockname()[1]
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True, name=name
-        )
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:PORT/v1``."""
-        return f"http://{LOOPBACK}:{self.port}/v1"
-
-    def start(self, timeout: float = 10.0) -> ThreadedApp:
-        """Start serving; return once it accepts connections."""
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError(f"{self._thread.name} did not start")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        """Stop serving."""
-        self._server.should_exit = True
-        self._thread.join(timeout=5)
-        self._sock.close()
 
 
 class ServerProcess:

@@ -6,8 +6,10 @@ import socket
 import threading
 import time
 from types import TracebackType
+from typing import Self
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from tui.emulator.app import Emulator
 
@@ -27,9 +29,9 @@ def bind(host: str = LOOPBACK, port: int = 0) -> socket.socket:
     return sock
 
 
-def _server(emulator: Emulator) -> uvicorn.Server:
+def _server(app: ASGIApp) -> uvicorn.Server:
     config = uvicorn.Config(
-        emulator.asgi(),
+        app,
         log_level="warning",
         access_log=False,
         lifespan="off",
@@ -38,22 +40,21 @@ def _server(emulator: Emulator) -> uvicorn.Server:
     return uvicorn.Server(config)
 
 
-class EmulatorServer:
-    """An emulator served over real HTTP on a loopback port, in a background thread.
+class LoopbackServer:
+    """An ASGI app served over real HTTP on a loopback port, in a background thread.
 
     Use as a context manager; ``base_url`` is ``http://127.0.0.1:PORT/v1``.
     """
 
-    def __init__(self, emulator: Emulator | None = None, *, port: int = 0) -> None:
-        self.emulator = emulator or Emulator()
+    def __init__(self, app: ASGIApp, *, port: int = 0, name: str = "server") -> None:
         self._sock = bind(LOOPBACK, port)
         self.port: int = self._sock.getsockname()[1]
-        self._server = _server(self.emulator)
+        self._server = _server(app)
         self._thread = threading.Thread(
             target=self._server.run,
             kwargs={"sockets": [self._sock]},
             daemon=True,
-            name=f"emulator-{self.port}",
+            name=f"{name}-{self.port}",
         )
 
     @property
@@ -61,13 +62,13 @@ class EmulatorServer:
         """The base URL to give an OpenAI client."""
         return f"http://{LOOPBACK}:{self.port}/v1"
 
-    def start(self, timeout: float = 10.0) -> EmulatorServer:
+    def start(self, timeout: float = 10.0) -> Self:
         """Start serving; return once the server accepts connections."""
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the emulator did not start")
+                raise RuntimeError(f"{self._thread.name} did not start")
             time.sleep(0.01)
         return self
 
@@ -77,7 +78,7 @@ class EmulatorServer:
         self._thread.join(timeout=5)
         self._sock.close()
 
-    def __enter__(self) -> EmulatorServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(
@@ -89,9 +90,17 @@ class EmulatorServer:
         self.stop()
 
 
+class EmulatorServer(LoopbackServer):
+    """The emulator (or anything with its ``asgi()``) served on a loopback port."""
+
+    def __init__(self, emulator: Emulator | None = None, *, port: int = 0) -> None:
+        self.emulator = emulator or Emulator()
+        super().__init__(self.emulator.asgi(), port=port, name="emulator")
+
+
 def serve_forever(emulator: Emulator, sock: socket.socket) -> None:
     """Serve on a bound socket in the foreground until interrupted (the CLI's command)."""
     try:
-        _server(emulator).run(sockets=[sock])
+        _server(emulator.asgi()).run(sockets=[sock])
     finally:
         sock.close()
