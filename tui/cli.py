@@ -8,11 +8,53 @@ import sys
 import click
 
 from tui import __version__
-from tui.commands.context import Options
+from tui.commands.lazy import Lazy, LazyGroup
 from tui.redact import redact
 
+# Each subcommand is imported when it runs; ``--help`` shows the summary stated here (a
+# test holds it equal to the command's own).
+COMMANDS = {
+    "delete": Lazy(
+        "tui.commands.deleting:delete",
+        "Delete threads or conversations on their servers (archived first, after asking).",
+    ),
+    "doctor": Lazy(
+        "tui.commands.doctor:doctor",
+        "Check the registry: its file, its schema, and that its tables agree.",
+    ),
+    "emulator": Lazy(
+        "tui.commands.emulator:emulator",
+        "Serve an OpenAI-compatible emulator of threads and conversations.",
+    ),
+    "export": Lazy(
+        "tui.commands.exporting:export",
+        "Export a thread or conversation (from the API, else from the local archive).",
+    ),
+    "import": Lazy(
+        "tui.commands.importing:import_ids",
+        "Find thread and conversation IDs in any text (logs, JSON, CSV) and track them.",
+    ),
+    "list": Lazy(
+        "tui.commands.listing:list_items",
+        "List tracked threads and conversations, most recently active first.",
+    ),
+    "migrate": Lazy(
+        "tui.commands.migrating:migrate_threads",
+        "Carry threads into new conversations (history from the API, else the archive).",
+    ),
+    "prune": Lazy(
+        "tui.commands.deleting:prune",
+        "Delete tracked items whose last activity is older than an age (after asking).",
+    ),
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]}, invoke_without_command=True)
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    invoke_without_command=True,
+)
 @click.version_option(__version__, prog_name="thread-browser")
 @click.option(
     "--db",
@@ -37,6 +79,8 @@ def cli(
 
     Without a command, opens the app.
     """
+    from tui.commands.context import Options
+
     ctx.obj = Options(db, config, profile)
     if ctx.invoked_subcommand is not None:
         return
@@ -47,23 +91,6 @@ def cli(
         run(db, ctx.obj.settings(), profile, demo)
     except USER_ERRORS as exc:
         raise click.ClickException(str(exc)) from None
-
-
-def _register() -> None:
-    from tui.commands.deleting import delete, prune
-    from tui.commands.doctor import doctor
-    from tui.commands.emulator import emulator
-    from tui.commands.exporting import export
-    from tui.commands.importing import import_ids
-    from tui.commands.listing import list_items
-    from tui.commands.migrating import migrate_threads
-
-    commands = (emulator, list_items, import_ids, export, delete, prune, migrate_threads, doctor)
-    for command in commands:
-        cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:

@@ -27,6 +27,12 @@ BOOT = "import sys, tests.kit.zygote as z; z.serve(sys.stdin, sys.stdout)"
 # What commands import on first use: loaded once here, so no child pays for it.
 PRELOAD = (
     "tui.cli",
+    "tui.commands.deleting",
+    "tui.commands.doctor",
+    "tui.commands.exporting",
+    "tui.commands.importing",
+    "tui.commands.listing",
+    "tui.commands.migrating",
     "tui.ops.export",
     "tui.ops.bulk",
     "tui.ops.migrate",
