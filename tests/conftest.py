@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import pytest
 from openai import AsyncOpenAI, OpenAI
@@ -15,6 +18,37 @@ TEST_KEY = "test-key-alpha"
 OTHER_KEY = "test-key-beta"
 
 ServerFactory = Callable[..., EmulatorServer]
+# How long a condition may take before a test fails. Only a hang reaches it: a test waits
+# for what it needs and goes on the moment it holds, so a loaded machine is only slower.
+PATIENCE = 60.0
+STEP = 0.02
+
+
+async def until(check: Callable[[], Any], what: str, timeout: float = PATIENCE) -> Any:
+    """Wait for ``check()`` to be truthy and return it (a condition, never a fixed time)."""
+    deadline = time.monotonic() + timeout
+    while not (found := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(STEP)
+    return found
+
+
+async def settle(pilot: Any, timeout: float = PATIENCE) -> None:
+    """Wait until the app is quiet: no worker runs and two frames in a row are the same."""
+    app = pilot.app
+    deadline = time.monotonic() + timeout
+    before = None
+    while True:
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        frame = app.export_screenshot()
+        if frame == before and not any(w.is_running for w in app.workers):
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app to settle")
+        before = frame
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -34,16 +32,6 @@ def validation_error() -> ValidationError:
     except ValidationError as exc:
         return exc
     raise AssertionError("null was accepted")
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
-    """Wait for ``check()`` to be truthy (never a fixed time)."""
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-    return found
 
 
 def notes(app: Any) -> list[tuple[str, str, str]]:

@@ -8,7 +8,7 @@ import pyperclip
 import pytest
 
 from tests.app.conftest import SIZE
-from tests.app.test_browse import settle
+from tests.conftest import settle, until
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.import_dialog import ImportDialog
@@ -156,10 +156,11 @@ async def test_new_conversation_with_first_message(app_factory) -> None:
         dialog.query_one("#metadata").text = "user_id = u1"
         dialog.query_one("#first").text = "Hello there"
         await pilot.press("ctrl+s")
-        for _ in range(200):  # the first message asks what replies come from
-            if isinstance(app.screen, ChoiceDialog) and app.screen.query("#search"):
-                break
-            await pilot.pause(0.05)
+        # the first message asks what replies come from
+        await until(
+            lambda: isinstance(app.screen, ChoiceDialog) and app.screen.query("#search"),
+            "the choice of model",
+        )
         app.screen.query_one("#search").value = "gpt-4.1"
         await pilot.press("enter")
         await settle(pilot)

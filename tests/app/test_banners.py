@@ -67,7 +67,7 @@ async def test_offline_banner(tmp_path) -> None:
     await archive_first_item(tmp_path, port)
     _session, app = await open_with(tmp_path, stop_server=True, port=port)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, rounds=20)
+        await settle(pilot)
         assert banner_text(app).startswith("Offline: Cannot reach")
         assert len(app.query_one(MessagePane).query(MessageView)) > 0
 

@@ -3,16 +3,10 @@
 from __future__ import annotations
 
 from tests.app.conftest import SIZE
+from tests.conftest import settle
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.message_view import MessageView
 from tui.app.widgets.thread_list import ThreadList
-
-
-async def settle(pilot, rounds: int = 6) -> None:
-    for _ in range(rounds):
-        await pilot.pause(0.05)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def test_opens_on_the_registry_and_the_first_item(app_factory, demo) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +9,7 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, settle, until
 from tui.app.launch import make_app
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.new_assistant import NewAssistantDialog
@@ -75,15 +73,6 @@ def chat_setup(tmp_path, monkeypatch, make_server) -> Callable[..., Chat]:
         return Chat(server, sdk, item_id, kind, db, assistant)
 
     return make
-
-
-async def until(check: Callable[[], Any], what: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-    return found
 
 
 async def dialog_of(app, kind: type, box: str) -> Any:
@@ -292,7 +281,7 @@ async def test_sending_is_refused_while_a_reply_runs_and_for_huge_pastes(
         composer = app.query_one(Composer)
         composer.insert("Second question")
         composer.action_send()
-        await asyncio.sleep(0.05)
+        await pilot.pause()
         assert composer.text == "Second question"
         assert len(app._runs) == 1
         await until(lambda: finished(app), "the first reply to end")
@@ -337,11 +326,10 @@ async def test_a_dropped_connection_keeps_the_partial_reply_and_retry_duplicates
         assert "Press r" in " ".join(str(s.render()) for s in live.query(".note"))
         restarted = EmulatorServer(emulator, port=port).start()
         try:
-            await asyncio.sleep(1.5)  # the emulator finishes the run on its own
             app.query_one(MessagePane).focus()
             await pilot.press("r")
             await until(lambda: texts(app, "assistant"), "the reply from the server")
-            await pilot.pause(0.3)
+            await settle(pilot)
             assert texts(app, "user") == ["Tell me a long story."]
             assert len(texts(app, "assistant")) == 1
             assert not app.query(LiveReply)

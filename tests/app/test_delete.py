@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable
 from typing import Any
 
 from textual.pilot import Pilot
@@ -12,6 +10,7 @@ from textual.widgets import Checkbox, Input, Static
 
 from tests.app.conftest import SIZE
 from tests.app.test_browse import settle
+from tests.conftest import until
 from tui.app.screens.confirm_delete import ConfirmDelete
 from tui.app.screens.delete_progress import DeleteProgress
 from tui.app.screens.interrupted import InterruptedDeletions
@@ -19,14 +18,6 @@ from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.thread_list import ThreadList
 from tui.emulator.demo import DEMO_KEY
 from tui.model import Connection, ItemState, Kind
-
-
-async def until(pilot: Pilot[Any], check: Callable[[], Any], what: str, timeout: float = 30):
-    deadline = time.monotonic() + timeout
-    while not (found := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await pilot.pause(0.02)
-    return found
 
 
 def on_server(demo, item_id: str) -> bool:
@@ -47,9 +38,9 @@ async def filter_list(pilot: Pilot[Any], text: str) -> None:
 
 async def finish_progress(pilot: Pilot[Any]) -> DeleteProgress:
     screen = await until(
-        pilot, lambda: isinstance(pilot.app.screen, DeleteProgress) and pilot.app.screen, "progress"
+        lambda: isinstance(pilot.app.screen, DeleteProgress) and pilot.app.screen, "progress"
     )
-    await until(pilot, lambda: screen.finished, "the deletion to finish", timeout=60)
+    await until(lambda: screen.finished, "the deletion to finish", timeout=60)
     return screen
 
 
@@ -62,7 +53,7 @@ async def test_mark_confirm_delete_and_read_the_archive(app_factory, demo) -> No
         matching = listing.count
         assert 2 < matching < 20
         await pilot.press("asterisk")
-        await until(pilot, lambda: len(listing.marked) == matching, "every match marked")
+        await until(lambda: len(listing.marked) == matching, "every match marked")
         assert f"{matching} marked" in str(app.query_one("#count", Static).render())
         await pilot.press("u")
         assert not listing.marked
@@ -72,23 +63,23 @@ async def test_mark_confirm_delete_and_read_the_archive(app_factory, demo) -> No
         assert listing.marked == {first.pk, second.pk}
 
         await pilot.press("d")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "the confirmation")
+        await until(lambda: isinstance(app.screen, ConfirmDelete), "the confirmation")
         text = screen_text(app)
         assert "Delete 2 items on the server" in text
         assert first.id in text and second.id in text
         assert demo.server.base_url in text
         assert app.screen.query_one("#archive", Checkbox).value is True  # archive first
         await pilot.press("n")
-        await until(pilot, lambda: not isinstance(app.screen, ConfirmDelete), "cancel")
+        await until(lambda: not isinstance(app.screen, ConfirmDelete), "cancel")
         assert on_server(demo, first.id) and on_server(demo, second.id)
 
         await pilot.press("d")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "the confirmation")
+        await until(lambda: isinstance(app.screen, ConfirmDelete), "the confirmation")
         await pilot.press("y")
         progress = await finish_progress(pilot)
         assert "Deleted: 2" in screen_text(app)
         await pilot.press("enter")
-        await until(pilot, lambda: app.screen is not progress, "the summary to close")
+        await until(lambda: app.screen is not progress, "the summary to close")
         await settle(pilot)
 
         assert not on_server(demo, first.id) and not on_server(demo, second.id)
@@ -118,12 +109,12 @@ async def test_a_large_deletion_needs_its_number_typed(app_factory, demo) -> Non
         await settle(pilot)
         listing = app.query_one(ThreadList)
         await pilot.press("asterisk")
-        await until(pilot, lambda: len(listing.marked) == listing.count, "all marked")
+        await until(lambda: len(listing.marked) == listing.count, "all marked")
         total = len(listing.marked)
         assert total > 20
         await pilot.press("d")
         screen = await until(
-            pilot, lambda: isinstance(app.screen, ConfirmDelete) and app.screen, "confirmation"
+            lambda: isinstance(app.screen, ConfirmDelete) and app.screen, "confirmation"
         )
         await pilot.press("y")  # not enough for this many
         assert app.screen is screen
@@ -154,7 +145,7 @@ async def test_items_without_credentials_are_named_and_skipped(app_factory, demo
         own = listing.current
         listing.marked.update({stray.pk, own.pk})
         await pilot.press("d")
-        await until(pilot, lambda: isinstance(app.screen, ConfirmDelete), "confirmation")
+        await until(lambda: isinstance(app.screen, ConfirmDelete), "confirmation")
         text = screen_text(app)
         assert "Delete 1 item on the server" in text
         assert "1 skipped: no credentials here" in text and "proj_other" in text
@@ -176,11 +167,11 @@ async def test_escape_stops_sending_and_the_rest_stays(app_factory, demo) -> Non
         emulator.config = dataclasses.replace(emulator.config, latency_ms=150)
         listing = app.query_one(ThreadList)
         await pilot.press("asterisk")
-        await until(pilot, lambda: len(listing.marked) == listing.count, "all marked")
+        await until(lambda: len(listing.marked) == listing.count, "all marked")
         total = len(listing.marked)
         await pilot.press("d")
         screen = await until(
-            pilot, lambda: isinstance(app.screen, ConfirmDelete) and app.screen, "confirmation"
+            lambda: isinstance(app.screen, ConfirmDelete) and app.screen, "confirmation"
         )
         await pilot.click(Checkbox)
         box = screen.query_one("#count", Input)
@@ -188,11 +179,11 @@ async def test_escape_stops_sending_and_the_rest_stays(app_factory, demo) -> Non
         box.value = str(total)
         await pilot.press("enter")
         progress = await until(
-            pilot, lambda: isinstance(app.screen, DeleteProgress) and app.screen, "progress"
+            lambda: isinstance(app.screen, DeleteProgress) and app.screen, "progress"
         )
-        await until(pilot, lambda: progress.progress.done >= 1, "a first deletion")
+        await until(lambda: progress.progress.done >= 1, "a first deletion")
         await pilot.press("escape")
-        await until(pilot, lambda: progress.finished, "the stop", timeout=60)
+        await until(lambda: progress.finished, "the stop", timeout=60)
         text = screen_text(app)
         assert "Not sent (stopped)" in text
         outcomes = progress.progress.outcomes
@@ -218,7 +209,6 @@ async def test_an_interrupted_deletion_is_offered_on_the_next_start(app_factory,
     again = app_factory()
     async with again.run_test(size=SIZE) as pilot:
         offer = await until(
-            pilot,
             lambda: isinstance(again.screen, InterruptedDeletions) and again.screen,
             "the offer to resume",
         )
@@ -228,6 +218,6 @@ async def test_an_interrupted_deletion_is_offered_on_the_next_start(app_factory,
         text = screen_text(again)
         assert "Deleted: 2" in text and "Already gone (404, counted as deleted): 1" in text
         await pilot.press("enter")
-        await until(pilot, lambda: again.screen is not offer, "closed")
+        await until(lambda: again.screen is not offer, "closed")
         assert await again.services.registry.deletions.pending() == []
         assert not any(on_server(demo, i.id) for i in items)

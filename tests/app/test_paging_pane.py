@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.app.conftest import SIZE
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, until
 from tests.kit.misbehave import Kit
 from tests.kit.switches import Faults
 from tui.app.launch import make_app
@@ -27,14 +27,6 @@ def served() -> Iterator[tuple[Kit, str]]:
     server.stop()
 
 
-async def until(pilot, condition, what: str, budget: int = 2000) -> None:
-    for _ in range(budget):
-        if condition():
-            return
-        await pilot.pause(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def open_and_scroll(kit: Kit, url: str, tmp_path, monkeypatch, item_id: str, kind: Kind):
     monkeypatch.setenv("OPENAI_API_KEY", TEST_KEY)
     db = tmp_path / "registry.sqlite3"
@@ -43,14 +35,14 @@ async def open_and_scroll(kit: Kit, url: str, tmp_path, monkeypatch, item_id: st
         item, _ = await registry.track(item_id, kind, connection, source="test")
     profile = Profile(ENV_PROFILE, connection)
     app = make_app(str(db), Settings({ENV_PROFILE: profile}), profile)
-    async with app.run_test(size=SIZE) as pilot:
+    async with app.run_test(size=SIZE):
         pane = app.query_one(MessagePane)
-        await until(pilot, lambda: app.services is not None, "the registry")
+        await until(lambda: app.services is not None, "the registry")
         app.open_item(item)
-        await until(pilot, lambda: len(pane.turns) >= 1 and not app.workers._workers, "the open")
+        await until(lambda: len(pane.turns) >= 1 and not app.workers._workers, "the open")
         for _ in range(PRESSES):
             pane.load_older()
-            await until(pilot, lambda: not pane._busy and not app.workers._workers, "a page")
+            await until(lambda: not pane._busy and not app.workers._workers, "a page")
         shown = [t.id for t in pane.turns]
     async with await Registry.open(db) as registry:
         fresh = await registry.get(connection, item_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.app.conftest import EPOCH, NOW
+from tests.conftest import settle, until
 from tui.app.demo import demo_settings, start_demo
 from tui.app.launch import make_app
 from tui.config import Profile, Settings
@@ -13,13 +14,6 @@ from tui.model import Connection
 
 PORT = 48765
 SIZE = (110, 32)
-
-
-async def settle(pilot) -> None:
-    for _ in range(8):
-        await pilot.pause(0.05)
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause(0.1)
 
 
 @pytest.fixture
@@ -90,10 +84,7 @@ def test_import_dialog(snap_compare, demo_app) -> None:
         await pilot.press("ctrl+s")
         pilot.app.screen.set_focus(None)  # a blinking cursor would make the picture flake
         log = pilot.app.screen.query_one("#results")
-        for _ in range(100):
-            if any("IDs," in str(line.text) for line in log.lines):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: any("IDs," in str(line.text) for line in log.lines), "the verdict")
         await settle(pilot)
 
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)
@@ -103,7 +94,7 @@ def test_help_screen(snap_compare, demo_app) -> None:
     async def run_before(pilot) -> None:
         await settle(pilot)
         await pilot.press("question_mark")
-        await pilot.pause()
+        await settle(pilot)
 
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)
 
@@ -143,10 +134,7 @@ def test_offline_banner(snap_compare, tmp_path) -> None:
     )
 
     async def run_before(pilot) -> None:
-        for _ in range(40):
-            if pilot.app.query_one("#banner").has_class("-shown"):
-                break
-            await pilot.pause(0.05)
+        await until(lambda: pilot.app.query_one("#banner").has_class("-shown"), "the banner")
         await settle(pilot)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)

@@ -13,7 +13,7 @@ from openai import OpenAI
 from tests.app.conftest import SIZE
 from tests.app.test_chat import KEY_ENV
 from tests.app.test_chat import Chat as BaseChat
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, until
 from tests.faults.conftest import FAULTS, assert_healthy, fault_summary
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.live_reply import LiveReply
@@ -75,15 +75,6 @@ def chat_setup(tmp_path, monkeypatch, make_server) -> Callable[..., Any]:
         return Chat(server, sdk, item_id, kind, db, choice if kind is Kind.THREAD else None)
 
     return make
-
-
-async def until(check: Callable[[], Any], what: str, budget: float = TURN_BUDGET) -> Any:
-    deadline = time.monotonic() + budget
-    while not (found := check()):
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.02)
-    return found
 
 
 def finished(app) -> bool:
