@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 import pytest
 
 from tui.config import ConfigError, env_profile, load
@@ -71,3 +73,47 @@ def test_bad_files_say_why(tmp_path, text: str, message: str) -> None:
 def test_missing_explicit_file(tmp_path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load(tmp_path / "absent.toml", ENV)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://api.openai.com/v1",
+        "http://127.0.0.1:5/v1/",
+        "https://Host.Example/openai/v1?api-version=2024-10-21",
+        "http://[::1]:8080/v1",
+        "https://h.test/v1?a=1&b=%20x",
+    ],
+)
+def test_a_connection_without_credentials_keeps_its_identity(url: str) -> None:
+    connection = Connection(url)
+    assert connection.base_url == url.rstrip("/")
+    assert connection.key == f"{url.rstrip('/')}||"
+
+
+def test_credentials_leave_the_connection_but_reach_the_client(tmp_path) -> None:
+    password = "pw-" + secrets.token_hex(8)
+    url = f"https://proxyuser:{password}@h.test/v1/?api-key={secrets.token_hex(8)}&api-version=1"
+    env = {**ENV, "OPENAI_BASE_URL": url}
+    path = write(tmp_path, f'[profiles.gated]\nbase_url = "{url}"\n')
+    settings = load(path, env)
+    for name in ("default", "gated"):
+        profile = settings.profile(name)
+        assert profile.connection.base_url == "https://h.test/v1/?api-version=1"
+        assert profile.client_url == url
+        assert password not in repr(profile) + profile.connection.key
+    found = settings.for_connection(Connection("https://h.test/v1/?api-version=1"))
+    assert found is settings.profile("gated")
+
+
+def test_a_key_given_as_a_profile_name_is_not_repeated(tmp_path) -> None:
+    key = "local-testsecret-" + secrets.token_hex(12)
+    path = write(tmp_path, '[profiles.azure]\nkey_env = "AZURE_OPENAI_CRED"\n')
+    settings = load(path, {**ENV, "AZURE_OPENAI_CRED": key})
+    unknown = "zz" + secrets.token_hex(16)  # in no variable, but shaped like a key
+    for name in (key, key.removeprefix("local-"), unknown):
+        with pytest.raises(ConfigError, match="known profiles: azure, default") as caught:
+            settings.profile(name)
+        assert name[-12:] not in str(caught.value)
+    with pytest.raises(ConfigError, match="No profile named 'my-azure-2024'"):
+        settings.profile("my-azure-2024")

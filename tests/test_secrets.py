@@ -576,3 +576,59 @@ def test_the_tracking_hook_never_records_or_logs_the_key(
     stored = b"".join(p.read_bytes() for p in quarantine.db.parent.glob("registry.sqlite3*"))
     assert thread.id.encode() in stored and conv.id.encode() in stored
     quarantine.assert_clean({"stdout": [out], "stderr": [err]})
+
+
+# Secrets in use: every configured key and URL credential, in any form
+
+
+def test_every_configured_key_is_redacted_whatever_its_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    azure, work = "azure-testsecret" + secrets.token_hex(12), "wk" + secrets.token_hex(12)
+    monkeypatch.setenv("AZURE_OPENAI_CRED", azure)
+    monkeypatch.setenv("WORK_PASSPHRASE", work)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[profiles.azure]\nkey_env = "AZURE_OPENAI_CRED"\n'
+        '[profiles.work]\nkey_env = "WORK_PASSPHRASE"\n'
+    )
+    load(config)
+    said = redact(f"Unknown key {azure}; also {work}.")
+    assert said == "Unknown key [redacted]; also [redacted].", said
+
+
+def test_a_key_in_use_is_redacted_in_any_form(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = "sk-proj-testsecret" + secrets.token_hex(16)
+    monkeypatch.setenv("OPENAI_API_KEY", key)
+    monkeypatch.setattr("tui.config.default_config_path", lambda: tmp_path / "none.toml")
+    load()
+    forms = {
+        "whole": key,
+        "without sk-": key.removeprefix("sk-"),
+        "bare": key.removeprefix("sk-proj-"),
+        "elided": f"{key[3:12]}...{key[-4:]}",
+        "elided with …": f"sk-{key[8:14]}…{key[-4:]}",
+        "elided, ends only": f"…{key[-5:]}",
+        "a fragment": key[14:30],
+        "inside a word": f"x{key[20:40]}y",
+        "masked": f"{key[:5]}********{key[-4:]}",
+    }
+    for name, form in forms.items():
+        said = redact(f"Incorrect API key provided: {form}.")
+        assert said == "Incorrect API key provided: [redacted].", (name, said)
+    for plain in ("thread_Ab3Ab3Ab3Ab3Ab3Ab3Ab3Ab3", "wait... 1234 more", "etc...and so on"):
+        assert redact(plain) == plain
+
+
+def test_url_credentials_are_secrets_in_use() -> None:
+    password, query = "pw-testsecret" + secrets.token_hex(8), "qs-" + secrets.token_hex(8)
+    url = f"https://proxyuser:{password}@host.test/v1?api-key={query}&api-version=2024-10-21"
+    assert Connection(url).base_url == "https://host.test/v1?api-version=2024-10-21"
+    said = redact(f"bad password {password} and key {query}")
+    assert said == "bad password [redacted] and key [redacted]", said
+    assert (
+        redact("GET http://u:p@h.test/v1/threads?sig=abc&x=1&token=t")
+        == "GET http://[redacted]@h.test/v1/threads?sig=[redacted]&x=1&token=[redacted]"
+    )

@@ -27,6 +27,7 @@ from pathlib import Path
 import platformdirs
 
 from tui.model import Connection, Kind
+from tui.redact import looks_like_key, redact, remember
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
@@ -35,33 +36,51 @@ ENV_PROFILE = "default"
 
 
 class ConfigError(Exception):
-    """The config file cannot be used; the message says where and why."""
+    """The config file cannot be used; the message says where and why (never a key)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(redact(message))
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A named connection and the name of the variable that holds its key."""
+    """A named connection and the name of the variable that holds its key.
+
+    ``url`` is the base URL as configured, credentials and all, for the client that talks
+    to the server; ``connection`` holds it without them.
+    """
 
     name: str
     connection: Connection
     key_env: str = DEFAULT_KEY_ENV
     kind: Kind | None = None
+    url: str | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def client_url(self) -> str:
+        """The base URL the client uses (with any credentials the configured URL holds)."""
+        return self.url or self.connection.base_url
 
     def api_key(self, environ: Mapping[str, str] | None = None) -> str | None:
-        """The key from the environment, or ``None`` when it is not set."""
+        """The key from the environment, or ``None`` when it is not set.
+
+        A key read is a secret in use: redaction removes it wherever it appears.
+        """
         value = (environ if environ is not None else os.environ).get(self.key_env, "")
+        remember(value)
         return value.strip() or None
 
 
 def env_profile(environ: Mapping[str, str] | None = None) -> Profile:
     """The profile from ``OPENAI_BASE_URL``, ``OPENAI_ORG_ID``, ``OPENAI_PROJECT_ID``."""
     env = environ if environ is not None else os.environ
+    url = env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL
     connection = Connection(
-        base_url=env.get("OPENAI_BASE_URL", "").strip() or DEFAULT_BASE_URL,
+        base_url=url,
         organization=env.get("OPENAI_ORG_ID", "").strip() or None,
         project=env.get("OPENAI_PROJECT_ID", "").strip() or None,
     )
-    return Profile(ENV_PROFILE, connection)
+    return Profile(ENV_PROFILE, connection, url=url)
 
 
 @dataclass(frozen=True)
@@ -80,9 +99,12 @@ class Settings:
         except KeyError:
             known = ", ".join(sorted(self.profiles)) or "none"
             where = f" in {self.path}" if self.path else ""
-            raise ConfigError(
-                f"No profile named {wanted!r}{where}; known profiles: {known}."
-            ) from None
+            named = (
+                "by the name given (not shown: it looks like a key, not a profile name)"
+                if looks_like_key(wanted)
+                else f"named {wanted!r}"
+            )
+            raise ConfigError(f"No profile {named}{where}; known profiles: {known}.") from None
 
     def for_connection(self, connection: Connection) -> Profile:
         """The profile of this connection, or an error naming the connection needed."""
@@ -115,15 +137,17 @@ def _profile(name: str, table: object, path: Path) -> Profile:
     kind = table.get("kind")
     if kind is not None and kind not in (k.value for k in Kind):
         raise ConfigError(f"{path}: [profiles.{name}] kind must be 'thread' or 'conversation'.")
+    url = str(table.get("base_url") or DEFAULT_BASE_URL)
     return Profile(
         name=name,
         connection=Connection(
-            str(table.get("base_url") or DEFAULT_BASE_URL),
+            url,
             str(table["organization"]) if table.get("organization") else None,
             str(table["project"]) if table.get("project") else None,
         ),
         key_env=str(table.get("key_env") or DEFAULT_KEY_ENV),
         kind=Kind(kind) if kind else None,
+        url=url,
     )
 
 
@@ -133,6 +157,8 @@ def load(
     """Settings from ``path`` (``--config``), ``THREAD_BROWSER_CONFIG``, or the default file.
 
     The environment's profile is always there as ``default`` unless the file defines one.
+    Every profile's key (whatever its variable is called) becomes a secret in use, so it
+    is redacted wherever it appears.
     """
     env = environ if environ is not None else os.environ
     explicit = path or env.get(CONFIG_ENV)
@@ -141,7 +167,7 @@ def load(
     if not chosen.exists():
         if explicit:
             raise ConfigError(f"The config file {chosen} does not exist.")
-        return Settings(profiles)
+        return _keys_known(Settings(profiles), env)
     try:
         data = tomllib.loads(chosen.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
@@ -152,6 +178,13 @@ def load(
     for name, table in tables.items():
         profiles[name] = _profile(name, table, chosen)
     default = str(data.get("default", ENV_PROFILE))
-    settings = Settings(profiles, default, chosen)
+    settings = _keys_known(Settings(profiles, default, chosen), env)
     settings.profile()  # the default must exist
+    return settings
+
+
+def _keys_known(settings: Settings, environ: Mapping[str, str]) -> Settings:
+    """``settings``, once redaction knows the key of each of its profiles."""
+    for profile in settings.profiles.values():
+        profile.api_key(environ)
     return settings

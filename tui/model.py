@@ -11,6 +11,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from tui.redact import remember, url_secrets, without_credentials
+
 
 class Kind(StrEnum):
     """The two kinds of server-side conversation state the app browses."""
@@ -26,14 +28,22 @@ class Kind(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Connection:
-    """Where an item lives: base URL, organization and project. Never a key."""
+    """Where an item lives: base URL, organization and project. Never a key.
+
+    A base URL given with credentials (``https://user:pass@host/v1``, ``?api-key=…``) is
+    kept without them, so they are never stored or shown; redaction learns their values.
+    The client that talks to the server gets them from the profile's full URL.
+    """
 
     base_url: str
     organization: str | None = None
     project: str | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        clean = without_credentials(self.base_url)
+        if clean != self.base_url:
+            remember(*url_secrets(self.base_url))
+        object.__setattr__(self, "base_url", clean.rstrip("/"))
 
     @property
     def key(self) -> str:

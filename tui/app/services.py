@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from tui.api import adapter_for
-from tui.api.client import make_client
+from tui.api.client import client_for
 from tui.api.errors import ApiError
 from tui.api.protocol import ConversationApi
 from tui.config import ConfigError, Profile, Settings
@@ -60,10 +60,10 @@ class Services:
         )
 
     def _api(self, profile: Profile, kind: Kind, retries: int = 2) -> ConversationApi:
-        cache_key = f"{profile.connection.key}|{profile.key_env}|{retries}"
+        cache_key = f"{profile.name}|{profile.connection.key}|{profile.key_env}|{retries}"
         client = self._clients.get(cache_key)
         if client is None:
-            client = make_client(profile.connection, profile.api_key(), max_retries=retries)
+            client = client_for(profile, max_retries=retries)
             self._clients[cache_key] = client
         return adapter_for(kind, client, profile.connection)  # type: ignore[arg-type]
 

@@ -11,12 +11,13 @@ from typing import Any, TypeVar
 import click
 
 from tui.api import adapter_for
-from tui.api.client import make_client
+from tui.api.client import client_for
 from tui.api.errors import ApiError
 from tui.api.protocol import ConversationApi
 from tui.config import ConfigError, Profile, Settings, load
 from tui.ids import IdError
 from tui.model import Connection, Kind, Tracked
+from tui.redact import redact
 from tui.store import Registry, RegistryError
 
 T = TypeVar("T")
@@ -34,12 +35,19 @@ class Options:
     profile: str | None = None
 
     def settings(self) -> Settings:
-        """The loaded config."""
-        return load(self.config)
+        """The loaded config (a config that cannot be used is the user's message, no trace)."""
+        try:
+            return load(self.config)
+        except ConfigError as exc:
+            raise click.ClickException(redact(str(exc))) from None
 
     def chosen_profile(self) -> Profile:
         """The profile named by ``--profile``, or the default one."""
-        return self.settings().profile(self.profile)
+        settings = self.settings()
+        try:
+            return settings.profile(self.profile)
+        except ConfigError as exc:
+            raise click.ClickException(redact(str(exc))) from None
 
     async def registry(self, *, upgrade: bool = True) -> Registry:
         """The registry file, opened (``upgrade=False``: a reader, which never migrates)."""
@@ -77,16 +85,16 @@ def common(command: F) -> F:
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    """Run a command's coroutine; user-caused failures become one clear message."""
+    """Run a command's coroutine; user-caused failures become one clear message (no key)."""
     try:
         return asyncio.run(coro)
     except USER_ERRORS as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(redact(str(exc))) from None
 
 
 def api_for_profile(profile: Profile, *, max_retries: int = 2) -> Callable[[Kind], ConversationApi]:
     """Adapters on the profile's connection (fails at once if its key is not set)."""
-    client = make_client(profile.connection, profile.api_key(), max_retries=max_retries)
+    client = client_for(profile, max_retries=max_retries)
 
     def api_for(kind: Kind) -> ConversationApi:
         return adapter_for(kind, client, profile.connection)
@@ -121,11 +129,9 @@ class ConnectionApis:
         """The adapter of ``kind`` on ``connection``, or ``None`` and why there is none."""
         try:
             profile = self.settings.for_connection(connection)
-            cache_key = f"{profile.connection.key}|{profile.key_env}"
+            cache_key = f"{profile.name}|{profile.connection.key}|{profile.key_env}"
             if cache_key not in self._clients:
-                self._clients[cache_key] = make_client(
-                    profile.connection, profile.api_key(), max_retries=self.max_retries
-                )
+                self._clients[cache_key] = client_for(profile, max_retries=self.max_retries)
             return adapter_for(kind, self._clients[cache_key], profile.connection), ""
         except (ConfigError, ApiError) as exc:
             return None, str(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 
 import click
 
@@ -12,6 +13,7 @@ from tui.commands.context import Options, api_for_connection, common, locate_ite
 from tui.ids import parse_item_id
 from tui.model import Kind
 from tui.ops.export import History, as_json, load_history, markdown
+from tui.redact import redact
 
 
 @click.command()
@@ -32,6 +34,7 @@ def export(options: Options, item_id: str, fmt: str, output: str | None) -> None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="ID") from None
     history = run(_history(options, kind, clean_id))
+    history = replace(history, note=redact(history.note))  # a server's words, never a key
     text = markdown(history) if fmt == "md" else as_json(history)
     if history.note:
         click.echo(history.note, err=True)

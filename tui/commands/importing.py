@@ -10,6 +10,7 @@ import click
 from tui.commands.context import Options, api_for_profile, common, run
 from tui.ids import FoundId
 from tui.ops.importing import Found, ImportResult, Outcome, import_found, read_ids
+from tui.redact import redact
 from tui.text import clean, json_text
 
 
@@ -30,12 +31,17 @@ def _read(source: str | None) -> Found:
 
 def _line(result: ImportResult, said: set[str]) -> str:
     """One result; a reason already given in full (a connection-wide one) is not repeated."""
-    detail = (result.title if result.ok else result.message) or ""
+    detail = (result.title if result.ok else redact(result.message)) or ""
     if not result.ok and detail in said:
         detail = "(the same reason as above)"
     elif not result.ok:
         said.add(detail)
     return f"{result.outcome.value:<15}  {result.id}  {clean(detail)}"
+
+
+def _json(result: ImportResult) -> dict[str, object]:
+    """One result as JSON, its message without any secret in use."""
+    return result.to_json() | {"message": redact(result.message)}
 
 
 @click.command("import")
@@ -61,7 +67,7 @@ def import_ids(
     results = run(_import(options, found.ids, no_verify, concurrency))
     said: set[str] = set()
     for result in results:
-        row = json_text(result.to_json()) if as_lines else _line(result, said)
+        row = json_text(_json(result)) if as_lines else _line(result, said)
         click.echo(row)
     counts = Counter(r.outcome for r in results)
     if found.cut:
