@@ -56,3 +56,12 @@ def corpus() -> list[Hostile]:
 def words(text: str) -> list[str]:
     """The plain words of ``text`` a reader must see (letters and digits, 4 or more)."""
     return re.findall(r"[A-Za-z]{4,}", text)
+
+
+def leaked(text: str) -> list[str]:
+    """The characters of ``text`` that must never reach a terminal, escaped, each once.
+
+    ESC (so every escape sequence), BEL, the other C0 controls but newline and tab, DEL,
+    C1 (a lone CSI or OSC introducer), and the bidi embeddings, overrides and isolates.
+    """
+    return sorted({repr(c) for c in FORBIDDEN.findall(text)})

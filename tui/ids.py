@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tui.model import Kind
+from tui.text import clean
 
 MIN_BODY = 16
 
@@ -244,3 +245,52 @@ def parse_item_id(text: str) -> tuple[Kind, str]:
     if found.kind is None:
         raise IdError(found.message)
     return found.kind, found.text
+
+
+# An ID a server sends for anything but a thread or conversation: letters, digits, ``_``
+# and ``-`` (UUIDs, llama-stack's dashes, ``chatcmpl-tool-…``), starting with a letter or
+# digit. Nothing a path, a terminal or a line of output would read as more than a name.
+_SERVER_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
+MAX_SERVER_ID = MAX_BODY + 16
+SHOWN_ID = 80  # characters of a refused ID shown in a message
+
+
+def shown(value: str) -> str:
+    """A refused ID as a message shows it: cleaned, escaped (``repr``) and cut short."""
+    cut = clean(value)
+    return repr(cut[:SHOWN_ID]) + ("…" if len(cut) > SHOWN_ID else "")
+
+
+def server_id_problem(value: object, prefix: str | None = None) -> str | None:
+    """Why ``value`` is not an ID a server may send (of ``prefix`` when given), or ``None``.
+
+    ``thread`` and ``conv`` IDs follow the grammar of IDs found in text (:func:`classify`);
+    other kinds are one token of letters, digits, ``_`` and ``-`` starting ``prefix_``.
+    """
+    if not isinstance(value, str):
+        return f"{type(value).__name__} instead of an ID"
+    if prefix in _SHAPES:
+        return _item_problem(value, prefix)
+    if len(value) > MAX_SERVER_ID or not _SERVER_TOKEN.fullmatch(value):
+        return f"{shown(value)} is not an ID (letters, digits, _ and - only)"
+    if prefix is not None and not value.startswith(f"{prefix}_"):
+        return f"{shown(value)} is not a {prefix}_… ID"
+    return None
+
+
+def other_than_asked(found: str, asked: str, noun: str) -> str:
+    """The problem of a reply about another item than the ``noun`` ``asked`` for."""
+    return f"{shown(found)}, not the {noun} {asked} that was asked for"
+
+
+def _item_problem(value: str, prefix: str) -> str | None:
+    """Why ``value`` is not a ``thread_…`` or ``conv_…`` ID, or ``None``.
+
+    The shape is the one of IDs found in text; how long a body is is the server's own
+    business (the length checks of :func:`classify` catch IDs cut short in copying).
+    """
+    noun = "thread" if prefix == "thread" else "conversation"
+    match = _SHAPE.fullmatch(value)
+    if match is None or match.group(1) != prefix or match.group(3):
+        return f"{shown(value)} is not a {noun} ID ({prefix}_ then letters and digits)"
+    return None

@@ -22,7 +22,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from tests.kit import streams, wire
-from tests.kit.switches import RETRY_AFTER, Faults
+from tests.kit.switches import INJECTION, RETRY_AFTER, Faults
 from tests.kit.wire import Entry, Holder, Obj
 from tui.emulator import EmulatorServer, objects
 from tui.emulator.ids import IdFactory
@@ -37,6 +37,22 @@ _ID = re.compile(r"^([a-z]+)_[A-Za-z0-9-]+$")
 _RUN_ROUTE = re.compile(r"/threads/[^/]+/runs")
 _UPDATE_ROUTE = re.compile(r"^/v1/(threads|conversations)/[^/]+$")
 Handler = Callable[[Request], Awaitable[Response]]
+BUSY = "The item is locked by another operation"  # what DELETE says with ``hostile_text``
+
+
+def hostile_id(item_id: str) -> str:
+    """An ID as a hostile server answers it: path characters, a newline, ``INJECTION``."""
+    return f"{item_id}/../../etc\n{INJECTION}"
+
+
+def other_id(item_id: str) -> str:
+    """Another well-formed ID of the same kind (its last four characters changed)."""
+    return item_id[:-4] + ("ffff" if not item_id.endswith("ffff") else "eeee")
+
+
+def _hostile_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    title = metadata.get("title", "Kit item")
+    return {**metadata, "title": f"{title} {INJECTION}", f"note{INJECTION}": INJECTION}
 
 
 def route_of(method: str, path: str) -> str:
@@ -66,6 +82,10 @@ class Kit:
                 self.runs[entry.run_id] = (self.thread.id, "completed")
         self.responses: dict[str, tuple[str | None, Obj]] = {}
         self.deleted: set[str] = set()
+        # Not a fault switch: what it creates is answered with a hostile ID, and the server
+        # keeps it. ``doctor`` rightly names that conversation as a migration's orphan, which
+        # the matrix's healthy-registry check does not allow.
+        self.hostile_creates = False
         self.counts: Counter[str] = Counter()
         self.keys_seen: Counter[str] = Counter()
         self._lock = threading.Lock()
@@ -140,6 +160,8 @@ class Kit:
         if faults.not_allowed and (_RUN_ROUTE.search(path) or method == "DELETE" or updating):
             body = json.dumps({"detail": "Method Not Allowed"})
             return Response(body, 405, {"allow": "GET"}, media_type="application/json")
+        if faults.hostile_text and method == "DELETE":
+            return _error(409, f"{BUSY} {INJECTION}; try later.")
         if faults.retry_after and method == "DELETE":
             return _error(429, "Rate limit reached; slow down.", **{"retry-after": RETRY_AFTER})
         return None
@@ -173,9 +195,29 @@ class Kit:
         return None if holder is None or item_id in self.deleted else holder
 
     def _missing(self, request: Request) -> Response:
+        said = INJECTION if self.faults.hostile_text else ""
         return _error(
-            404, f"No thread or conversation found with id '{request.path_params['id']}'."
+            404, f"No thread or conversation found with id '{request.path_params['id']}'.{said}"
         )
+
+    def _shown(self, obj: Obj, method: str) -> Obj:
+        """A thread or conversation object with the injection switches applied."""
+        if self.faults.hostile_ids or (self.hostile_creates and method == "CREATE"):
+            obj["id"] = hostile_id(obj["id"])
+        if self.faults.other_id and method == "GET":
+            obj["id"] = other_id(obj["id"])
+        if self.faults.hostile_text and isinstance(obj.get("metadata"), dict):
+            obj["metadata"] = _hostile_metadata(obj["metadata"])
+        return obj
+
+    def _entry(self, obj: Obj) -> Obj:
+        """A message or item with the injection switches applied."""
+        if self.faults.hostile_ids:
+            obj["id"] = hostile_id(obj["id"])
+        if self.faults.hostile_text:
+            obj["role"] = f"{obj['role']}{INJECTION}"
+            obj["status"] = f"completed{INJECTION}"
+        return obj
 
     async def unknown(self, request: Request) -> Response:
         """Any route the kit does not serve."""
@@ -206,11 +248,11 @@ class Kit:
             body = await request.json()
             if not self.faults.metadata_dropped:
                 holder.metadata = dict(body.get("metadata") or {})
-        return self._json(wire.container(holder, self.faults))
+        return self._json(self._shown(wire.container(holder, self.faults), request.method))
 
     def _list(self, holder: Holder, request: Request) -> Response:
         chosen, more = wire.page(holder, dict(request.query_params), self.faults)
-        data = [wire.message(holder, at, self.faults) for at in chosen]
+        data = [self._entry(wire.message(holder, at, self.faults)) for at in chosen]
         return self._json(wire.listing(data, more))
 
     def _append(self, holder: Holder, role: str, text: str, run_id: str | None = None) -> int:
@@ -249,7 +291,7 @@ class Kit:
         holder = self._add(Holder(self.ids.new("conv"), "conversation", wire.EPOCH, metadata))
         for item in body.get("items") or []:
             self._append(holder, *_role_text(item))
-        return self._json(wire.container(holder, self.faults))
+        return self._json(self._shown(wire.container(holder, self.faults), "CREATE"))
 
     async def runs_route(self, request: Request) -> Response:
         """List a thread's runs, or start one (streamed or not)."""

@@ -8,6 +8,12 @@ RETRY_AFTER = "999999"  # seconds a 429 on DELETE asks to wait (eleven days)
 HUGE_EVENT = 10 * 1024 * 1024  # characters of text in the one huge stream event
 HUGE_PARTS = 1_000_000  # content parts of the one huge message
 MATRIX_PARTS = 20_000  # the matrix's huge message: many parts, parsed in well under a second
+# What a hostile server writes into IDs, titles and error messages: a window title (OSC 0
+# and 2), a clipboard write (OSC 52), a DCS query, a bidi override, a C1 CSI and a bell.
+INJECTION = (
+    "\x1b]0;kit-title\x07\x1b]2;kit-title\x1b\\\x1b]52;c;a2l0\x07\x1bP+q544e\x1b\\"
+    "\u202ekit-bidi\u202c\x9b2J\x07"
+)
 
 
 @dataclass
@@ -43,6 +49,12 @@ class Faults:
         ``not_allowed``     runs routes, DELETE and metadata updates answer 405.
         ``detail_errors``   every route answers 400 ``{"detail": ...}`` (FastAPI's shape).
         ``metadata_dropped`` create and update accept metadata and keep none of it.
+    Injection (``INJECTION`` is what a hostile server writes):
+        ``hostile_ids``     threads, conversations and messages are answered with IDs that
+                            hold path characters, a newline and ``INJECTION``.
+        ``other_id``        a retrieve answers with another (well-formed) ID of its kind.
+        ``hostile_text``    titles, metadata, roles, statuses and error messages hold
+                            ``INJECTION``; DELETE answers 409 saying it.
     """
 
     cursor_ignored: bool = False
@@ -68,6 +80,9 @@ class Faults:
     not_allowed: bool = False
     detail_errors: bool = False
     metadata_dropped: bool = False
+    hostile_ids: bool = False
+    other_id: bool = False
+    hostile_text: bool = False
 
     def set(self, name: str, value: object = True) -> None:
         """Turn one switch on (or set its value), at any time."""

@@ -3,8 +3,17 @@
 Reading is lenient: null, missing and extra fields, string or list content, and times in
 seconds, milliseconds or ISO-8601 are all accepted. What cannot be read at all raises
 :class:`~tui.api.errors.BadShape` naming the field; the adapter turns it into one clear
-error for that reply only. Sizes are capped: a message keeps at most ``MAX_PARTS`` parts
-and ``MAX_TEXT`` characters of text, and a note says what was left out.
+error for that reply only.
+
+This is where what a server says enters the app, so it is made safe here, once: every ID
+must be an ID of the kind expected (:func:`tui.ids.server_id_problem`; otherwise
+:class:`~tui.api.errors.BadId`), and every string that is not message content (titles,
+metadata, roles, statuses, tool names, annotations, run errors) is cleaned of terminal
+control sequences (:func:`tui.text.clean`). Message text and tool arguments and outputs
+are data: they are kept exactly as sent and cleaned where they are shown.
+
+Sizes are capped: a message keeps at most ``MAX_PARTS`` parts and ``MAX_TEXT``
+characters of text, and a note says what was left out.
 """
 
 from __future__ import annotations
@@ -18,8 +27,10 @@ from typing import Any, ParamSpec, TypeVar
 
 from pydantic import BaseModel
 
-from tui.api.errors import BadShape
+from tui.api.errors import BadId, BadShape
+from tui.ids import other_than_asked, server_id_problem
 from tui.model import (
+    Choice,
     HistoryPage,
     Kind,
     Part,
@@ -30,7 +41,7 @@ from tui.model import (
     TurnKind,
     Usage,
 )
-from tui.text import scrub
+from tui.text import clean, scrub
 from tui.timestamps import moment
 
 P = ParamSpec("P")
@@ -100,13 +111,38 @@ def text(value: object) -> str | None:
     return None
 
 
-def ident(obj: object, name: str = "id") -> str:
-    """A required ID field; :class:`BadShape` when it is missing or not a string."""
+def ident(obj: object, name: str = "id", prefix: str | None = None) -> str:
+    """A required ID field, of ``prefix`` when given (``thread``, ``conv``, ``msg``…).
+
+    :class:`BadShape` when it is missing or not a string; :class:`BadId` when it is not
+    an ID of that kind (path characters, spaces, control sequences, another prefix).
+    """
     value = get(obj, name)
-    if isinstance(value, str) and value:
-        return value
-    problem = "missing" if value is None else f"{type(value).__name__} instead of a string"
-    raise BadShape(name, problem)
+    if not isinstance(value, str) or not value:
+        problem = "missing" if value is None else f"{type(value).__name__} instead of a string"
+        raise BadShape(name, problem)
+    refused = server_id_problem(value, prefix)
+    if refused is not None:
+        raise BadId(name, refused)
+    return value
+
+
+def optional_ident(obj: object, name: str, prefix: str | None = None) -> str | None:
+    """An ID field that may be absent (null, missing or ``""`` is ``None``), as :func:`ident`."""
+    value = get(obj, name)
+    if value is None or value == "":
+        return None
+    return ident(obj, name, prefix)
+
+
+def label(value: object) -> str | None:
+    """A string a server sends that is not message content, cleaned; ``None`` when absent.
+
+    Titles, names, roles, statuses and the like: shown on one line among the app's own
+    words, so no control sequence or format character of the server's may stay in them.
+    """
+    found = text(value)
+    return None if found is None else clean(found)
 
 
 def obj_of(value: object, what: str) -> object:
@@ -141,12 +177,12 @@ def _json(value: object) -> str:
 
 
 def str_metadata(value: object) -> dict[str, str]:
-    """Metadata as ``str -> str`` (null, or anything not an object, is empty)."""
+    """Metadata as cleaned ``str -> str`` (null, or anything not an object, is empty)."""
     if isinstance(value, BaseModel):
         value = value.model_dump()
     if not isinstance(value, Mapping):
         return {}
-    return {str(k): v if isinstance(v, str) else _json(v) for k, v in value.items()}
+    return {clean(str(k)): clean(v if isinstance(v, str) else _json(v)) for k, v in value.items()}
 
 
 def _capped(value: object) -> str:
@@ -158,18 +194,35 @@ def _capped(value: object) -> str:
 
 
 @valid_text
-def remote_item(obj: Any, kind: Kind) -> RemoteItem:
-    """A thread or conversation object as a :class:`RemoteItem`."""
+def remote_item(obj: Any, kind: Kind, asked: str | None = None) -> RemoteItem:
+    """A thread or conversation object as a :class:`RemoteItem`.
+
+    Its ID must be one of ``kind``, and the one ``asked`` for when the reply answers a
+    request for one item (a retrieve or an update): :class:`BadId` otherwise, so nothing
+    is recorded under an ID the user did not ask for.
+    """
     obj_of(obj, kind.value)
     return RemoteItem(
-        id=ident(obj),
+        id=_item_id(obj, kind, asked),
         kind=kind,
         created_at=timestamp(get(obj, "created_at")) or datetime.now(UTC),
         metadata=str_metadata(get(obj, "metadata")),
     )
 
 
+def _item_id(obj: object, kind: Kind, asked: str | None) -> str:
+    """The ID of a thread or conversation object, checked (see :func:`remote_item`)."""
+    found = ident(obj, prefix=kind.prefix.rstrip("_"))
+    if asked is not None and found != asked:
+        raise BadId("id", other_than_asked(found, asked, kind.value))
+    return found
+
+
 def _annotation(annotation: Any) -> str:
+    return clean(_annotation_text(annotation))
+
+
+def _annotation_text(annotation: Any) -> str:
     kind = text(get(annotation, "type")) or "annotation"
     if kind == "file_citation":
         ref = get(annotation, "file_citation")
@@ -207,12 +260,12 @@ def _thread_part(block: Any) -> Part:
     if kind == "text":
         return _text_part(get(block, "text"), get(block, "annotations"))
     if kind == "image_file":
-        return Part("image", ref=text(get(get(block, "image_file"), "file_id")))
+        return Part("image", ref=label(get(get(block, "image_file"), "file_id")))
     if kind == "image_url":
-        return Part("image", ref=text(get(get(block, "image_url"), "url")))
+        return Part("image", ref=label(get(get(block, "image_url"), "url")))
     if kind == "refusal":
         return Part("refusal", text(get(block, "refusal")) or "")
-    return Part(kind or "unknown")
+    return Part(clean(kind) or "unknown")
 
 
 def _blocks(content: object) -> Sequence[Any]:
@@ -264,12 +317,12 @@ def _note_cut() -> Part:
 def _attachments(value: object) -> tuple[str, ...]:
     if not isinstance(value, list | tuple):
         return ()
-    found = (text(get(a, "file_id")) for a in value[:MAX_PARTS])
+    found = (label(get(a, "file_id")) for a in value[:MAX_PARTS])
     return tuple(f for f in found if f)
 
 
 def _role(value: object) -> str:
-    return text(value) or "unknown"
+    return label(value) or "unknown"
 
 
 @valid_text
@@ -277,12 +330,12 @@ def thread_message(msg: Any) -> Turn:
     """A ``thread.message`` as a :class:`Turn`."""
     obj_of(msg, "message")
     return Turn(
-        id=ident(msg),
+        id=ident(msg, prefix="msg"),
         role=_role(get(msg, "role")),
         created_at=timestamp(get(msg, "created_at")),
         parts=content_parts(get(msg, "content"), _thread_part),
-        run_id=text(get(msg, "run_id")) or None,
-        status=text(get(msg, "status")),
+        run_id=optional_ident(msg, "run_id", "run"),
+        status=label(get(msg, "status")),
         attachments=_attachments(get(msg, "attachments")),
         metadata=str_metadata(get(msg, "metadata")),
     )
@@ -297,11 +350,11 @@ def _item_part(part: Any) -> Part:
     if kind == "refusal":
         return Part("refusal", text(get(part, "refusal")) or "")
     if kind == "input_image":
-        ref = text(get(part, "image_url")) or text(get(part, "file_id"))
+        ref = label(get(part, "image_url")) or label(get(part, "file_id"))
         return Part("image", ref=ref)
     if kind == "input_file":
-        return Part("file", ref=text(get(part, "file_id")) or text(get(part, "filename")))
-    return Part(kind or "unknown")
+        return Part("file", ref=label(get(part, "file_id")) or label(get(part, "filename")))
+    return Part(clean(kind) or "unknown")
 
 
 def _output_text(output: object) -> str:
@@ -317,26 +370,27 @@ def conversation_item(item: Any) -> Turn:
     obj_of(item, "item")
     kind = text(get(item, "type")) or ""
     common: dict[str, Any] = {
-        "id": text(get(item, "id")) or "",
+        "id": optional_ident(item, "id") or "",
         "created_at": timestamp(get(item, "created_at")),
-        "status": text(get(item, "status")),
+        "status": label(get(item, "status")),
     }
     if kind == "message" or (not kind and get(item, "role") is not None):
         role = _role(get(item, "role"))
         return Turn(role=role, parts=content_parts(get(item, "content"), _item_part), **common)
     if kind == "function_call":
         call = ToolCall(
-            text(get(item, "call_id")) or "",
-            text(get(item, "name")) or "",
+            optional_ident(item, "call_id") or "",
+            label(get(item, "name")) or "",
             _capped(get(item, "arguments")),
         )
         return Turn(role="assistant", kind=TurnKind.TOOL_CALL, tool_calls=(call,), **common)
     if kind == "function_call_output":
         call = ToolCall(
-            text(get(item, "call_id")) or "", "", output=_output_text(get(item, "output"))
+            optional_ident(item, "call_id") or "", "", output=_output_text(get(item, "output"))
         )
         return Turn(role="tool", kind=TurnKind.TOOL_OUTPUT, tool_calls=(call,), **common)
-    return Turn(role="system", kind=TurnKind.OTHER, parts=(Part(kind or "unknown"),), **common)
+    other = Part(clean(kind) or "unknown")
+    return Turn(role="system", kind=TurnKind.OTHER, parts=(other,), **common)
 
 
 def run_status(value: object) -> RunStatus:
@@ -348,7 +402,12 @@ def run_status(value: object) -> RunStatus:
 
 
 def run_detail(run: Any) -> str | None:
-    """Why a run or response ended badly, in the server's words."""
+    """Why a run or response ended badly, in the server's words (cleaned)."""
+    found = _run_detail(run)
+    return None if found is None else clean(found)
+
+
+def _run_detail(run: Any) -> str | None:
     error = get(run, "last_error") or get(run, "error")
     if isinstance(error, str):
         return error[:MAX_TEXT]
@@ -384,8 +443,8 @@ def required_calls(run: Any) -> tuple[ToolCall, ...]:
     calls = get(get(get(run, "required_action"), "submit_tool_outputs"), "tool_calls")
     return tuple(
         ToolCall(
-            text(get(c, "id")) or "",
-            text(get(get(c, "function"), "name")) or "",
+            optional_ident(c, "id") or "",
+            label(get(get(c, "function"), "name")) or "",
             _capped(get(get(c, "function"), "arguments")),
         )
         for c in items_of(calls, "required_action.submit_tool_outputs.tool_calls")[:MAX_PARTS]
@@ -393,14 +452,14 @@ def required_calls(run: Any) -> tuple[ToolCall, ...]:
 
 
 def _step_call(call: Any) -> ToolCall:
-    kind = text(get(call, "type")) or "unknown"
-    call_id = text(get(call, "id")) or ""
+    kind = label(get(call, "type")) or "unknown"
+    call_id = optional_ident(call, "id") or ""
     if kind == "function":
         fn = get(call, "function")
         output = get(fn, "output")
         return ToolCall(
             call_id,
-            text(get(fn, "name")) or "",
+            label(get(fn, "name")) or "",
             _capped(get(fn, "arguments")),
             output=None if output is None else _capped(output),
         )
@@ -487,5 +546,28 @@ def history_page(page: Any, to_turn: Callable[[Any], Turn]) -> HistoryPage:
     turns = tuple(to_turn(entry) for entry in reversed(data))
     older = None
     if get(page, "has_more") in (True, "true") and data:
-        older = text(get(data[-1], "id")) or text(get(page, "last_id")) or None
+        older = optional_ident(data[-1], "id") or optional_ident(page, "last_id")
     return HistoryPage(turns, older)
+
+
+@valid_text
+def choice(asst: Any) -> Choice:
+    """An assistant as a :class:`Choice`: its ID checked, its name and model cleaned."""
+    asst_id = ident(asst, prefix="asst")
+    return Choice(
+        asst_id,
+        label(get(asst, "name")) or asst_id,
+        label(get(asst, "model")),
+        label(get(asst, "description")),
+    )
+
+
+@valid_text
+def model_choice(model: Any) -> Choice | None:
+    """A model of a models list as a :class:`Choice` (its ID cleaned); ``None`` without one.
+
+    Model IDs are names, not IDs of this app's kinds (``org/model:tag`` is common), so
+    they are cleaned rather than checked.
+    """
+    model_id = label(get(model, "id"))
+    return Choice(model_id, model_id, model_id) if model_id else None

@@ -55,16 +55,32 @@ _FEATURES = (
 
 
 class ApiError(Exception):
-    """Base of every error the API layer raises; ``str()`` is the user message."""
+    """Base of every error the API layer raises; ``str()`` is the user message.
+
+    The message is cleaned (:func:`tui.text.clean`) and redacted as it is made: whatever
+    part of it a server wrote, no terminal control sequence or secret is in it.
+    """
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(redact(message))
+        super().__init__(clean(redact(message)))
         self.status = status
 
     @property
     def message(self) -> str:
         """The message to show the user."""
         return str(self)
+
+
+class RedirectRefused(openai.OpenAIError):
+    """The server redirected a request to another host; it was not followed.
+
+    Following it would either send the key to that host or (as HTTP clients do) drop
+    the key there and have the other host answer 401, which looks like a bad key.
+    """
+
+
+class Moved(ApiError):
+    """The server sent the request to another host; the message names where to point."""
 
 
 class NotFound(ApiError):
@@ -144,21 +160,49 @@ class Unreadable(ServerError):
     """One reply (one item) the server sent in a shape that cannot be read."""
 
     def __init__(self, server: str, route: str, field: str, problem: str) -> None:
-        super().__init__(
-            f"{server} sent a reply that cannot be read ({route}, field {field}: {problem}). "
-            "Only this item is affected; check that the server is OpenAI-compatible, or "
-            "report the reply to its maintainers."
-        )
+        super().__init__(self.explain(server, route, field, problem))
         self.server = server
         self.route = route
         self.field = field
 
+    @staticmethod
+    def explain(server: str, route: str, field: str, problem: str) -> str:
+        """The message: what the server sent, and what to do."""
+        return (
+            f"{server} sent a reply that cannot be read ({route}, field {field}: {problem}). "
+            "Only this item is affected; check that the server is OpenAI-compatible, or "
+            "report the reply to its maintainers."
+        )
+
+
+class BadId(BadShape):
+    """An ID field of a server's reply that is not an ID of the kind expected there."""
+
+
+class UnusableId(Unreadable):
+    """A reply whose ID is not one the app may store, or is not the one asked for."""
+
+    @staticmethod
+    def explain(server: str, route: str, field: str, problem: str) -> str:
+        """The message: which server sent which ID, and what to do."""
+        return (
+            f"{server} answered {route} with an unusable ID in field {field}: {problem}. "
+            "Nothing from this reply was stored. The server does not behave as an "
+            "OpenAI-compatible one here: report the reply to its maintainers, or use "
+            "another server."
+        )
+
 
 @contextmanager
 def readable(connection: Connection, route: str) -> Iterator[None]:
-    """Re-raise a :class:`BadShape` found inside the block as :class:`Unreadable`."""
+    """Re-raise a :class:`BadShape` found inside the block as :class:`Unreadable`.
+
+    A :class:`BadId` becomes :class:`UnusableId`, which names the ID refused.
+    """
     try:
         yield
+    except BadId as exc:
+        raise UnusableId(connection.base_url, route, exc.field, exc.problem) from exc
     except BadShape as exc:
         raise Unreadable(connection.base_url, route, exc.field, exc.problem) from exc
 
@@ -418,6 +462,8 @@ def map_error(
 ) -> ApiError:
     """Turn any SDK error into the domain error that says what to do."""
     where = connection.base_url
+    if isinstance(exc, RedirectRefused):
+        return Moved(str(exc))
     if isinstance(exc, openai.APITimeoutError):
         return Offline(f"{where} did not answer in time. Check the network, then retry.")
     if isinstance(exc, openai.APIConnectionError):

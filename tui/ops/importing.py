@@ -9,9 +9,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import BinaryIO
 
-from tui.api.errors import ApiError, ApiGone, AuthFailed, NotFound, Offline
+from tui.api.errors import ApiError, ApiGone, AuthFailed, NotFound, Offline, UnusableId
 from tui.api.protocol import ConversationApi
-from tui.ids import FoundId, Scan, Verdict
+from tui.ids import FoundId, Scan, Verdict, other_than_asked
 from tui.model import Connection, Kind, RemoteItem
 from tui.store import Registry, intake
 
@@ -218,8 +218,20 @@ class _Importer:
             return ImportResult(item_id, Outcome.ERROR, str(exc), kind=kind)
         except ApiError as exc:
             return ImportResult(item_id, Outcome.ERROR, str(exc), kind=kind)
+        if remote.id != item_id:
+            return self.other_item(item_id, kind, remote.id)
         first_user = first.text if first is not None and first.role == "user" else None
         return await self.record(item_id, kind, remote, first_user)
+
+    def other_item(self, item_id: str, kind: Kind, found: str) -> ImportResult:
+        """The result of a server that answered for another item than the one asked for."""
+        error = UnusableId(
+            self.connection.base_url,
+            f"the request for {item_id}",
+            "id",
+            other_than_asked(found, item_id, kind.value),
+        )
+        return ImportResult(item_id, Outcome.ERROR, str(error), kind=kind)
 
     async def record(
         self, item_id: str, kind: Kind, remote: RemoteItem, first_user: str | None

@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from tui.ids import IdError, parse_item_id
+from tui.ids import server_id_problem
 from tui.metadata import MAX_KEY, MAX_KEYS, MAX_VALUE
 from tui.model import Kind
 from tui.store.search import ACTIVITY_SHIFT
+from tui.text import clean
 from tui.timestamps import epoch
 
 # The search index keys an item by ``last_activity * ACTIVITY_SHIFT + pk`` in a signed
@@ -28,17 +29,18 @@ class Unfit(ValueError):
 
 
 def item_id(value: object, kind: Kind) -> str:
-    """``value`` as an ID of ``kind``, or :class:`Unfit` naming what is wrong with it."""
+    """``value`` as an ID of ``kind``, or :class:`Unfit` naming what is wrong with it.
+
+    The grammar is the one of IDs found in text (:func:`tui.ids.server_id_problem`): a
+    server's ID with path characters, spaces or control sequences is never stored.
+    """
     noun = "thread" if kind is Kind.THREAD else "conversation"
     if not isinstance(value, str):
         raise Unfit(f"the server gave a {noun} ID that is not text ({type(value).__name__})")
-    try:
-        found, text = parse_item_id(value)
-    except IdError as exc:
-        raise Unfit(f"the server gave a {noun} ID that cannot be used: {exc}") from None
-    if found is not kind:
-        raise Unfit(f"the server gave {text} as a {noun} ID, but it is a {found.value} ID")
-    return text
+    problem = server_id_problem(value, kind.prefix.rstrip("_"))
+    if problem is not None:
+        raise Unfit(f"the server gave a {noun} ID that cannot be used: {problem}")
+    return value
 
 
 def seconds(value: object) -> int | None:
@@ -59,11 +61,16 @@ def moment(value: object) -> datetime | None:
 
 
 def _text(value: object) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    found = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return clean(found)
 
 
 def metadata(value: object) -> dict[str, str]:
-    """Metadata as text keys and values, within the API's limits (16 keys, 64 and 512)."""
+    """Metadata as cleaned text keys and values, within the API's limits (16, 64 and 512).
+
+    Metadata is shown (titles, Details), never message content: no terminal control
+    sequence a program or server put in it is stored.
+    """
     if not isinstance(value, dict):
         return {}
     fit: dict[str, str] = {}
