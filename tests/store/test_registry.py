@@ -80,8 +80,7 @@ async def test_forward_migration_from_every_version(tmp_path, start: int) -> Non
     path = tmp_path / "reg.sqlite3"
     with sqlite3.connect(path, isolation_level=None) as raw:
         for number in range(start):
-            for statement in schema._statements(schema.MIGRATIONS[number]):
-                raw.execute(statement)
+            schema._apply(raw, schema.MIGRATIONS[number])
             raw.execute(f"PRAGMA user_version = {number + 1}")
         if start >= 1:
             raw.execute("INSERT INTO connections (base_url) VALUES ('http://x/v1')")
@@ -95,6 +94,43 @@ async def test_forward_migration_from_every_version(tmp_path, start: int) -> Non
             assert kept.title == "kept"
         row = await reg.fetchone("PRAGMA user_version")
         assert row[0] == schema.LATEST
+
+
+async def test_stored_credentials_leave_the_file_and_twins_merge(tmp_path) -> None:
+    """A registry written before connections were cleaned loses their secrets, keeps items."""
+    path = tmp_path / "reg.sqlite3"
+    secret = "pw-" + "9f8e7d6c5b4a" * 2
+    with sqlite3.connect(path, isolation_level=None) as raw:
+        for number in range(8):
+            schema._apply(raw, schema.MIGRATIONS[number])
+        raw.execute("PRAGMA user_version = 8")
+        rows = (
+            f"https://me:{secret}@a.example/v1",  # alone: cleaned in place
+            f"https://b.example/v1?api-key={secret}&api-version=1",  # twin of the next
+            "https://b.example/v1?api-version=1",
+        )
+        for url in rows:
+            raw.execute("INSERT INTO connections (base_url) VALUES (?)", (url,))
+        insert = (
+            "INSERT INTO items (id, kind, connection_id, title, last_activity, source, "
+            "tracked_at) VALUES (?, 'thread', ?, 't', 5, 'old', 5)"
+        )
+        raw.execute(insert, (T1, 1))
+        raw.execute(insert, (T1, 2))  # on both twins: stays apart
+        raw.execute(insert, (T1, 3))
+        raw.execute(insert, ("thread_moved0000000000001", 2))  # only on the secret twin
+    async with await Registry.open(path) as reg:
+        urls = {row[0] for row in await reg.fetchall("SELECT base_url FROM connections")}
+        moved = await reg.find("thread_moved0000000000001")
+    assert urls == {
+        "https://a.example/v1",
+        "https://b.example/v1?api-version=1",
+        "https://b.example/v1?api-version=1#merged-2",
+    }
+    assert [m.connection.base_url for m in moved] == ["https://b.example/v1?api-version=1"]
+    assert secret.encode() not in path.read_bytes()
+    for extra in (path.with_name(path.name + "-wal"),):
+        assert not extra.exists() or secret.encode() not in extra.read_bytes()
 
 
 async def test_track_is_idempotent_and_journaled(reg) -> None:

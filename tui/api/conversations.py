@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from contextlib import nullcontext
-from typing import Any
+from typing import Any, TypeVar
 
+import httpx2
 from openai import AsyncOpenAI
 
 from tui.api import convert
 from tui.api.convert import get
-from tui.api.errors import BadShape, Invalid, ServerError, Unsupported, readable, translate
+from tui.api.errors import (
+    ApiGone,
+    BadShape,
+    Invalid,
+    NotFound,
+    ServerError,
+    Unreadable,
+    Unsupported,
+    readable,
+    translate,
+)
 from tui.api.learning import PLAIN_REPLY, STREAMING, Learned, family, feature
 from tui.api.polling import DEFAULT_BACKOFF, Backoff, Reply, poll, reply, route_of, stream_events
-from tui.api.protocol import DEFAULT_PAGE, Tool
+from tui.api.protocol import DEFAULT_PAGE, Tool, send_refused_again, sending_once
 from tui.model import (
     Choice,
     Connection,
@@ -34,6 +45,9 @@ from tui.model import (
 )
 
 MAX_CHOICES = 1000
+LIST_PAGES = 20  # pages of 100 conversations read when looking one up by its metadata
+_CANNOT_LIST = (NotFound, Unsupported, ApiGone, Invalid, Unreadable)  # no list route
+T = TypeVar("T")
 _STATUS_EVENTS = {
     "response.created",
     "response.queued",
@@ -65,7 +79,7 @@ class _ResponseFollower:
             return self.status(get(data, "response"))
         if kind == "response.output_text.delta":
             delta = convert.text(get(data, "delta")) or ""
-            item_id = convert.text(get(data, "item_id")) or ""
+            item_id = convert.optional_ident(data, "item_id") or ""
             return [TextDelta(self.response_id, item_id, delta)] if delta else []
         if kind == "response.output_item.done":
             return self.item(get(data, "item"))
@@ -117,6 +131,14 @@ class ConversationsAdapter:
         self._conversations = client.conversations
         self._raw = client.conversations.with_raw_response
         self._responses = client.responses.with_raw_response
+        once = sending_once(client)  # what creates is never resent blindly by the SDK
+        self._create = once.conversations.with_raw_response
+        self._respond_once = once.responses.with_raw_response
+        self._resends = client.max_retries
+
+    async def _once(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A creating call, sent again only when the server refused it unprocessed."""
+        return await send_refused_again(call, self._resends)
 
     def _errors(self, item_id: str | None = None) -> Any:
         return translate(self.connection, self.kind, item_id)
@@ -131,7 +153,7 @@ class ConversationsAdapter:
     async def retrieve(self, item_id: str) -> RemoteItem:
         """The conversation as the server has it."""
         found = await self._reply(lambda: self._raw.retrieve(item_id), item_id)
-        return found.read(self._item)
+        return found.read(lambda body: convert.remote_item(body, self.kind, item_id))
 
     async def create(
         self, *, metadata: dict[str, str] | None = None, first_message: str | None = None
@@ -147,20 +169,64 @@ class ConversationsAdapter:
     ) -> RemoteItem:
         """Create a conversation holding ``items`` (at most 20, the API's limit)."""
         made = await self._reply(
-            lambda: self._raw.create(items=list(items), metadata=metadata),  # type: ignore[arg-type]
+            lambda: self._once(
+                lambda: self._create.create(items=list(items), metadata=metadata)  # type: ignore[arg-type]
+            ),
             None,
         )
         return made.read(self._item)
 
     async def add_items(self, item_id: str, items: Sequence[dict[str, Any]]) -> None:
-        """Append ``items`` (at most 20) to the conversation, in order."""
+        """Append ``items`` (at most 20) to the conversation, in order (sent once)."""
         with self._errors(item_id):
-            await self._raw.items.create(item_id, items=list(items))  # type: ignore[arg-type]
+            await self._once(
+                lambda: self._create.items.create(item_id, items=list(items))  # type: ignore[arg-type]
+            )
+
+    async def find_by_metadata(self, key: str, values: Collection[str]) -> list[RemoteItem] | None:
+        """The conversations whose metadata ``key`` holds one of ``values``, newest first.
+
+        ``None`` when the server cannot list conversations (the Responses API has no such
+        route; some compatible servers do). Reads at most ``LIST_PAGES`` pages, newest
+        first (what a recent create made is on the first).
+        """
+        found: list[RemoteItem] = []
+        cursor: str | None = None
+        try:
+            for _ in range(LIST_PAGES):
+                page = await self._list_page(cursor)
+                data = page.read(convert.list_data)
+                items = [item for entry in data if (item := self._listed(entry)) is not None]
+                found += [i for i in items if i.metadata.get(key) in values]
+                last = items[-1].id if items else None
+                if not get(page.body, "has_more") or last is None or last == cursor:
+                    return found
+                cursor = last
+        except _CANNOT_LIST:
+            return None
+        return found
+
+    def _listed(self, entry: Any) -> RemoteItem | None:
+        """A listed conversation; ``None`` for one that cannot be read (the rest still can)."""
+        try:
+            return self._item(entry)
+        except BadShape:
+            return None
+
+    async def _list_page(self, cursor: str | None) -> Reply:
+        params: dict[str, Any] = {"limit": 100, "order": "desc"}
+        if cursor:
+            params["after"] = cursor
+        with self._errors():
+            response = await self.client.get(
+                "/conversations", cast_to=httpx2.Response, options={"params": params}
+            )
+        return Reply(self.connection, "GET /conversations", response.headers, response.content)
 
     async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
         """Replace the conversation's metadata."""
         done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
-        return done.read(self._item)
+        return done.read(lambda body: convert.remote_item(body, self.kind, item_id))
 
     async def delete(self, item_id: str) -> None:
         """Delete the conversation."""
@@ -238,13 +304,15 @@ class ConversationsAdapter:
         refused = (Unsupported, Invalid)
         noting = feature(self.learned, "background", refused) if background else nullcontext()
         with noting, self._errors(item_id):
-            raw = await self._responses.create(
-                model=model,
-                input=input,
-                conversation=item_id,
-                stream=not background,
-                tools=[dict(t) for t in tools],  # type: ignore[misc]
-                **extra,
+            raw = await self._once(
+                lambda: self._respond_once.create(
+                    model=model,
+                    input=input,
+                    conversation=item_id,
+                    stream=not background,
+                    tools=[dict(t) for t in tools],  # type: ignore[misc]
+                    **extra,
+                )
             )
         streamed = "event-stream" in raw.headers.get("content-type", "")
         if not background:
@@ -326,8 +394,8 @@ class ConversationsAdapter:
         """The server's models."""
         page = await self._reply(lambda: self.client.models.with_raw_response.list(), None)
         data = page.read(convert.list_data)
-        ids = [model_id for m in data if (model_id := convert.text(get(m, "id")))]
-        return [Choice(m, m, m) for m in ids[:MAX_CHOICES]]
+        choices = [found for m in data if (found := convert.model_choice(m)) is not None]
+        return choices[:MAX_CHOICES]
 
     async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
         """Conversations answer from models: there is nothing to create."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from openai import AsyncOpenAI
 
@@ -32,7 +32,7 @@ from tui.api.polling import (
     route_of,
     stream_events,
 )
-from tui.api.protocol import DEFAULT_PAGE, Tool
+from tui.api.protocol import DEFAULT_PAGE, Tool, send_refused_again, sending_once
 from tui.model import (
     Choice,
     Connection,
@@ -53,6 +53,7 @@ from tui.model import (
 )
 
 MAX_CHOICES = 1000
+T = TypeVar("T")
 ENRICH_CONCURRENCY = 8
 # A run's details are optional: these say they are not there, never that the thread is not.
 _NO_DETAILS = (NotFound, Unsupported, ApiGone, Unreadable)
@@ -108,9 +109,11 @@ def _event(name: str, data: Any, run_id: str) -> list[StreamEvent]:
 
 def _run_of(name: str, data: Any) -> str | None:
     """The run an event belongs to: a run event's ID, or a message's ``run_id``."""
-    if name.startswith("thread.run.") and not name.startswith("thread.run.step"):
-        return convert.text(get(data, "id"))
-    return convert.text(get(data, "run_id"))
+    run_event = name.startswith("thread.run.") and not name.startswith("thread.run.step")
+    try:
+        return convert.optional_ident(data, "id" if run_event else "run_id", "run")
+    except BadShape:
+        return None  # not a run ID: the event is not followed (see ``_event``)
 
 
 class ThreadsAdapter:
@@ -127,6 +130,13 @@ class ThreadsAdapter:
         self.backoff = backoff
         self._threads = client.beta.threads
         self._raw = client.beta.threads.with_raw_response
+        self._once_client = sending_once(client)  # what creates is never resent blindly
+        self._create = self._once_client.beta.threads.with_raw_response
+        self._resends = client.max_retries
+
+    async def _once(self, call: Callable[[], Awaitable[T]]) -> T:
+        """A creating call, sent again only when the server refused it unprocessed."""
+        return await send_refused_again(call, self._resends)
 
     def _errors(self, item_id: str | None = None) -> Any:
         return translate(self.connection, self.kind, item_id)
@@ -141,7 +151,7 @@ class ThreadsAdapter:
     async def retrieve(self, item_id: str) -> RemoteItem:
         """The thread as the server has it."""
         found = await self._reply(lambda: self._raw.retrieve(item_id), item_id)
-        return found.read(self._item)
+        return found.read(lambda body: convert.remote_item(body, self.kind, item_id))
 
     async def create(
         self, *, metadata: dict[str, str] | None = None, first_message: str | None = None
@@ -151,14 +161,17 @@ class ThreadsAdapter:
         if first_message:
             messages.append({"role": "user", "content": first_message})
         made = await self._reply(
-            lambda: self._raw.create(messages=messages, metadata=metadata or {}), None
+            lambda: self._once(
+                lambda: self._create.create(messages=messages, metadata=metadata or {})
+            ),
+            None,
         )
         return made.read(self._item)
 
     async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
         """Replace the thread's metadata."""
         done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
-        return done.read(self._item)
+        return done.read(lambda body: convert.remote_item(body, self.kind, item_id))
 
     async def delete(self, item_id: str) -> None:
         """Delete the thread."""
@@ -244,11 +257,16 @@ class ThreadsAdapter:
     ) -> AsyncIterator[StreamEvent]:
         """Add the message (confirmed first), then run ``choice`` and stream the run."""
         message = await self._reply(
-            lambda: self._raw.messages.create(item_id, role="user", content=text), item_id
+            lambda: self._once(
+                lambda: self._create.messages.create(item_id, role="user", content=text)
+            ),
+            item_id,
         )
         yield TurnCompleted("", message.read(convert.thread_message))
         with self._errors(item_id):
-            raw = await self._raw.runs.create(item_id, assistant_id=choice, stream=True)
+            raw = await self._once(
+                lambda: self._create.runs.create(item_id, assistant_id=choice, stream=True)
+            )
         async for event in self._stream_or_poll(item_id, raw):
             yield event
 
@@ -264,8 +282,10 @@ class ThreadsAdapter:
         """Submit the outputs and stream the rest of the run."""
         payload: list[Any] = [{"tool_call_id": o.call_id, "output": o.output} for o in outputs]
         with self._errors(item_id):
-            raw = await self._raw.runs.submit_tool_outputs(
-                run_id, thread_id=item_id, tool_outputs=payload, stream=True
+            raw = await self._once(
+                lambda: self._create.runs.submit_tool_outputs(
+                    run_id, thread_id=item_id, tool_outputs=payload, stream=True
+                )
             )
         async for event in self._stream_or_poll(item_id, raw):
             yield event
@@ -376,7 +396,7 @@ class ThreadsAdapter:
         choices: list[Choice] = []
         with self._errors():
             async for asst in self.client.beta.assistants.list(limit=100):
-                choices.append(_choice(asst))
+                choices.append(convert.choice(asst))
                 if len(choices) >= MAX_CHOICES:
                     break
         return choices
@@ -384,28 +404,18 @@ class ThreadsAdapter:
     async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
         """Create an assistant."""
         made = await self._reply(
-            lambda: self.client.beta.assistants.with_raw_response.create(
-                name=name, model=model, instructions=instructions or None
+            lambda: self._once(
+                lambda: self._once_client.beta.assistants.with_raw_response.create(
+                    name=name, model=model, instructions=instructions or None
+                )
             ),
             None,
         )
-        return made.read(_choice)
+        return made.read(convert.choice)
 
     async def active_run(self, item_id: str) -> str | None:
         """The newest run of the thread that has not ended."""
         page = await self._reply(lambda: self._raw.runs.list(item_id, limit=5), item_id)
         runs = page.read(convert.list_data)
         active = [r for r in runs if not convert.run_status(get(r, "status")).is_terminal]
-        return convert.text(get(active[0], "id")) if active else None
-
-
-def _choice(asst: Any) -> Choice:
-    """An assistant (a JSON or SDK object) as a :class:`Choice`."""
-    asst_id = convert.ident(asst)
-    model = convert.text(get(asst, "model"))
-    return Choice(
-        asst_id,
-        convert.text(get(asst, "name")) or asst_id,
-        model,
-        convert.text(get(asst, "description")),
-    )
+        return page.read(lambda _: convert.ident(active[0], prefix="run")) if active else None

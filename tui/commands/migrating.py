@@ -35,7 +35,9 @@ def migrate_threads(
 
     Each conversation gets the thread's metadata plus migrated_from; a thread already
     migrated is not carried twice; a migration that failed midway resumes where it
-    stopped. Exit status 1 when some thread could not be migrated.
+    stopped. At the end the conversation's items are counted on the server. Exit status 1
+    when some thread could not be migrated, or its conversation holds another number of
+    items than were carried.
     """
     parsed = []
     for text in ids:
@@ -78,6 +80,7 @@ async def _migrate_all(
                 failed += 1
                 _say({"thread": item_id, "result": "failed", "message": str(exc)}, as_json)
                 continue
+            failed += done.mismatch
             _say(_summary(done), as_json)
     await apis.close()
     return failed
@@ -97,6 +100,8 @@ def _summary(done: Migration) -> dict[str, Any]:
         "items": done.items,
         "added": done.added,
         "from": done.source,
+        "found": done.found,
+        "mismatch": done.mismatch,
         "notes": done.notes,
     }
 
@@ -110,6 +115,8 @@ def _say(row: dict[str, Any], as_json: bool) -> None:
         return
     target = f" -> {row['conversation']}" if row["conversation"] else ""
     items = f"{row['items']} items, from {row['from']}"
+    if row["mismatch"]:
+        items = f"{row['items']} items carried from {row['from']}, but it holds {row['found']}"
     click.echo(f"{row['thread']}{target}: {row['result']} ({items})")
     for note in row["notes"]:
         click.echo(f"  note: {note}", err=True)

@@ -5,6 +5,9 @@ gets one of the enabled kinds. A stall holds the request past the client's timeo
 drops it unprocessed (a client still waiting gets the normal answer, late). A drop cuts an
 event stream after a few text deltas (never letting its final event through) and closes
 the connection; a request that does not stream draws another kind instead.
+
+:class:`LateReplies` is the other side of a stall: the request is done in full, and only
+its answer comes after the client's timeout (a client that sends it again does it twice).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import logging
 import math
 import random
 from collections import Counter
+from collections.abc import Callable
 from enum import StrEnum
 
 from starlette.requests import Request
@@ -178,6 +182,40 @@ def _is_final(body: bytes) -> bool:
             b"requires_action",
         )
     return event in (b"response.completed", b"response.failed", b"response.incomplete")
+
+
+Pick = Callable[[str, str], bool]  # (method, path): answer this request late
+
+
+class LateReplies:
+    """ASGI middleware: a picked request is done in full, then answered ``delay`` s late.
+
+    ``pick(method, path)`` is asked once per request (it may count, to pick only the
+    first of a route). ``late`` counts the requests answered late; an answer whose client
+    gave up meanwhile is dropped by the server, as any answer to a closed connection is.
+    """
+
+    def __init__(self, app: ASGIApp, delay: float, pick: Pick) -> None:
+        self.app = app
+        self.delay = delay
+        self.pick = pick
+        self.late = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass the request on; hold a picked one's answer until ``delay`` has passed."""
+        if scope["type"] != "http" or not self.pick(scope["method"], scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        held: list[Message] = []
+
+        async def hold(message: Message) -> None:
+            held.append(message)
+
+        await self.app(scope, receive, hold)
+        self.late += 1
+        await asyncio.sleep(self.delay)
+        for message in held:
+            await send(message)
 
 
 class _QuietCuts(logging.Filter):

@@ -215,7 +215,7 @@ async def _integrity(registry: Registry) -> list[Finding]:
 LAST_EVENT = (
     "(SELECT event FROM journal WHERE journal.item_pk = items.pk ORDER BY journal.pk DESC LIMIT 1)"
 )
-_EXPLAINED = ("messages", "deletions", "migrations")
+_EXPLAINED = ("messages", "deletions", "migrations", "migration_attempts")
 
 
 async def _foreign_keys(registry: Registry) -> list[Finding]:
@@ -428,6 +428,14 @@ def _stuck(ids: Sequence[object]) -> Finding:
 
 
 async def _migrations(registry: Registry) -> list[Finding]:
+    return [
+        *await _migration_links(registry),
+        *await _migration_counts(registry),
+        *await _unanswered_creates(registry),
+    ]
+
+
+async def _migration_links(registry: Registry) -> list[Finding]:
     broken = await _column(
         registry,
         "SELECT coalesce(thread.id, migrations.thread_pk) FROM migrations "
@@ -447,6 +455,57 @@ async def _migrations(registry: Registry) -> list[Finding]:
             "migration of them would not know one was started.",
             "Check the conversation on its server; `thread-browser migrate THREAD_ID` "
             "carries the thread again if needed. " + REPORT,
+        )
+    ]
+
+
+async def _migration_counts(registry: Registry) -> list[Finding]:
+    rows = await registry.fetchall(
+        "SELECT thread.id, conversation.id, migrations.total, migrations.found "
+        "FROM migrations JOIN items AS thread ON thread.pk = migrations.thread_pk "
+        "JOIN items AS conversation ON conversation.pk = migrations.conversation_pk "
+        "WHERE migrations.found IS NOT NULL AND migrations.found != migrations.total "
+        "AND conversation.state NOT IN ('deleted', 'missing') ORDER BY migrations.at"
+    )
+    if not rows:
+        return []
+    said = [f"{r[0]} -> {r[1]}: {r[3]} held, {r[2]} carried" for r in rows]
+    return [
+        Finding(
+            "migrations",
+            "Migrated threads whose conversation holds another number of items than were "
+            f"carried: {len(rows):,}{_sample(said)}.",
+            "More items than carried are duplicates (a server did work whose answer never "
+            "came, and it was sent again); fewer are messages that never arrived. The "
+            "conversation does not hold the thread's history as it was.",
+            "Open each conversation and check it. To carry a thread again, delete its "
+            "conversation (`thread-browser delete CONVERSATION_ID`), then run "
+            "`thread-browser migrate THREAD_ID`.",
+        )
+    ]
+
+
+async def _unanswered_creates(registry: Registry) -> list[Finding]:
+    rows = await registry.fetchall(
+        "SELECT coalesce(thread.id, migration_attempts.thread_pk), migration_attempts.token "
+        "FROM migration_attempts LEFT JOIN items AS thread "
+        "ON thread.pk = migration_attempts.thread_pk ORDER BY migration_attempts.at"
+    )
+    if not rows:
+        return []
+    said = [f"{r[0]}: migration_attempt={r[1]}" for r in rows]
+    return [
+        Finding(
+            "migrations",
+            "Conversations created for a migration whose answer never came: "
+            f"{len(rows):,}{_sample(said)}.",
+            "The server may hold a conversation made for each of these threads that nothing "
+            "here tracks; it carries the marker shown in its metadata. (While a migration "
+            "is creating its conversation, it shows here too.)",
+            "Run `thread-browser migrate THREAD_ID` again: where the server lists "
+            "conversations, it finds the one made and tracks it. Otherwise look on the "
+            "server for a conversation with that metadata and delete it before migrating "
+            "again.",
         )
     ]
 

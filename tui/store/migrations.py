@@ -1,4 +1,8 @@
-"""Threads carried into conversations: the link, and how far the carrying got."""
+"""Threads carried into conversations: the link, how far the carrying got, what was counted.
+
+A conversation create is recorded as an attempt (its token) before it is sent, so a create
+whose answer never came is known: the server may hold that conversation untracked.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tui.model import Tracked
+from tui.model import Connection, Tracked
+from tui.store import sql
 
 if TYPE_CHECKING:
     from tui.store.registry import Registry
@@ -20,6 +25,15 @@ class Link:
     carried: int
     total: int
     complete: bool
+    found: int | None = None  # what the conversation held when counted at the end
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """A conversation create sent for a thread whose outcome is not known."""
+
+    token: str
+    at: float
 
 
 class Migrations:
@@ -31,7 +45,8 @@ class Migrations:
     async def link(self, thread: Tracked) -> Link | None:
         """The conversation ``thread`` is (being) carried into, if any."""
         row = await self.registry.fetchone(
-            "SELECT conversation_pk, carried, total, complete FROM migrations WHERE thread_pk = ?",
+            "SELECT conversation_pk, carried, total, complete, found FROM migrations "
+            "WHERE thread_pk = ?",
             (thread.pk,),
         )
         if row is None:
@@ -39,7 +54,45 @@ class Migrations:
         conversation = await self.registry.get_pk(int(row[0]))
         if conversation is None:
             return None
-        return Link(conversation, int(row[1]), int(row[2]), bool(row[3]))
+        found = None if row[4] is None else int(row[4])
+        return Link(conversation, int(row[1]), int(row[2]), bool(row[3]), found)
+
+    async def attempt(self, thread: Tracked, connection: Connection, token: str) -> None:
+        """A conversation create marked ``token`` is about to be sent: record it first."""
+        async with self.registry.writing() as db:
+            connection_id = await self.registry._connection_id(db, connection)
+            await db.execute(
+                "INSERT INTO migration_attempts (token, thread_pk, connection_id, at) "
+                "VALUES (?, ?, ?, ?)",
+                (token, thread.pk, connection_id, time.time()),
+            )
+            await self.registry.journal_add(db, thread.pk, "migration attempt", "migrate", token)
+
+    async def attempts(self, thread: Tracked, connection: Connection) -> list[Attempt]:
+        """The creates for ``thread`` on ``connection`` whose outcome is unknown, oldest first."""
+        rows = await self.registry.fetchall(
+            "SELECT token, at FROM migration_attempts JOIN connections "
+            "ON connections.id = migration_attempts.connection_id WHERE thread_pk = ? "
+            "AND base_url = ? AND organization = ? AND project = ? ORDER BY at, token",
+            (thread.pk, *sql.connection_params(connection)),
+        )
+        return [Attempt(str(r[0]), float(r[1])) for r in rows]
+
+    async def settle(self, thread: Tracked, token: str, outcome: str) -> None:
+        """The outcome of the create marked ``token`` is known (``outcome`` says which)."""
+        async with self.registry.writing() as db:
+            await db.execute("DELETE FROM migration_attempts WHERE token = ?", (token,))
+            detail = f"{token}: {outcome}"
+            await self.registry.journal_add(
+                db, thread.pk, "migration attempt settled", "migrate", detail
+            )
+
+    async def counted(self, thread: Tracked, found: int) -> None:
+        """The conversation held ``found`` items when counted after the last batch."""
+        async with self.registry.writing() as db:
+            await db.execute(
+                "UPDATE migrations SET found = ? WHERE thread_pk = ?", (found, thread.pk)
+            )
 
     async def start(self, thread: Tracked, conversation: Tracked, total: int) -> None:
         """The conversation exists: link it before anything else is sent."""
@@ -47,7 +100,8 @@ class Migrations:
             await db.execute(
                 "INSERT INTO migrations (thread_pk, conversation_pk, total, at) "
                 "VALUES (?, ?, ?, ?) ON CONFLICT (thread_pk) DO UPDATE SET "
-                "conversation_pk = excluded.conversation_pk, total = excluded.total",
+                "conversation_pk = excluded.conversation_pk, total = excluded.total, carried = 0, "
+                "complete = 0, found = NULL, at = excluded.at",
                 (thread.pk, conversation.pk, total, time.time()),
             )
             await self.registry.journal_add(db, thread.pk, "migrating", "migrate", conversation.id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 
 from tui.store.errors import RegistryTooNew
 
@@ -216,8 +217,71 @@ CREATE TRIGGER message_versions_never_deleted BEFORE DELETE ON message_versions 
 END;
 """
 
-# MIGRATIONS[n] takes a registry from user_version n to n + 1. Append only; never edit.
-MIGRATIONS: tuple[str, ...] = (V1, V2, V3, V4, V5, V6, V7)
+# A migration's conversation create, written before the request goes out and removed once
+# its outcome is known (the conversation linked, or refused by the server). A row left
+# behind is a create whose answer never came: the server may hold a conversation with
+# ``migration_attempt = token`` in its metadata that nothing tracks. ``found`` is how many
+# items the conversation held when counted after the last batch (``NULL``: not counted).
+V8 = """
+CREATE TABLE migration_attempts (
+    token TEXT PRIMARY KEY,
+    thread_pk INTEGER NOT NULL REFERENCES items (pk),
+    connection_id INTEGER NOT NULL REFERENCES connections (id),
+    at REAL NOT NULL
+);
+CREATE INDEX migration_attempts_by_thread ON migration_attempts (thread_pk, at);
+ALTER TABLE migrations ADD COLUMN found INTEGER;
+"""
+
+
+def v9_connections_without_credentials(conn: sqlite3.Connection) -> None:
+    """Take credentials (user-info, secret query values) out of every stored base URL.
+
+    A row whose clean URL another row already has is merged into that row: its items,
+    capabilities and migration attempts move there. An item tracked under both keeps
+    its two rows; the old one stays on a connection whose URL ends in ``#merged-<id>``
+    (a fragment no request sends), so no archive is lost and no secret is kept.
+    """
+    from tui.redact import without_credentials
+
+    rows = conn.execute("SELECT id, base_url, organization, project FROM connections").fetchall()
+    for row_id, url, organization, project in rows:
+        clean = without_credentials(url).rstrip("/")
+        if clean == url:
+            continue
+        twin = conn.execute(
+            "SELECT id FROM connections WHERE base_url = ? AND organization = ? AND project = ?",
+            (clean, organization, project),
+        ).fetchone()
+        if twin is None:
+            conn.execute("UPDATE connections SET base_url = ? WHERE id = ?", (clean, row_id))
+            continue
+        _merge_connection(conn, row_id, twin[0])
+        conn.execute(
+            "UPDATE connections SET base_url = ? WHERE id = ?", (f"{clean}#merged-{row_id}", row_id)
+        )
+
+
+def _merge_connection(conn: sqlite3.Connection, old: int, survivor: int) -> None:
+    """Move what belongs to connection ``old`` to ``survivor`` (items it lacks only)."""
+    conn.execute(
+        "UPDATE items SET connection_id = ? WHERE connection_id = ? AND id NOT IN "
+        "(SELECT id FROM items WHERE connection_id = ?)",
+        (survivor, old, survivor),
+    )
+    conn.execute(
+        "UPDATE OR IGNORE capabilities SET connection_id = ? WHERE connection_id = ?",
+        (survivor, old),
+    )
+    conn.execute(
+        "UPDATE migration_attempts SET connection_id = ? WHERE connection_id = ?", (survivor, old)
+    )
+
+
+Step = str | Callable[[sqlite3.Connection], None]
+# MIGRATIONS[n] takes a registry from user_version n to n + 1: a script, or a function for
+# what SQL alone cannot do. Append only; never edit.
+MIGRATIONS: tuple[Step, ...] = (V1, V2, V3, V4, V5, V6, V7, V8, v9_connections_without_credentials)
 LATEST = len(MIGRATIONS)
 
 
@@ -255,14 +319,22 @@ def migrate(conn: sqlite3.Connection, path: str = "the registry") -> int:
         begin_immediate(conn, path)
         try:
             if version(conn) == number:
-                for statement in _statements(MIGRATIONS[number]):
-                    conn.execute(statement)
+                _apply(conn, MIGRATIONS[number])
                 conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:
             rollback(conn)
             raise
     return LATEST
+
+
+def _apply(conn: sqlite3.Connection, step: Step) -> None:
+    """Run one migration step inside the caller's transaction."""
+    if callable(step):
+        step(conn)
+        return
+    for statement in _statements(step):
+        conn.execute(statement)
 
 
 def _statements(script: str) -> list[str]:

@@ -159,6 +159,7 @@ async def _removable(db: aiosqlite.Connection, pk: int) -> bool:
         ("messages", "item_pk"),
         ("migrations", "thread_pk"),
         ("migrations", "conversation_pk"),
+        ("migration_attempts", "thread_pk"),
         ("deletions", "item_pk"),
     ):
         if await _rows(db, f"SELECT 1 FROM {table} WHERE {column} = ? LIMIT 1", (pk,)):
