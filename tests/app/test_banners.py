@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.app.conftest import EPOCH, NOW, SIZE
-from tests.app.test_browse import settle
+from tests.conftest import settle
 from tui.app.demo import demo_settings, start_demo
 from tui.app.launch import make_app
 from tui.app.widgets.banner import Banner

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from tests.app.conftest import SIZE
-from tests.app.test_browse import settle
+from tests.conftest import settle
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.message_view import MessageView, render_turn
 from tui.app.widgets.thread_list import ThreadList

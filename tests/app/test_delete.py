@@ -9,8 +9,7 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, Static
 
 from tests.app.conftest import SIZE
-from tests.app.test_browse import settle
-from tests.conftest import until
+from tests.conftest import settle, until
 from tui.app.screens.confirm_delete import ConfirmDelete
 from tui.app.screens.delete_progress import DeleteProgress
 from tui.app.screens.interrupted import InterruptedDeletions

@@ -7,7 +7,7 @@ import resource
 from textual import events
 
 from tests.app.conftest import SIZE
-from tests.app.test_browse import settle
+from tests.conftest import settle
 from tui.app.widgets.thread_list import ThreadList
 
 WORDS = [

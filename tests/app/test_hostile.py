@@ -18,8 +18,7 @@ import pytest
 from textual._compositor import CompositorUpdate
 
 from tests.app.conftest import SIZE
-from tests.app.test_browse import settle
-from tests.app.test_delete import until
+from tests.conftest import settle, until
 from tests.hostile import FORBIDDEN, INVISIBLE, Hostile, corpus, words
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.message_view import MessageView
@@ -85,9 +84,9 @@ async def open_and_look(pilot: Any, tap: TerminalTap, item: Tracked) -> tuple[st
     await app.reload_list(select_pk=item.pk)
     app.open_item(item)
     pane = app.query_one(MessagePane)
-    await until(pilot, lambda: pane.item is not None and pane.item.pk == item.pk, item.id)
+    await until(lambda: pane.item is not None and pane.item.pk == item.pk, item.id)
     await settle(pilot)
-    await until(pilot, lambda: bool(pane.query(MessageView)), f"{item.id}'s messages")
+    await until(lambda: bool(pane.query(MessageView)), f"{item.id}'s messages")
     await pilot.pause()
     return tap.check(), list(pane.turns)
 
@@ -136,7 +135,7 @@ async def test_the_corpus_is_found_by_search_and_copied_clean(
         for n, (entry, item) in enumerate(seeded):
             await open_and_look(pilot, tap, item)  # archived as it opens
             await pilot.press("Y")
-            await until(pilot, lambda n=n: len(copied) == n + 1, "the copy")
+            await until(lambda n=n: len(copied) == n + 1, "the copy")
             assert not FORBIDDEN.search(copied[-1]), entry.name
             assert f"hostilemarker{n}" in copied[-1]
             await pilot.press("slash")

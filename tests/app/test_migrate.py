@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tests.app.conftest import SIZE
-from tests.app.test_browse import settle
-from tests.app.test_delete import until
+from tests.conftest import settle, until
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.thread_list import ThreadList
 from tui.emulator.demo import DEMO_KEY
@@ -22,7 +21,6 @@ async def test_migrate_the_tool_thread_and_open_its_conversation(app_factory, de
         await pilot.press("M")
         pane = app.query_one(MessagePane)
         await until(
-            pilot,
             lambda: pane.item is not None and pane.item.kind is Kind.CONVERSATION,
             "the new conversation to open",
         )

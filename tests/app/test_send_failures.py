@@ -15,11 +15,10 @@ from tests.app.failure_kit import (
     item_setup,
     note_titled,
     notes,
-    until,
     validation_error,
 )
 from tests.app.test_chat import opened
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, until
 from tui.api.conversations import ConversationsAdapter
 from tui.api.threads import ThreadsAdapter
 from tui.app.widgets.composer import Composer

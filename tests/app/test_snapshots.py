@@ -12,6 +12,8 @@ from tui.config import Profile, Settings
 from tui.emulator import EmulatorConfig
 from tui.model import Connection
 
+pytestmark = pytest.mark.xdist_group("snapshots")  # one fixed port (it shows in the pictures)
+
 PORT = 48765
 SIZE = (110, 32)
 

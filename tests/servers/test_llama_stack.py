@@ -7,6 +7,8 @@ import pytest
 from tests.servers import operations as op
 from tests.servers.conftest import Target
 
+pytestmark = pytest.mark.xdist_group("llama-stack")  # one server for the session
+
 
 @pytest.fixture
 def target(llama_stack: Target) -> Target:

@@ -9,6 +9,8 @@ from tests.servers.conftest import Target
 from tests.servers.counting import Counter
 from tests.servers.tally import TALLY
 
+pytestmark = pytest.mark.xdist_group("openai-responses")  # one server for the session
+
 
 @pytest.fixture(scope="module")
 def target(openai_responses: Target) -> Target:

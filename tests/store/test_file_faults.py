@@ -28,9 +28,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.test_browse import settle
 from tests.cli.conftest import cli_env
-from tests.conftest import TEST_KEY
+from tests.conftest import TEST_KEY, settle
 from tui.app.launch import make_app
 from tui.app.screens.import_dialog import ImportDialog
 from tui.config import Profile, Settings
