@@ -12,10 +12,10 @@ from tests.app.failure_kit import (
     item_setup,
     note_titled,
     notes,
-    until,
     validation_error,
 )
 from tests.app.test_chat import opened
+from tests.conftest import until
 from tui.api.conversations import ConversationsAdapter
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.confirm_delete import ConfirmDelete
@@ -55,6 +55,11 @@ def notices(app) -> str:
     return " ".join(str(w.render()) for w in app.query_one(MessagePane).query(".notice"))
 
 
+def opening(app) -> bool:
+    """Whether the pane is still opening its item (reading the newest page, archiving it)."""
+    return any(w.group == "history" and w.is_running for w in app.workers)
+
+
 async def test_an_older_page_that_fails_says_why(item_setup, monkeypatch) -> None:
     chat = await item_setup(Kind.CONVERSATION)
     for batch in range(3):
@@ -66,7 +71,9 @@ async def test_an_older_page_that_fails_says_why(item_setup, monkeypatch) -> Non
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
         pane = app.query_one(MessagePane)
-        await until(lambda: pane._steps is not None, "the newest page from the server")
+        await until(
+            lambda: len(pane.turns) == 50 and not opening(app), "the newest page from the server"
+        )
         await until(lambda: not pane._mounting, "the page to be mounted")
         original = ConversationsAdapter.history
 

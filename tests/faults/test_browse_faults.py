@@ -16,11 +16,12 @@ from tui.app.app import ThreadBrowserApp
 from tui.app.demo import DemoSession, demo_settings, start_demo
 from tui.app.launch import make_app
 from tui.app.widgets.banner import Banner
-from tui.app.widgets.message_pane import PAGE, MessagePane
+from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.thread_list import ThreadList
 from tui.config import Settings
 from tui.emulator import EmulatorConfig
 from tui.emulator.demo import DEMO_KEY
+from tui.ops.history import PAGE
 
 OPEN_BUDGET = 20.0  # seconds one open may take, retries included
 EVERY = 3  # every third item of the list is opened: both kinds, short and long histories

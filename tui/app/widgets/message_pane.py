@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from functools import partial
 
 from textual.app import ComposeResult
@@ -11,21 +9,17 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Static
 
-from tui.api.convert import carry_runs
-from tui.api.paging import Step, Walk
-from tui.api.protocol import ConversationApi, HistoryPage
+from tui.api.errors import ApiError
 from tui.app.failures import guarded, report
 from tui.app.services import Services
 from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_view import MessageView, estimated_height
-from tui.model import ItemState, Tracked, Turn
-from tui.ops.capabilities import remember
+from tui.model import Tracked, Turn
+from tui.ops.history import HistoryReader, Newest, open_history
 
-PAGE = 50
 FIRST_SCREEN = 4  # newest messages mounted first when the pane has no size yet
 CHUNK = 8
 LOADING_NOTICE = 0.15  # seconds before a blank pane says its history is on its way
-DELETED_NOTE = "it was deleted on its server; this is its archived history, read-only."
 NOT_FOUND_HELP = (
     "This item was not found on its server. Its archived history stays readable here. "
     "That happens when it belongs to another project or organization (check the key and "
@@ -56,15 +50,11 @@ class MessagePane(VerticalScroll, can_focus=True):
         self._services = services
         self.item: Tracked | None = None
         self.turns: list[Turn] = []
-        self.older_seq: int | None = None
-        self.api_older: str | None = None  # where a walk of older pages starts
-        self._walk: Walk | None = None
-        self._prefetched: Step | None = None  # an older page read ahead of the scroll
-        self._steps: AsyncIterator[Step] | None = None  # the walk of older pages under way
+        self.reader: HistoryReader | None = None  # the opened item's history
         self._loading_older = False
         self._generation = 0  # bumped on every replace: stale chunk mounts stop
         self._mounting = False  # older views of the last replace are still being mounted
-        self._known: dict[str, Turn] = {}  # archived turns of the open item, by ID
+        self._doubt_said = False
 
     @property
     def services(self) -> Services:
@@ -84,121 +74,110 @@ class MessagePane(VerticalScroll, can_focus=True):
         )
 
     def show(self, item: Tracked) -> None:
-        """Show an item: its archive now, the API's newest page in a worker."""
-        self.item = item
-        self.run_worker(self._open(item), group="history", exclusive=True, exit_on_error=False)
+        """Show an item: its archive now, the API's newest page in a worker.
 
-    async def _open(self, item: Tracked) -> None:
-        """Open ``item``; a failure is said in the pane and logged, the archive kept."""
+        The item opened before is closed first: its older page still loading is stopped,
+        and whatever arrives for it is dropped (its reader is no longer the pane's).
+        """
+        self.workers.cancel_group(self, "older")
+        self._loading_older = False
+        if self.reader is not None:
+            self.reader.close()
+        self.item = item
+        api, why = self.services.api_for(item)
+        self.reader = open_history(self.services.registry, item, api, why)
+        self._doubt_said = False
+        self.run_worker(
+            self._open(self.reader),
+            group="history",
+            exclusive=True,
+            exit_on_error=False,
+            description=f"opening {item.id}",
+        )
+
+    def _current(self, reader: HistoryReader) -> bool:
+        """Whether ``reader`` still reads the item on show."""
+        return reader is self.reader
+
+    async def _open(self, reader: HistoryReader) -> None:
+        """Open the reader's item; a failure is said in the pane and logged, the archive kept."""
+        item = reader.item
         try:
-            await self._open_history(item)
+            await self._open_history(reader)
         except Exception as exc:
             message = report(
                 self, "loading the history", exc, "Archived messages stay; press r to try again."
             )
-            if self.item is item:
+            if self._current(reader):
                 await self._clear_if_empty(item)
                 await self._notice(message, problem=True)
             self.post_message(self.Loaded(item, "archive", exc))
-
-    async def _open_history(self, item: Tracked) -> None:
-        api, why = self.services.api_for(item)
-        if item.state is ItemState.DELETED:
-            api, why = None, DELETED_NOTE
-        self._prefetched = None
-        self._steps = None if api is None else self._walk_from(api, item, None)
-        fetch = None if self._steps is None else asyncio.create_task(anext(self._steps))
-        try:
-            archived = await self.services.registry.archive.page(item, limit=PAGE)
-            self._known = {t.id: t for t in archived.turns}
-            self.older_seq = archived.older_seq
-            self.api_older = None
-            if archived.turns:
-                await self._replace(list(archived.turns), item)
-                self.post_message(self.Loaded(item, "archive"))
-            else:
-                # The previous item stays until this one's first page is in (one frame
-                # instead of a blank frame then the page), or LOADING_NOTICE passes.
-                self.turns = []
-                self._generation += 1
-                self.set_timer(LOADING_NOTICE, partial(self._loading, self._generation, item))
-            if api is None or fetch is None:
-                await self._clear_if_empty(item)
-                await self._notice(f"Showing the archive only: {why}")
-                self.post_message(self.Loaded(item, "archive", RuntimeError(why)))
-                return
-            await self._refresh_from_api(api, item, fetch)
         finally:
-            if fetch is not None and not fetch.done():
-                fetch.cancel()
+            reader.close()
 
-    async def _loading(self, generation: int, item: Tracked) -> None:
-        """Say the history is on its way, if it still is."""
-        if generation == self._generation and self.item is item:
-            await self._replace([], item)
-            await self._notice(f"Loading {item.id} from its server…")
-
-    def _walk_from(
-        self, api: ConversationApi, item: Tracked, start: str | None
-    ) -> AsyncIterator[Step]:
-        """A verified walk of the item's history, from the newest page or older than ``start``."""
-
-        async def fetch(cursor: str | None, limit: int) -> HistoryPage:
-            return await api.history(item.id, before=cursor, limit=limit)
-
-        async def oldest(limit: int) -> tuple[Turn, ...]:
-            return await api.oldest(item.id, limit=limit)
-
-        self._walk = Walk(fetch, limit=PAGE, start=start, oldest=None if start else oldest)
-        return aiter(self._walk)
-
-    async def _refresh_from_api(
-        self, api: ConversationApi, item: Tracked, fetch: asyncio.Task[Step]
-    ) -> None:
-        from tui.api.errors import ApiError, NotFound
-
-        try:
-            step = await fetch
-            page = HistoryPage(carry_runs(step.turns, self._known), None)
-        except NotFound as exc:
-            item = await self.services.registry.set_state(
-                item, ItemState.MISSING, source="app", detail="404"
-            )
-            self.item = item
+    async def _open_history(self, reader: HistoryReader) -> None:
+        item = reader.item
+        archived = await reader.archived()
+        if not self._current(reader):
+            return
+        if archived:
+            await self._replace(archived, item)
+            self.post_message(self.Loaded(item, "archive"))
+        else:
+            # The previous item stays until this one's first page is in (one frame
+            # instead of a blank frame then the page), or LOADING_NOTICE passes.
+            self.turns = []
+            self._generation += 1
+            self.set_timer(LOADING_NOTICE, partial(self._loading, self._generation, reader))
+        if reader.api is None:
             await self._clear_if_empty(item)
-            await self._notice(NOT_FOUND_HELP, problem=True)
-            self.post_message(self.Loaded(item, "archive", exc))
+            await self._notice(f"Showing the archive only: {reader.why}")
+            self.post_message(self.Loaded(item, "archive", RuntimeError(reader.why)))
             return
-        except ApiError as exc:
-            if not self.turns:
-                await self._replace([], item)
-                await self._notice(
-                    "Nothing of this item is archived yet; its history loads once the server "
-                    "answers (press r to retry)."
-                )
-            self.post_message(self.Loaded(item, "archive", exc))
+        await self._show_newest(reader)
+
+    async def _loading(self, generation: int, reader: HistoryReader) -> None:
+        """Say the history is on its way, if it still is."""
+        if generation == self._generation and self._current(reader):
+            await self._replace([], reader.item)
+            await self._notice(f"Loading {reader.item.id} from its server…")
+
+    async def _show_newest(self, reader: HistoryReader) -> None:
+        """The server's newest page on screen (first, if nothing was), then archived."""
+        newest = await reader.newest()
+        if not self._current(reader):
             return
-        if not self.turns and self.item is not None and self.item.pk == item.pk:
-            await self._replace(list(page.turns), item)  # on screen first, archived next
-        if item.state.value == "missing":
-            item = await self.services.registry.set_state(item, ItemState.ACTIVE, source="app")
-        item = await self.services.registry.archive.store(item, page.turns)
-        if len(page.turns) < PAGE:  # a short page may be the whole history: settle it now
-            item = await self._read_ahead(item) or item
-        if self.item is None or self.item.pk != item.pk:
+        self.item = newest.item
+        if newest.turns is None:
+            await self._no_newest(newest)
             return
-        self.item = item
-        archived = await self.services.registry.archive.page(item, limit=max(PAGE, len(self.turns)))
-        self.older_seq = archived.older_seq
-        if archived.older_seq is not None:
-            self._steps = None  # the archive's older pages come first; a walk follows them
-        if list(archived.turns) != self.turns:
-            await self._replace(list(archived.turns), item)
-        if not archived.turns:
+        if not self.turns:
+            await self._replace(newest.turns, newest.item)  # on screen first, archived next
+        turns = await reader.keep(newest, shown=len(self.turns))
+        if not self._current(reader):
+            return
+        self.item = reader.item
+        self._say_doubt(reader)
+        if turns != self.turns:
+            await self._replace(turns, reader.item)
+        if not turns:
             await self._notice("No messages yet.")
-        self.post_message(self.Loaded(item, "api"))
-        await self._enrich(api, item, list(page.turns), older_than=None)
-        await remember(self.services.registry, api)
+        self.post_message(self.Loaded(reader.item, "api"))
+        await self._enrich(reader, newest.turns, older_than=None)
+        await reader.learned()
+
+    async def _no_newest(self, newest: Newest) -> None:
+        """Say why the server's page is not there (404, or another failure)."""
+        if newest.missing:
+            await self._clear_if_empty(newest.item)
+            await self._notice(NOT_FOUND_HELP, problem=True)
+        elif not self.turns:
+            await self._replace([], newest.item)
+            await self._notice(
+                "Nothing of this item is archived yet; its history loads once the server "
+                "answers (press r to retry)."
+            )
+        self.post_message(self.Loaded(newest.item, "archive", newest.error))
 
     async def _clear_if_empty(self, item: Tracked) -> None:
         """Take the previous item's history off screen when this one has none to show."""
@@ -206,30 +185,13 @@ class MessagePane(VerticalScroll, can_focus=True):
             await self._replace([], item)
 
     async def _enrich(
-        self,
-        api: ConversationApi,
-        item: Tracked,
-        turns: list[Turn],
-        *,
-        older_than: str | None,
+        self, reader: HistoryReader, turns: list[Turn], *, older_than: str | None
     ) -> None:
-        """After the page is on screen: add run usage and tool calls, archive, redraw."""
-        from tui.api.errors import ApiError
-
-        done = {t.run_id for t in turns if t.usage is not None}
-        todo = [t for t in turns if t.run_id and t.run_id not in done]
-        if not todo:
-            return  # every run's details are archived already
-        try:
-            enriched = await api.enrich(item.id, todo)
-        except ApiError:
-            return  # the history is shown; details can wait for the next refresh
-        changed = {t.id: t for t, old in zip(enriched, todo, strict=True) if t != old}
-        if not changed:
+        """After the page is on screen: add run usage and tool calls, redraw them."""
+        changed = await reader.enrich(turns, older_than)
+        if not changed or not self._current(reader):
             return
-        self.item = await self.services.registry.archive.store(
-            item, [changed.get(t.id, t) for t in turns], older_than=older_than
-        )
+        self.item = reader.item
         for view in self.query(MessageView):
             new = changed.get(view.turn.id)
             if new is not None:
@@ -313,14 +275,13 @@ class MessagePane(VerticalScroll, can_focus=True):
     async def settle(self, item: Tracked, turns: list[Turn]) -> None:
         """After a run: show the server's newest page as archived (IDs replace local ones)."""
         self.item = item
-        self.older_seq = None
-        self.api_older = None
-        self._steps = None
+        reader = self.reader
+        if reader is None or reader.item.pk != item.pk:
+            return
         if turns != self.turns or self.query(LiveReply):
-            archived = await self.services.registry.archive.page(item, limit=PAGE)
-            self._known = {t.id: t for t in archived.turns}
-            self.older_seq = archived.older_seq
-            await self._replace(list(archived.turns), item)
+            archived = await reader.after_run(item)
+            if self._current(reader):
+                await self._replace(archived, item)
 
     async def _notice(self, text: str, problem: bool = False) -> None:
         await self.mount(Static(text, classes="problem" if problem else "notice", markup=False))
@@ -338,100 +299,46 @@ class MessagePane(VerticalScroll, can_focus=True):
 
     def load_older(self) -> None:
         """Load the page before the oldest shown turn (archive first, then the API)."""
-        nothing_older = self.older_seq is None and self.api_older is None and self._steps is None
-        if self.item is None or nothing_older:
-            return
-        if self._mounting:
+        reader = self.reader
+        if reader is None or not reader.has_older or self._mounting:
             return
         self._loading_older = True
-        self.run_worker(self._older(self.item), group="older", exclusive=True, exit_on_error=False)
+        self.run_worker(
+            self._older(reader),
+            group="older",
+            exclusive=True,
+            exit_on_error=False,
+            description=f"older messages of {reader.item.id}",
+        )
 
     @guarded("loading older messages", "Scroll to the top again to retry.")
-    async def _older(self, item: Tracked) -> None:
-        from tui.api.errors import ApiError
-
+    async def _older(self, reader: HistoryReader) -> None:
         try:
-            if self.older_seq is not None:
-                page = await self.services.registry.archive.page(
-                    item, before_seq=self.older_seq, limit=PAGE
-                )
-                self.older_seq = page.older_seq
-                turns = list(page.turns)
-                if page.older_seq is None and not item.history_complete and turns:
-                    self.api_older = turns[0].id
-            else:
-                api, _ = self.services.api_for(item)
-                if api is None:
-                    return
-                if self._steps is None and self.api_older is not None:
-                    self._steps = self._walk_from(api, item, self.api_older)
-                    self.api_older = None
-                step = await self._next_step(item)
-                if step is None:
-                    return
-                self.item = await self.services.registry.archive.store(
-                    item, step.turns, older_than=step.older_than
-                )
-                await self._prepend(list(step.turns))
-                await self._enrich(api, item, list(step.turns), older_than=step.older_than)
+            older = await reader.older(self.turns[0].id if self.turns else None)
+            if older is None or not self._current(reader):
+                self._say_doubt(reader)
                 return
-            await self._prepend(turns)
+            self.item = reader.item
+            await self._prepend(older.turns)
+            if older.from_api:
+                await self._enrich(reader, older.turns, older_than=older.older_than)
         except ApiError as exc:
-            self.notify(str(exc), severity="warning", title="Older messages", markup=False)
+            if self._current(reader):
+                self.notify(str(exc), severity="warning", title="Older messages", markup=False)
         finally:
-            self._loading_older = False
-        self._generation = 0  # bumped on every replace: stale chunk mounts stop
-        self._mounting = False  # older views of the last replace are still being mounted
+            if self._current(reader):
+                self._loading_older = False
 
-    async def _next_step(self, item: Tracked) -> Step | None:
-        """The walk's next older page; at its end, its verdict recorded and a doubt said."""
-        if self._prefetched is not None:
-            step, self._prefetched = self._prefetched, None
-            return step
-        if self._steps is None:
-            return None
-        try:
-            return await anext(self._steps)
-        except StopAsyncIteration:
-            self._steps = None
-            await self._settle_walk(item)
-            return None
-        except BaseException:
-            self._steps = None  # a failed walk is over: the next scroll starts a new one
-            self.api_older = self.turns[0].id if self.turns else None
-            raise
-
-    async def _settle_walk(self, item: Tracked) -> Tracked:
-        walk = self._walk
-        if walk is None:
-            return item
-        fresh = await self.services.registry.archive.settle(
-            item, complete=walk.complete, doubt=walk.doubt, source="app"
-        )
-        if self.item is not None and self.item.pk == fresh.pk:
-            self.item = fresh
-        if walk.doubt and self.item is not None and self.item.pk == fresh.pk:
+    def _say_doubt(self, reader: HistoryReader) -> None:
+        """Say once that a finished walk could not prove the history whole."""
+        if reader.doubt and self._current(reader) and not self._doubt_said:
+            self._doubt_said = True
             self.notify(
-                f"Older messages may be missing: {walk.doubt}.",
+                f"Older messages may be missing: {reader.doubt}.",
                 severity="warning",
                 title="Possibly incomplete",
                 markup=False,
             )
-        return fresh
-
-    async def _read_ahead(self, item: Tracked) -> Tracked | None:
-        """After a short newest page: settle a walk that ends there (no request needed).
-
-        A walk that goes on keeps its next page for the first scroll up.
-        """
-        if self._steps is None:
-            return None
-        try:
-            self._prefetched = await anext(self._steps)
-        except StopAsyncIteration:
-            self._steps = None
-            return await self._settle_walk(item)
-        return None
 
     async def _prepend(self, turns: list[Turn]) -> None:
         if not turns:
