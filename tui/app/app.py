@@ -40,6 +40,7 @@ from tui.model import ItemState, Kind, Tracked
 from tui.ops.capabilities import describe
 from tui.ops.export import as_json, load_history, markdown
 from tui.ops.importing import ImportResult, import_found, scan_text
+from tui.ops.items import create_item, refresh_item, rename_item, unbroken
 from tui.ops.metadata import save_metadata
 from tui.store import Query, ResultPage
 from tui.store.errors import RegistryError
@@ -396,7 +397,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         if item is not None:
             self.copy_text(item.id, item.id)
 
-    @work(exclusive=True, group="action", exit_on_error=False)
+    @work(exclusive=True, group="copy", exit_on_error=False, description="copying as Markdown")
     @guarded("copying as Markdown", "Nothing was copied; press Y to try again.")
     async def action_copy_markdown(self) -> None:
         """Copy the whole history as Markdown."""
@@ -415,7 +416,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         dialog = PromptDialog("Export", "File (.md or .json):", f"{item.id}.md")
         self.push_screen(dialog, lambda result: self._export(item, result))
 
-    @work(exclusive=True, group="action", exit_on_error=False)
+    @work(exclusive=True, group="export", exit_on_error=False, description="exporting")
     @guarded("exporting", "Press e to try again.")
     async def _export(self, item: Tracked, result: PromptResult | None) -> None:
         if result is None or not result.text.strip():
@@ -445,7 +446,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         )
         self.push_screen(dialog, lambda result: self._rename(item, result))
 
-    @work(exclusive=True, group="action", exit_on_error=False)
+    @work(exclusive=True, group="rename", exit_on_error=False, description="renaming")
     @guarded(
         "renaming",
         "Nothing was saved here; the server may have applied it: press r to reload the item.",
@@ -453,22 +454,25 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
     async def _rename(self, item: Tracked, result: PromptResult | None) -> None:
         if result is None:
             return
+        api, why = self.svc.api_for(item) if result.flag else (None, "")
         try:
-            if result.flag and result.text.strip():
-                api, why = self.svc.api_for(item)
-                if api is None:
-                    raise ApiError(why)
-                wanted = {**item.metadata, "title": result.text.strip()}
-                saved = await save_metadata(self.svc.registry, item, api, wanted, source="app")
-                item = saved.item
-                if not saved.applied:
-                    self.notify(saved.message(), severity="warning", markup=False)
-            item = await self.svc.registry.rename(item, result.text, source="app")
+            renamed = await unbroken(
+                rename_item(
+                    self.svc.registry,
+                    item,
+                    result.text,
+                    api=api,
+                    why_no_api=why,
+                    on_server=result.flag,
+                )
+            )
         except ApiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.query_one(ThreadList).refresh_item(item)
-        self.query_one(Details).show(item, self.svc.configured(item))
+        if renamed.saved is not None and not renamed.saved.applied:
+            self.notify(renamed.saved.message(), severity="warning", markup=False)
+        self.query_one(ThreadList).refresh_item(renamed.item)
+        self.query_one(Details).show(renamed.item, self.svc.configured(renamed.item))
 
     def action_metadata(self) -> None:
         """Edit the highlighted item's metadata."""
@@ -478,7 +482,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         dialog = MetadataDialog(item.id, item.metadata)
         self.push_screen(dialog, lambda result: self._metadata(item, result))
 
-    @work(exclusive=True, group="action", exit_on_error=False)
+    @work(exclusive=True, group="metadata", exit_on_error=False, description="saving metadata")
     @guarded(
         "saving metadata",
         "Nothing was saved here; the server may have applied it: press r to reload the item.",
@@ -491,7 +495,9 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             self.notify(why, severity="error", markup=False)
             return
         try:
-            saved = await save_metadata(self.svc.registry, item, api, result, source="app")
+            saved = await unbroken(
+                save_metadata(self.svc.registry, item, api, result, source="app")
+            )
         except ApiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
@@ -505,24 +511,29 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         kind = self.svc.profile.kind or Kind.CONVERSATION
         self.push_screen(NewItemDialog(kind), self._create)
 
-    @work(exclusive=True, group="action", exit_on_error=False)
+    @work(group="create", exit_on_error=False, description="creating an item")
     @guarded(
         "creating",
         "The server may have created it even so: check there before pressing n to try again.",
     )
     async def _create(self, new: NewItem | None) -> None:
-        """Create the item, track it at once, then send its first message as a chat turn."""
+        """Create the item and track it at once (never cut halfway), then send its first message."""
         if new is None:
             return
         try:
             api = self.svc.api_for_kind(new.kind)
-            remote = await api.create(metadata=new.metadata)
+            item = await unbroken(
+                create_item(
+                    self.svc.registry,
+                    api,
+                    self.svc.profile.connection,
+                    metadata=new.metadata,
+                    first_message=new.first_message,
+                )
+            )
         except ApiError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        item, _ = await self.svc.registry.track_remote(
-            remote, self.svc.profile.connection, source="app", first_user_text=new.first_message
-        )
         await self.reload_list(select_pk=item.pk)
         self.open_item(item)
         self.notify(f"Created {item.id}.", markup=False)
@@ -549,7 +560,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         if added:
             await self.reload_list()
 
-    @work(exclusive=True, group="action", exit_on_error=False)
+    @work(exclusive=True, group="refresh", exit_on_error=False, description="refreshing")
     @guarded("refreshing", "The archived history stays readable; press r to try again.")
     async def action_refresh(self) -> None:
         """Reload the item's metadata and history from the server."""
@@ -560,10 +571,8 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         if api is None:
             self.notify(why, severity="warning", markup=False)
             return
-        try:
-            remote = await api.retrieve(item.id)
-            item, _ = await self.svc.registry.track_remote(remote, item.connection, source="app")
-        except ApiError as exc:
-            self.explain(exc)  # the pane still opens: the archive stays readable
-        self.query_one(ThreadList).refresh_item(item)
-        self.open_item(item)
+        refreshed = await unbroken(refresh_item(self.svc.registry, item, api))
+        if refreshed.error is not None:
+            self.explain(refreshed.error)  # the pane still opens: the archive stays readable
+        self.query_one(ThreadList).refresh_item(refreshed.item)
+        self.open_item(refreshed.item)

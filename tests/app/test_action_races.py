@@ -1,0 +1,48 @@
+"""Actions that write do not cancel each other: what a server made is always tracked."""
+
+from __future__ import annotations
+
+import asyncio
+
+from tests.app.test_chat import SIZE, opened
+from tests.app.test_chat import chat_setup as chat_setup  # a fixture
+from tests.conftest import settle, until
+from tui.api.conversations import ConversationsAdapter
+from tui.app.screens.new_item import NewItemDialog
+from tui.model import Connection, Kind
+from tui.store import Registry
+
+
+async def test_a_refresh_during_a_create_leaves_the_new_conversation_tracked(
+    chat_setup, monkeypatch
+) -> None:
+    """Press n and create; press r while the server's answer is on its way: both finish."""
+    chat = await chat_setup(Kind.CONVERSATION)
+    made: list[str] = []
+    release = asyncio.Event()
+    original = ConversationsAdapter.create
+
+    async def create(self, **kwargs):
+        remote = await original(self, **kwargs)  # the server holds it now
+        made.append(remote.id)
+        await release.wait()  # its answer is still on the way
+        return remote
+
+    monkeypatch.setattr(ConversationsAdapter, "create", create)
+    app = chat.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await settle(pilot)
+        await pilot.press("n")
+        dialog = await until(lambda: isinstance(app.screen, NewItemDialog) and app.screen, "n")
+        dialog.query_one("#title").value = "Made while refreshing"
+        await pilot.press("ctrl+s")
+        await until(lambda: made, "the server to create it")
+        app.query_one("#list").focus()
+        await pilot.press("r")
+        release.set()
+        await settle(pilot)
+    async with await Registry.open(chat.db) as registry:
+        tracked = await registry.get(Connection(chat.server.base_url), made[0])
+    assert tracked is not None, "the server holds a conversation the registry lost"
+    assert tracked.title == "Made while refreshing"
