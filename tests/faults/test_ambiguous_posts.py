@@ -21,7 +21,7 @@ from tui.api import adapter_for
 from tui.api.client import make_client
 from tui.api.conversations import ConversationsAdapter
 from tui.api.errors import ApiError, RateLimited
-from tui.api.protocol import may_have_been_done
+from tui.api.sending import may_have_been_done
 from tui.emulator import Emulator, EmulatorConfig
 from tui.emulator.faults import LateReplies
 from tui.emulator.server import LoopbackServer

@@ -24,7 +24,8 @@ from tui.api.errors import (
 )
 from tui.api.learning import PLAIN_REPLY, STREAMING, Learned, family, feature
 from tui.api.polling import DEFAULT_BACKOFF, Backoff, Reply, poll, reply, route_of, stream_events
-from tui.api.protocol import DEFAULT_PAGE, Tool, send_refused_again, sending_once
+from tui.api.protocol import DEFAULT_PAGE, Tool
+from tui.api.sending import send_refused_again, sending_once
 from tui.model import (
     Choice,
     Connection,

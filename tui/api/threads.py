@@ -32,7 +32,8 @@ from tui.api.polling import (
     route_of,
     stream_events,
 )
-from tui.api.protocol import DEFAULT_PAGE, Tool, send_refused_again, sending_once
+from tui.api.protocol import DEFAULT_PAGE, Tool
+from tui.api.sending import send_refused_again, sending_once
 from tui.model import (
     Choice,
     Connection,

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from textual import work
 from textual.app import App
 
-from tui.api.conversations import ConversationsAdapter
 from tui.api.errors import ApiError
 from tui.app.failures import guarded
 from tui.app.services import Services
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import Kind, Tracked
 from tui.ops.migrate import migrate
+
+if TYPE_CHECKING:
+    from tui.api.conversations import ConversationsAdapter
 
 
 class MigrateMixin(App[None]):
@@ -45,12 +49,18 @@ class MigrateMixin(App[None]):
             return
         source, why = self.svc.api_for(thread)
         target, why_not = self.svc.api_on(thread.connection, Kind.CONVERSATION)
-        if not isinstance(target, ConversationsAdapter):
+        if target is None:
             self.notify(why_not, title="Cannot migrate", severity="error", markup=False)
             return
         self.notify(f"Migrating {thread.id} to a conversation…", markup=False)
         try:
-            done = await migrate(self.svc.registry, thread, source, target, why_no_source=why)
+            done = await migrate(
+                self.svc.registry,
+                thread,
+                source,
+                cast("ConversationsAdapter", target),
+                why_no_source=why,
+            )
         except ApiError as exc:
             self.notify(str(exc), title="Migration stopped", severity="error", markup=False)
             return

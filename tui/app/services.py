@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from tui.api import adapter_for
-from tui.api.client import client_for
 from tui.api.errors import ApiError
 from tui.api.protocol import ConversationApi
 from tui.config import ConfigError, Profile, Settings
@@ -63,8 +61,12 @@ class Services:
         cache_key = f"{profile.name}|{profile.connection.key}|{profile.key_env}|{retries}"
         client = self._clients.get(cache_key)
         if client is None:
+            from tui.api.client import client_for  # the SDK loads with the first client
+
             client = client_for(profile, max_retries=retries)
             self._clients[cache_key] = client
+        from tui.api import adapter_for
+
         return adapter_for(kind, client, profile.connection)  # type: ignore[arg-type]
 
     def api_for_kind(self, kind: Kind) -> ConversationApi:

@@ -27,15 +27,18 @@ import secrets
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from tui.api.conversations import ConversationsAdapter
 from tui.api.errors import ApiError
 from tui.api.paging import Walk
-from tui.api.protocol import ConversationApi, may_have_been_done
+from tui.api.protocol import ConversationApi
+from tui.api.sending import may_have_been_done
 from tui.model import HistoryPage, ItemState, Kind, RemoteItem, Tracked, Turn, TurnKind
 from tui.ops.export import load_history
 from tui.store import Registry
+
+if TYPE_CHECKING:
+    from tui.api.conversations import ConversationsAdapter
 
 BATCH = 20  # items per create call (the API's limit)
 MARKER = "migrated_from"  # metadata: the thread a conversation was carried from
@@ -166,8 +169,8 @@ async def migrate(
     if link is not None and link.conversation.state in (ItemState.DELETED, ItemState.MISSING):
         link = None  # its conversation is gone: carry the thread again
     if link is not None and link.complete:
-        done = Migration(thread, link.conversation, link.total, 0, [], "registry", already=True)
-        return _with_found(done, link.found)
+        known = Migration(thread, link.conversation, link.total, 0, [], "registry", already=True)
+        return _with_found(known, link.found)
     history = await load_history(registry, thread, source, why_no_api=why_no_source)
     if history.source == "archive" and not history.turns:
         raise ApiError(
