@@ -12,6 +12,7 @@ import pytest
 from tests.app.conftest import EPOCH, NOW, SIZE
 from tests.faults.conftest import FAULTS, assert_healthy, fault_summary
 from tui.api.errors import ApiError
+from tui.api.protocol import MESSAGE_PAGE
 from tui.app.app import ThreadBrowserApp
 from tui.app.demo import DemoSession, demo_settings, start_demo
 from tui.app.launch import make_app
@@ -21,7 +22,6 @@ from tui.app.widgets.thread_list import ThreadList
 from tui.config import Settings
 from tui.emulator import EmulatorConfig
 from tui.emulator.demo import DEMO_KEY
-from tui.ops.history import PAGE
 
 OPEN_BUDGET = 20.0  # seconds one open may take, retries included
 EVERY = 3  # every third item of the list is opened: both kinds, short and long histories
@@ -124,7 +124,7 @@ async def test_older_pages_load_in_the_end_despite_faults(session, tmp_path, mon
     seen = watch(app, monkeypatch)
     thread_id = session.manifest.long_thread
     messages = session.server.emulator.namespace(DEMO_KEY).threads[thread_id].messages
-    newest = [m["id"] for m in messages][-PAGE * PAGES :]
+    newest = [m["id"] for m in messages][-MESSAGE_PAGE * PAGES :]
     async with app.run_test(size=SIZE) as pilot:
         await idle(pilot)
         listing = app.query_one(ThreadList)

@@ -32,7 +32,7 @@ from tui.api import adapter_for
 from tui.api.client import make_client
 from tui.api.errors import ApiError
 from tui.api.polling import Backoff
-from tui.api.protocol import ConversationApi
+from tui.api.protocol import MESSAGE_PAGE, ConversationApi
 from tui.model import HistoryPage, Kind, RunStatus, StatusChanged, TextDelta, Tracked, Turn
 from tui.store import Registry
 
@@ -44,7 +44,6 @@ except ImportError:  # before verified walks: the pane followed each page's curs
 STREAM_FAULTS = ("sse_no_event", "sse_endless", "huge_event", "unknown_events")
 PAGING = ("cursor_ignored", "paging_ignored", "has_more_false", "has_more_true", "same_last_id")
 UNUSED = ("retry_after", "metadata_dropped")  # no delete and no update here: the CLI matrix's
-PAGE = 50  # the message pane's page
 PAGE_BUDGET = 12  # requests one walk of older pages may make: 140 messages need 3-6
 BUDGET = 20.0  # seconds one operation may take
 STREAM_BUDGET = 5.0  # seconds one reply (streamed or polled) may take before it is given up
@@ -67,7 +66,7 @@ Operation = Callable[[ConversationApi, Tracked, Registry], Awaitable[Outcome]]
 
 
 async def op_history(api: ConversationApi, item: Tracked, registry: Registry) -> Outcome:
-    page = await api.history(item.id, limit=PAGE)
+    page = await api.history(item.id, limit=MESSAGE_PAGE)
     turns = await api.enrich(item.id, page.turns)
     await registry.archive.store(item, turns, complete=not page.has_older)
     return Outcome(f"ok:{len(turns)}", list(turns))
@@ -84,7 +83,7 @@ async def op_older(api: ConversationApi, item: Tracked, registry: Registry) -> O
     async def oldest(limit: int) -> tuple[Turn, ...]:
         return await api.oldest(item.id, limit=limit)  # type: ignore[attr-defined]
 
-    walk = Walk(fetch, limit=PAGE, oldest=oldest if hasattr(api, "oldest") else None)
+    walk = Walk(fetch, limit=MESSAGE_PAGE, oldest=oldest if hasattr(api, "oldest") else None)
     turns: list[Turn] = []
     async for step in walk:
         item = await registry.archive.store(
@@ -100,13 +99,13 @@ async def op_older(api: ConversationApi, item: Tracked, registry: Registry) -> O
 
 async def _older_by_cursor(api: ConversationApi, item: Tracked, registry: Registry) -> Outcome:
     """Older pages by the cursor each page gives (the pane before verified walks)."""
-    page = await api.history(item.id, limit=PAGE)
+    page = await api.history(item.id, limit=MESSAGE_PAGE)
     turns = list(page.turns)
     item = await registry.archive.store(item, page.turns, complete=not page.has_older)
     pages = 1
     while page.older_cursor is not None and pages < PAGE_BUDGET:
         cursor = page.older_cursor
-        page = await api.history(item.id, before=cursor, limit=PAGE)
+        page = await api.history(item.id, before=cursor, limit=MESSAGE_PAGE)
         item = await registry.archive.store(
             item, page.turns, older_than=cursor, complete=not page.has_older
         )

@@ -16,7 +16,6 @@ from itertools import pairwise
 from tui.api.errors import Invalid
 from tui.model import HistoryPage, Turn
 
-PAGE = 100
 WIDEST = 100  # the most entries one list request may ask for (the API's limit)
 WHOLE = 1_000  # asked of a server that ignores the cursor: some allow more than the API
 MAX_PAGES = 2_000  # 200,000 messages at 100 a page: more than any history seen
@@ -70,7 +69,7 @@ class Walk:
     """
 
     fetch: Fetch
-    limit: int = PAGE
+    limit: int = WIDEST
     max_pages: int = MAX_PAGES
     requests: int = 0
     complete: bool = False

@@ -17,7 +17,7 @@ from tui.model import (
     Turn,
 )
 
-DEFAULT_PAGE = 50
+MESSAGE_PAGE = 50  # messages asked for in one page, by the pane and the adapters
 Tool = dict[str, Any]
 
 
@@ -52,7 +52,7 @@ class ConversationApi(Protocol):
         ...
 
     async def history(
-        self, item_id: str, *, before: str | None = None, limit: int = DEFAULT_PAGE
+        self, item_id: str, *, before: str | None = None, limit: int = MESSAGE_PAGE
     ) -> HistoryPage:
         """The newest page of history, or the page older than the cursor ``before``."""
         ...
@@ -71,7 +71,7 @@ class ConversationApi(Protocol):
         """The oldest entry of the history (its first user message gives the title)."""
         ...
 
-    async def oldest(self, item_id: str, *, limit: int = DEFAULT_PAGE) -> tuple[Turn, ...]:
+    async def oldest(self, item_id: str, *, limit: int = MESSAGE_PAGE) -> tuple[Turn, ...]:
         """The oldest ``limit`` entries, in the order the server sent them (asked ``asc``).
 
         A second road into a history whose server ignores the paging cursor.

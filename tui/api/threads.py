@@ -32,7 +32,7 @@ from tui.api.polling import (
     route_of,
     stream_events,
 )
-from tui.api.protocol import DEFAULT_PAGE, Tool
+from tui.api.protocol import MESSAGE_PAGE, Tool
 from tui.api.sending import send_refused_again, sending_once
 from tui.model import (
     Choice,
@@ -180,7 +180,7 @@ class ThreadsAdapter:
             await self._raw.delete(item_id)
 
     async def history(
-        self, item_id: str, *, before: str | None = None, limit: int = DEFAULT_PAGE
+        self, item_id: str, *, before: str | None = None, limit: int = MESSAGE_PAGE
     ) -> HistoryPage:
         """A page of messages, oldest first, with the cursor of the page before it."""
         kwargs: dict[str, Any] = {"order": "desc", "limit": limit}
@@ -239,7 +239,7 @@ class ThreadsAdapter:
         first = await self.oldest(item_id, limit=1)
         return first[0] if first else None
 
-    async def oldest(self, item_id: str, *, limit: int = DEFAULT_PAGE) -> tuple[Turn, ...]:
+    async def oldest(self, item_id: str, *, limit: int = MESSAGE_PAGE) -> tuple[Turn, ...]:
         """The oldest ``limit`` entries, in the order the server sent them (asked oldest first)."""
         page = await self._reply(
             lambda: self._raw.messages.list(item_id, order="asc", limit=limit), item_id

@@ -21,7 +21,7 @@ from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
 from tui.app.chat import ActiveRun, ChatMixin
 from tui.app.deleting import DeleteMixin
 from tui.app.failures import guarded, report
-from tui.app.list_source import PAGE, ListSource
+from tui.app.list_source import ROW_PAGE, ListSource
 from tui.app.migrating import MigrateMixin
 from tui.app.screens.help import HelpScreen
 from tui.app.screens.import_dialog import ImportDialog
@@ -269,7 +269,7 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         self.workers.cancel_group(self, "filter")
         query = self.current_query()
         self._say_filter_notice(query.notice)
-        future = self.svc.registry.pager.read(query, PAGE)
+        future = self.svc.registry.pager.read(query, ROW_PAGE)
         try:
             page = future.result(timeout=QUICK_PAGE_BUDGET)
         except concurrent.futures.TimeoutError:

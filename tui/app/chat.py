@@ -12,7 +12,7 @@ from textual.worker import Worker
 
 from tui.api.errors import ApiError, Conflict, ServerError
 from tui.api.paging import verified_end
-from tui.api.protocol import DEFAULT_PAGE, ConversationApi
+from tui.api.protocol import MESSAGE_PAGE, ConversationApi
 from tui.app.failures import NOTICE_SECONDS, advice, describe, guarded, record, report
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.new_assistant import NewAssistantDialog
@@ -399,7 +399,7 @@ class ChatMixin(App[None]):
             return  # the archive catches up on the next open or refresh
         registry = self.svc.registry
         item = await registry.archive.store(
-            run.item, page.turns, complete=verified_end(page, DEFAULT_PAGE)
+            run.item, page.turns, complete=verified_end(page, MESSAGE_PAGE)
         )
         await registry.touch(item.connection, item.id, self.svc.clock())
         item = await registry.get_pk(item.pk) or item

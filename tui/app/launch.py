@@ -7,7 +7,7 @@ from datetime import datetime
 
 from tui.app.app import ThreadBrowserApp
 from tui.app.failures import log_to_file
-from tui.app.list_source import PAGE, ListSource
+from tui.app.list_source import ROW_PAGE, ListSource
 from tui.app.services import Services, utc_now
 from tui.config import Profile, Settings
 from tui.store import Query, Registry, files
@@ -59,7 +59,7 @@ def first_page(target: files.Target) -> ListSource:
     with translated(target.path):
         conn = files.reader(target)  # checked (and migrated) by files.prepare just before
         try:
-            page = read_page(conn, query, PAGE)
+            page = read_page(conn, query, ROW_PAGE)
         finally:
             conn.close()
     return ListSource.from_page(query, page)

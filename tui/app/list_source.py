@@ -8,7 +8,7 @@ from tui.model import Tracked
 from tui.store import Cursor, Query, Registry
 from tui.store.search import ResultPage
 
-PAGE = 200
+ROW_PAGE = 200
 MAX_PAGES = 64
 
 
@@ -54,17 +54,17 @@ class ListSource:
         """Raise an estimated count to what page ``number`` proves."""
         if self.exact:
             return
-        seen = number * PAGE + rows + (1 if more else 0)
+        seen = number * ROW_PAGE + rows + (1 if more else 0)
         self.count = max(self.count or 0, seen)
         self.exact = not more  # every page before the last is full: nothing is left
 
     def get(self, index: int) -> Tracked | None:
         """The row at ``index`` if its page is cached (``None`` means not loaded yet)."""
-        page = self._pages.get(index // PAGE)
+        page = self._pages.get(index // ROW_PAGE)
         if page is None:
             return None
-        self._pages.move_to_end(index // PAGE)
-        offset = index % PAGE
+        self._pages.move_to_end(index // ROW_PAGE)
+        offset = index % ROW_PAGE
         return page[offset] if offset < len(page) else None
 
     def loaded(self, start: int, stop: int) -> bool:
@@ -78,7 +78,7 @@ class ListSource:
         last = max(start, stop - 1)
         if self.exact and self.count is not None:
             last = min(last, max(0, self.count - 1))
-        return range(start // PAGE, last // PAGE + 1)
+        return range(start // ROW_PAGE, last // ROW_PAGE + 1)
 
     async def ensure(self, start: int, stop: int) -> None:
         """Load the pages covering ``[start, stop)``, walking the keyset as needed."""
@@ -97,7 +97,7 @@ class ListSource:
             if self._end is not None and step > self._end:
                 return
             result = await self.registry.search.page(
-                self.query, after=self._cursors[step], limit=PAGE
+                self.query, after=self._cursors[step], limit=ROW_PAGE
             )
             self._store(step, result.items)
             self._grow(step, len(result.items), result.next is not None)
@@ -117,7 +117,7 @@ class ListSource:
         for number, page in self._pages.items():
             for offset, item in enumerate(page):
                 if item.pk == pk:
-                    return number * PAGE + offset
+                    return number * ROW_PAGE + offset
         return None
 
     def replace(self, item: Tracked) -> None:

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 from tui.api.convert import carry_runs
 from tui.api.errors import ApiError, NotFound
 from tui.api.paging import Step, Walk
-from tui.api.protocol import ConversationApi
+from tui.api.protocol import MESSAGE_PAGE, ConversationApi
 from tui.model import HistoryPage, ItemState, Tracked, Turn
 from tui.ops.capabilities import remember
 from tui.store import Registry
 
-PAGE = 50  # messages in one page of the pane, from the archive or a server
 DELETED_NOTE = "it was deleted on its server; this is its archived history, read-only."
 
 
@@ -86,7 +85,7 @@ class HistoryReader:
 
     async def archived(self) -> list[Turn]:
         """The archive's newest page."""
-        page = await self.registry.archive.page(self.item, limit=PAGE)
+        page = await self.registry.archive.page(self.item, limit=MESSAGE_PAGE)
         self.known = {t.id: t for t in page.turns}
         self.older_seq = page.older_seq
         self.api_older = None
@@ -115,9 +114,9 @@ class HistoryReader:
         if self.item.state is ItemState.MISSING:  # found again
             self.item = await self.registry.set_state(self.item, ItemState.ACTIVE, source="app")
         self.item = await self.registry.archive.store(self.item, fetched)
-        if len(fetched) < PAGE:  # a short page may be the whole history: settle it now
+        if len(fetched) < MESSAGE_PAGE:  # a short page may be the whole history: settle it now
             await self._read_ahead()
-        page = await self.registry.archive.page(self.item, limit=max(PAGE, shown))
+        page = await self.registry.archive.page(self.item, limit=max(MESSAGE_PAGE, shown))
         self.older_seq = page.older_seq
         if page.older_seq is not None:
             self._steps = None  # the archive's older pages come first; a walk follows them
@@ -158,7 +157,7 @@ class HistoryReader:
         """The page before the oldest shown turn: the archive's, then the server's."""
         if self.older_seq is not None:
             page = await self.registry.archive.page(
-                self.item, before_seq=self.older_seq, limit=PAGE
+                self.item, before_seq=self.older_seq, limit=MESSAGE_PAGE
             )
             self.older_seq = page.older_seq
             turns = list(page.turns)
@@ -228,7 +227,7 @@ class HistoryReader:
         async def oldest(limit: int) -> tuple[Turn, ...]:
             return await api.oldest(item_id, limit=limit)
 
-        self._walk = Walk(fetch, limit=PAGE, start=start, oldest=None if start else oldest)
+        self._walk = Walk(fetch, limit=MESSAGE_PAGE, start=start, oldest=None if start else oldest)
         return aiter(self._walk)
 
     # after a run
