@@ -11,8 +11,7 @@ from textual.app import App
 from textual.worker import Worker
 
 from tui.api.errors import ApiError, Conflict, ServerError
-from tui.api.paging import verified_end
-from tui.api.protocol import MESSAGE_PAGE, ConversationApi
+from tui.api.protocol import ConversationApi
 from tui.app.failures import NOTICE_SECONDS, advice, describe, guarded, record, report
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.new_assistant import NewAssistantDialog
@@ -37,6 +36,8 @@ from tui.model import (
     TurnCompleted,
     UsageReported,
 )
+from tui.ops.history import archive_after_run
+from tui.ops.items import unbroken
 
 # The Assistants API takes at most 256,000 characters in one message; the same limit keeps
 # a runaway paste from being sent to a conversation by accident.
@@ -393,21 +394,17 @@ class ChatMixin(App[None]):
         """
         if not run.shown:
             return
-        try:
-            page = await run.api.history(run.item.id)
-        except ApiError:
-            return  # the archive catches up on the next open or refresh
-        registry = self.svc.registry
-        item = await registry.archive.store(
-            run.item, page.turns, complete=verified_end(page, MESSAGE_PAGE)
+        done = await unbroken(
+            archive_after_run(self.svc.registry, run.api, run.item, self.svc.clock())
         )
-        await registry.touch(item.connection, item.id, self.svc.clock())
-        item = await registry.get_pk(item.pk) or item
+        if done is None:
+            return
+        item = done.item
         await self.reload_list(select_pk=item.pk)
         if self.opened is not None and self.opened.pk == item.pk:
             self.opened = item
             if not run.interrupted:
-                await self.query_one(MessagePane).settle(item, list(page.turns))
+                await self.query_one(MessagePane).settle(item, done.turns)
 
 
 def _how_far(run: ActiveRun, exc: Exception, unchecked: str = "") -> tuple[str, str]:

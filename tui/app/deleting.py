@@ -15,7 +15,9 @@ from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import ItemState, Tracked
 from tui.ops.bulk import BulkDelete, Progress, Result
+from tui.ops.items import unbroken
 from tui.ops.plan import Policy, make_plan
+from tui.ops.resume import Pending, interrupted, put_back, resumed
 from tui.store import Query
 
 
@@ -120,25 +122,21 @@ class DeleteMixin(App[None]):
 
     async def offer_resume(self) -> None:
         """On start: offer to finish deletions an earlier run left unfinished."""
-        pending = await self.svc.registry.deletions.pending()
+        pending = await interrupted(self.svc.registry)
         if pending:
             self._resume(pending)
 
     @work(group="delete", exclusive=True, exit_on_error=False)
     @guarded("resuming deletions", "They are offered again the next time the app starts.")
-    async def _resume(self, pending: list) -> None:  # type: ignore[type-arg]
+    async def _resume(self, pending: list[Pending]) -> None:
         choice = await self.push_screen_wait(InterruptedDeletions(pending))
         registry = self.svc.registry
         if choice == "put back":
-            for entry in pending:
-                await registry.deletions.release(
-                    entry.item, reason="put back by the user", source="app"
-                )
-            self.notify(f"{len(pending):,} interrupted deletions put back.")
+            count = await unbroken(put_back(registry, pending, source="app"))
+            self.notify(f"{count:,} interrupted deletions put back.")
             await self.reload_list()
         elif choice == "resume":
-            archive = any(p.archive for p in pending)
-            engine = BulkDelete(registry, self.svc.bulk_api_for, archive=archive)
+            engine = resumed(registry, self.svc.bulk_api_for, pending)
             items = [p.item for p in pending]
             progress = await self.push_screen_wait(DeleteProgress(engine, items, resumed=True))
             await self._after_delete(progress)

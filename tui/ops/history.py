@@ -14,10 +14,11 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 from tui.api.convert import carry_runs
 from tui.api.errors import ApiError, NotFound
-from tui.api.paging import Step, Walk
+from tui.api.paging import Step, Walk, verified_end
 from tui.api.protocol import MESSAGE_PAGE, ConversationApi
 from tui.model import HistoryPage, ItemState, Tracked, Turn
 from tui.ops.capabilities import remember
@@ -240,6 +241,28 @@ class HistoryReader:
         self._steps = None
         self._prefetched = None
         return await self.archived()
+
+
+@dataclass(frozen=True, slots=True)
+class AfterRun:
+    """The item once a run's turns are archived, and the server's newest page."""
+
+    item: Tracked
+    turns: list[Turn]
+
+
+async def archive_after_run(
+    registry: Registry, api: ConversationApi, item: Tracked, now: datetime
+) -> AfterRun | None:
+    """Archive what the server holds after a run and move the item up (``None``: unread)."""
+    try:
+        page = await api.history(item.id)
+    except ApiError:
+        return None  # the archive catches up on the next open or refresh
+    item = await registry.archive.store(item, page.turns, complete=verified_end(page, MESSAGE_PAGE))
+    await registry.touch(item.connection, item.id, now)
+    fresh = await registry.get_pk(item.pk) or item
+    return AfterRun(fresh, list(page.turns))
 
 
 def open_history(
