@@ -18,28 +18,26 @@ costs one local SQLite write.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import re
-import sqlite3
 import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
+from functools import partial
 from typing import Any, TypeVar
 
 import httpx2
 
 from tui.model import Connection, Kind
-from tui.store import files, intake, sql
+from tui.store import Recorder, intake
 from tui.store.errors import (
     RegistryBusy,
     RegistryCorrupt,
     RegistryError,
     RegistryFull,
     RegistryTooNew,
-    translated,
 )
 
 log = logging.getLogger("tui.tracking")
@@ -52,7 +50,7 @@ ClientT = TypeVar("ClientT")
 
 
 class _Writer:
-    """Synchronous registry writes from any thread of the user's program.
+    """Registry writes from any thread of the user's program, through the store's own face.
 
     A registry problem never reaches the user's code: it is logged once per kind (on the
     ``tui.tracking`` logger) and later records are skipped until it clears. A damaged
@@ -60,39 +58,18 @@ class _Writer:
     """
 
     def __init__(self, path: str | os.PathLike[str] | None) -> None:
-        self.path = files.resolve_path(path)
+        self.registry = Recorder(path)
+        self.path = self.registry.path
         self._lock = threading.Lock()
-        self._db: sqlite3.Connection | None = None
         self._stopped = False
         self._warned: set[type[Exception]] = set()
 
-    def _conn(self) -> sqlite3.Connection:
-        if self._db is None:
-            target = files.prepare(self.path)
-            target.refuse_writes()
-            self._db = files.connect(target)
-        return self._db
-
-    def _close(self) -> None:
-        if self._db is not None:
-            with contextlib.suppress(sqlite3.Error):
-                self._db.close()
-            self._db = None
-
-    def _write(self, work: Any) -> None:
+    def _write(self, write: Callable[[], object]) -> None:
         with self._lock:
             if self._stopped:
                 return
             try:
-                with translated(self.path):
-                    db = self._conn()
-                    files.begin_immediate(db, self.path)
-                    try:
-                        work(db)
-                        db.execute("COMMIT")
-                    except BaseException:
-                        files.rollback(db)
-                        raise
+                write()
             except RegistryError as exc:
                 self._failed(exc)
 
@@ -102,7 +79,7 @@ class _Writer:
         if final:
             self._stopped = True
         if final or not isinstance(exc, (RegistryFull, RegistryBusy)):
-            self._close()  # opened afresh next time, so a fixed file is noticed
+            self.registry.close()  # opened afresh next time, so a fixed file is noticed
         if type(exc) in self._warned:
             log.debug("thread-browser tracking skipped a record: %s", exc)
             return
@@ -115,12 +92,6 @@ class _Writer:
         )
         log.warning("thread-browser tracking skipped a record. %s %s", exc, then)
 
-    @staticmethod
-    def _conn_id(db: sqlite3.Connection, connection: Connection) -> int:
-        key = sql.connection_params(connection)
-        db.execute(sql.CONNECTION_UPSERT, key)
-        return int(db.execute(sql.CONNECTION_ID, key).fetchone()[0])
-
     def created(
         self, connection: Connection, kind: Kind, obj: dict[str, Any], first_user_text: str | None
     ) -> None:
@@ -130,26 +101,17 @@ class _Writer:
         except intake.Unfit as exc:
             self._unfit(exc)
             return
-        meta = intake.metadata(obj.get("metadata"))
-
-        def work(db: sqlite3.Connection) -> None:
-            conn_id = self._conn_id(db, connection)
-            params = sql.item_params(
-                item_id,
-                kind,
-                conn_id,
-                metadata=meta,
-                source=SOURCE,
-                created_at=intake.seconds(obj.get("created_at")),
-                first_user_text=intake.first_text(first_user_text),
-            )
-            added = db.execute(sql.ITEM_INSERT, params).rowcount == 1
-            if added:
-                pk = int(db.execute(sql.ITEM_PK, (conn_id, item_id)).fetchone()[0])
-                db.executemany(sql.META_INSERT, sql.meta_rows(pk, meta))
-                db.execute(sql.JOURNAL_INSERT, (time.time(), pk, "tracked", SOURCE, ""))
-
-        self._write(work)
+        record = partial(
+            self.registry.track,
+            item_id,
+            kind,
+            connection,
+            source=SOURCE,
+            metadata=intake.metadata(obj.get("metadata")),
+            created_at=intake.moment(obj.get("created_at")),
+            first_user_text=intake.first_text(first_user_text),
+        )
+        self._write(record)
 
     def _unfit(self, exc: intake.Unfit) -> None:
         """Warn once about records that cannot be stored; later ones are logged quietly."""
@@ -166,20 +128,12 @@ class _Writer:
         )
 
     def deleted(self, connection: Connection, item_id: str) -> None:
-        def work(db: sqlite3.Connection) -> None:
-            row = db.execute(sql.ITEM_PK, (self._conn_id(db, connection), item_id)).fetchone()
-            if row is None:
-                return
-            if db.execute(sql.SET_STATE, ("deleted", row[0], "deleted")).rowcount:
-                db.execute(sql.JOURNAL_INSERT, (time.time(), row[0], "deleted", SOURCE, ""))
-
-        self._write(work)
+        """Mark an item deleted (a pending deletion of it is settled with it)."""
+        self._write(partial(self.registry.mark_deleted, connection, item_id, source=SOURCE))
 
     def touched(self, connection: Connection, item_id: str) -> None:
-        def work(db: sqlite3.Connection) -> None:
-            db.execute(sql.TOUCH, (int(time.time()), self._conn_id(db, connection), item_id))
-
-        self._write(work)
+        """Move an item's last activity to now."""
+        self._write(partial(self.registry.touch, connection, item_id, datetime.now(UTC)))
 
 
 def _first_user_text(entries: Any) -> str | None:
@@ -196,12 +150,17 @@ def _first_user_text(entries: Any) -> str | None:
     return None
 
 
+def _mapping(value: object) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def _body(request: httpx2.Request) -> dict[str, Any]:
     try:
         data = json.loads(request.content or b"{}")
     except (ValueError, httpx2.RequestNotRead):
         return {}
-    return data if isinstance(data, dict) else {}
+    return _mapping(data)
 
 
 class _Observer:
@@ -243,13 +202,13 @@ class _Observer:
         thread_id = run.get("thread_id")
         if not isinstance(thread_id, str):
             return
-        thread_body = body.get("thread") if isinstance(body.get("thread"), dict) else {}
+        thread_body = _mapping(body.get("thread"))
         obj = {
             "id": thread_id,
             "created_at": run.get("created_at"),
             "metadata": thread_body.get("metadata") or {},
-        }  # type: ignore[union-attr]
-        first = _first_user_text(thread_body.get("messages"))  # type: ignore[union-attr]
+        }
+        first = _first_user_text(thread_body.get("messages"))
         self.writer.created(self.connection, Kind.THREAD, obj, first)
 
     def touch(
@@ -279,7 +238,7 @@ class _Observer:
             thread = json.loads(data)
         except ValueError:
             return
-        first = _first_user_text((_body(request).get("thread") or {}).get("messages"))
+        first = _first_user_text(_mapping(_body(request).get("thread")).get("messages"))
         self.writer.created(self.connection, Kind.THREAD, thread, first)
 
     def streamed(self, request: httpx2.Request) -> None:

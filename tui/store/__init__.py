@@ -8,12 +8,14 @@ from tui.store.errors import (
     RegistryReadOnly,
     RegistryTooNew,
 )
+from tui.store.recorder import Recorder
 from tui.store.registry import Registry
 from tui.store.search import Cursor, Query, ResultPage
 
 __all__ = [
     "Cursor",
     "Query",
+    "Recorder",
     "Registry",
     "RegistryBusy",
     "RegistryCorrupt",

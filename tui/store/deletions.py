@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tui.model import ItemState, Tracked
-from tui.store import rows
+from tui.store import rows, writes
 
 if TYPE_CHECKING:
     from tui.store.registry import Registry
@@ -51,12 +51,13 @@ class Deletions:
         return job
 
     async def finish(self, item: Tracked, *, gone: bool, source: str) -> Tracked:
-        """The server deleted it (or had no such item): ``deleted``, archive kept."""
+        """The server deleted it (or had no such item): ``deleted``, archive kept.
+
+        Journaled once: an item the user's own code deleted meanwhile is already settled.
+        """
         detail = "already gone on the server (404)" if gone else ""
-        async with self.registry.writing() as db:
-            await db.execute("DELETE FROM deletions WHERE item_pk = ?", (item.pk,))
-            await db.execute("UPDATE items SET state = 'deleted' WHERE pk = ?", (item.pk,))
-            await self.registry.journal_add(db, item.pk, "deleted", source, detail)
+        deleted = writes.set_state(item.pk, ItemState.DELETED, source=source, detail=detail)
+        await self.registry.apply(deleted)
         return await self._get(item)
 
     async def release(self, item: Tracked, *, reason: str, source: str) -> Tracked:

@@ -60,7 +60,7 @@ class Migrations:
     async def attempt(self, thread: Tracked, connection: Connection, token: str) -> None:
         """A conversation create marked ``token`` is about to be sent: record it first."""
         async with self.registry.writing() as db:
-            connection_id = await self.registry._connection_id(db, connection)
+            connection_id = await self.registry.connection_id(db, connection)
             await db.execute(
                 "INSERT INTO migration_attempts (token, thread_pk, connection_id, at) "
                 "VALUES (?, ?, ?, ?)",

@@ -11,12 +11,12 @@ from contextlib import asynccontextmanager, contextmanager
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import aiosqlite
 
 from tui.model import Connection, ItemState, JournalEntry, Kind, RemoteItem, TitleSource, Tracked
-from tui.store import files, rows, sql
+from tui.store import files, rows, sql, writes
 from tui.store.errors import RegistryCorrupt, translated
 from tui.store.titles import derive, first_line
 
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from tui.store.pager import Pager
 
 CHUNK = 500
+T = TypeVar("T")
 
 
 class Registry:
@@ -170,13 +171,15 @@ class Registry:
             self._pager = Pager(self.target)
         return self._pager
 
-    async def _connection_id(self, db: aiosqlite.Connection, connection: Connection) -> int:
-        key = sql.connection_params(connection)
-        await db.execute(sql.CONNECTION_UPSERT, key)
-        async with db.execute(sql.CONNECTION_ID, key) as cursor:
-            row = await cursor.fetchone()
-        assert row is not None
-        return int(row[0])
+    async def apply(self, plan: writes.Plan[T]) -> T:
+        """Run one write of :mod:`tui.store.writes` in a write transaction of its own."""
+        async with self.writing() as db:
+            return await writes.arun(db, plan)
+
+    @staticmethod
+    async def connection_id(db: aiosqlite.Connection, connection: Connection) -> int:
+        """The row key of ``connection`` (recorded if new), inside the caller's write."""
+        return await writes.arun(db, writes.connection_id(connection))
 
     async def journal_add(
         self,
@@ -187,7 +190,7 @@ class Registry:
         detail: str = "",
     ) -> None:
         """Append a journal row inside the caller's transaction."""
-        await db.execute(sql.JOURNAL_INSERT, (time.time(), item_pk, event, source, detail))
+        await writes.arun(db, writes.journal(item_pk, event, source, detail))
 
     # reading
 
@@ -255,25 +258,18 @@ class Registry:
         event: str = "tracked",
     ) -> tuple[Tracked, bool]:
         """Record an item; returns it and whether it was new (else already tracked)."""
-        meta = dict(metadata or {})
-        async with self.writing() as db:
-            conn_id = await self._connection_id(db, connection)
-            params = sql.item_params(
+        pk, added = await self.apply(
+            writes.track(
                 item_id,
                 kind,
-                conn_id,
-                metadata=meta,
+                connection,
                 source=source,
+                metadata=dict(metadata or {}),
                 created_at=int(created_at.timestamp()) if created_at else None,
                 first_user_text=first_user_text,
+                event=event,
             )
-            cursor = await db.execute(sql.ITEM_INSERT, params)
-            added = cursor.rowcount == 1
-            async with db.execute(sql.ITEM_PK, (conn_id, item_id)) as found:
-                pk = int((await found.fetchone())[0])  # type: ignore[index]
-            if added:
-                await db.executemany(sql.META_INSERT, sql.meta_rows(pk, meta))
-                await self.journal_add(db, pk, event, source)
+        )
         item = await self.get_pk(pk)
         assert item is not None
         return item, added
@@ -313,7 +309,7 @@ class Registry:
             return set()
         added: set[str] = set()
         async with self.writing() as db:
-            conn_id = await self._connection_id(db, connection)
+            conn_id = await self.connection_id(db, connection)
             stamp = time.time()
             for start in range(0, len(fresh), CHUNK):
                 made = await self._insert_bare(db, fresh[start : start + CHUNK], conn_id, source)
@@ -415,17 +411,11 @@ class Registry:
     async def set_state(
         self, item: Tracked, state: ItemState, *, source: str, detail: str = ""
     ) -> Tracked:
-        """Move the item to ``state`` and journal it (no row when nothing changes)."""
-        events = {
-            ItemState.MISSING: "found missing",
-            ItemState.DELETING: "deleting",
-            ItemState.DELETED: "deleted",
-            ItemState.ACTIVE: "found again",
-        }
-        async with self.writing() as db:
-            cursor = await db.execute(sql.SET_STATE, (state.value, item.pk, state.value))
-            if cursor.rowcount:
-                await self.journal_add(db, item.pk, events[state], source, detail)
+        """Move the item to ``state`` and journal it (no row when nothing changes).
+
+        ``deleted`` also settles a pending deletion of it (see :func:`writes.set_state`).
+        """
+        await self.apply(writes.set_state(item.pk, state, source=source, detail=detail))
         return await self._reload(item)
 
     async def set_choice(self, item: Tracked, choice: str, *, source: str) -> Tracked:
@@ -448,9 +438,7 @@ class Registry:
 
     async def touch(self, connection: Connection, item_id: str, at: datetime) -> None:
         """Move ``last_activity`` forward (never back)."""
-        async with self.writing() as db:
-            conn_id = await self._connection_id(db, connection)
-            await db.execute(sql.TOUCH, (int(at.timestamp()), conn_id, item_id))
+        await self.apply(writes.touch(connection, item_id, int(at.timestamp())))
 
     async def _reload(self, item: Tracked) -> Tracked:
         fresh = await self.get_pk(item.pk)

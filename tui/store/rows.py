@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from datetime import UTC, datetime
+from typing import Any
 
 from tui.model import Connection, ItemState, JournalEntry, Kind, TitleSource, Tracked
 
@@ -50,7 +51,7 @@ def when(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, tz=UTC)
 
 
-def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
+def tracked(row: sqlite3.Row | tuple[Any, ...]) -> Tracked:
     """A row of :data:`ITEM_COLUMNS` as a :class:`Tracked`."""
     (
         pk,
@@ -98,7 +99,7 @@ def tracked(row: sqlite3.Row | tuple) -> Tracked:  # type: ignore[type-arg]
     )
 
 
-def journal(row: sqlite3.Row | tuple) -> JournalEntry:  # type: ignore[type-arg]
+def journal(row: sqlite3.Row | tuple[Any, ...]) -> JournalEntry:
     """A journal row (at, item id, event, source, detail) as a :class:`JournalEntry`."""
     at, item_id, event, source, detail = tuple(row)
     return JournalEntry(when(at) or datetime.now(UTC), item_id, event, source, detail)

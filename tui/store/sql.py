@@ -1,4 +1,4 @@
-"""SQL statements shared by the async registry and the synchronous tracking hook."""
+"""SQL statements of tracked items, shared by the registry's writes and its readers."""
 
 from __future__ import annotations
 
