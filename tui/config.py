@@ -14,6 +14,8 @@ organization = "org-…"
 project = "proj_…"
 kind = "conversation"
 ```
+
+Every ``THREAD_BROWSER_*`` variable is read here, into :class:`Environment`.
 """
 
 from __future__ import annotations
@@ -31,8 +33,67 @@ from tui.redact import looks_like_key, redact, remember
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 DEFAULT_KEY_ENV = "OPENAI_API_KEY"
-CONFIG_ENV = "THREAD_BROWSER_CONFIG"
 ENV_PROFILE = "default"
+CONFIG_ENV = "THREAD_BROWSER_CONFIG"
+DB_ENV = "THREAD_BROWSER_DB"
+DEBUG_ENV = "THREAD_BROWSER_DEBUG"
+DEMO_KEY_ENV = "THREAD_BROWSER_DEMO_KEY"
+MAX_PAGES_ENV = "THREAD_BROWSER_MAX_PAGES"
+TIMEOUT_ENV = "THREAD_BROWSER_TIMEOUT"
+OFF = frozenset({"", "0", "false", "no", "off"})
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    """The ``THREAD_BROWSER_*`` variables; a value that cannot be used counts as unset.
+
+    ``db`` and ``config`` are the registry and config files; ``max_pages`` caps the
+    registry at that many database pages (a test knob); ``debug`` lets an unexpected error
+    show its traceback; ``demo_key`` is the key of the demo profile (demo mode sets it);
+    ``timeout`` is how many seconds a client waits for a reply.
+    """
+
+    db: Path | None = None
+    config: Path | None = None
+    max_pages: int | None = None
+    debug: bool = False
+    demo_key: str | None = None
+    timeout: float | None = None
+
+
+def environment(environ: Mapping[str, str] | None = None) -> Environment:
+    """The ``THREAD_BROWSER_*`` variables of ``environ`` (the process's when ``None``), now."""
+    env = os.environ if environ is None else environ
+
+    def text(name: str) -> str:
+        return env.get(name, "").strip()
+
+    return Environment(
+        db=_path(text(DB_ENV)),
+        config=_path(text(CONFIG_ENV)),
+        max_pages=_count(text(MAX_PAGES_ENV)),
+        debug=text(DEBUG_ENV).lower() not in OFF,
+        demo_key=text(DEMO_KEY_ENV) or None,
+        timeout=_seconds(text(TIMEOUT_ENV)),
+    )
+
+
+def _path(value: str) -> Path | None:
+    return Path(value).expanduser() if value else None
+
+
+def _count(value: str) -> int | None:
+    """A positive whole number, else ``None``."""
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
+
+
+def _seconds(value: str) -> float | None:
+    """A positive, finite number of seconds, else ``None``."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        return None
+    return seconds if 0 < seconds < float("inf") else None
 
 
 class ConfigError(Exception):
@@ -161,7 +222,7 @@ def load(
     is redacted wherever it appears.
     """
     env = environ if environ is not None else os.environ
-    explicit = path or env.get(CONFIG_ENV)
+    explicit = path or environment(env).config
     chosen = Path(explicit).expanduser() if explicit else default_config_path()
     profiles = {ENV_PROFILE: env_profile(env)}
     if not chosen.exists():

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl
 
 import httpx2
@@ -12,26 +10,19 @@ from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
 from tui import __version__
 from tui.api.errors import AuthFailed, RedirectRefused
+from tui.config import DEFAULT_KEY_ENV, Profile, environment
+from tui.config import TIMEOUT_ENV as TIMEOUT_ENV  # re-exported: tests name it from here
 from tui.model import Connection
 from tui.redact import remember, url_secrets
 
-if TYPE_CHECKING:
-    from tui.config import Profile
-
 DEFAULT_TIMEOUT = httpx2.Timeout(30.0, connect=5.0)
-DEFAULT_KEY_ENV = "OPENAI_API_KEY"
-TIMEOUT_ENV = "THREAD_BROWSER_TIMEOUT"
 USER_AGENT = f"thread-browser/{__version__}"
 
 
 def default_timeout(environ: Mapping[str, str] | None = None) -> httpx2.Timeout:
     """30 s for a reply (``THREAD_BROWSER_TIMEOUT`` seconds when set), 5 s to connect."""
-    raw = (environ if environ is not None else os.environ).get(TIMEOUT_ENV, "")
-    try:
-        seconds = float(raw)
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    if not 0 < seconds < float("inf"):
+    seconds = environment(environ).timeout
+    if seconds is None:
         return DEFAULT_TIMEOUT
     return httpx2.Timeout(seconds, connect=min(5.0, seconds))
 

@@ -8,13 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from tui.config import Profile, Settings
+from tui.config import DEMO_KEY_ENV, Profile, Settings
 from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
 from tui.emulator.demo import DEMO_KEY, DemoManifest, seed_demo
 from tui.model import Connection, Kind
 from tui.store import Registry
-
-DEMO_KEY_ENV = "THREAD_BROWSER_DEMO_KEY"
 
 
 @dataclass

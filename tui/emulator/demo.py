@@ -130,7 +130,7 @@ class _Seeder:
         prompt = "What's the weather in Lisbon?"
         self._message(rec, "user", prompt, start + 100)
         run = self._run(rec, asst, start + 101, "completed")
-        call = {
+        call: Obj = {
             "id": self.ids.new("call"),
             "type": "function",
             "function": {

@@ -138,7 +138,7 @@ class RunsApi:
         expected = {
             c["id"] for c in rec.obj["required_action"]["submit_tool_outputs"]["tool_calls"]
         }
-        given = {o.get("tool_call_id") for o in outputs or [] if isinstance(o, dict)}
+        given = {str(o.get("tool_call_id")) for o in outputs or [] if isinstance(o, dict)}
         if not outputs or given != expected:
             missing = ", ".join(sorted(expected - given)) or "none"
             raise invalid(
@@ -291,7 +291,7 @@ class RunEngine:
 
     async def _call_tool(self, tool: Obj, prompt: str) -> list[str] | None:
         """Ask for one function call; wait for its output. ``None`` when cancelled."""
-        call = {
+        call: Obj = {
             "id": self.emu.ids.new("call"),
             "type": "function",
             "function": {

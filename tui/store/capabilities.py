@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tui.model import Connection
 from tui.store import sql
 
 if TYPE_CHECKING:
+    import sqlite3
+
     from tui.store.registry import Registry
 
 LEARN = """
@@ -29,9 +31,9 @@ class Capability:
     seen_at: float
 
 
-def _capability(row: tuple[object, ...] | object) -> Capability:
-    name, offered, detail, seen_at = tuple(row)  # type: ignore[arg-type]
-    return Capability(str(name), bool(offered), str(detail), float(seen_at))  # type: ignore[arg-type]
+def _capability(row: sqlite3.Row | tuple[Any, ...]) -> Capability:
+    name, offered, detail, seen_at = tuple(row)
+    return Capability(str(name), bool(offered), str(detail), float(seen_at))
 
 
 class Capabilities:
@@ -52,11 +54,8 @@ class Capabilities:
         if old is not None and old.offered == offered and old.detail == detail:
             return
         async with reg.writing() as db:
-            await db.execute(sql.CONNECTION_UPSERT, sql.connection_params(connection))
-            async with db.execute(sql.CONNECTION_ID, sql.connection_params(connection)) as cur:
-                row = await cur.fetchone()
-            assert row is not None
-            await db.execute(LEARN, (row[0], name, int(offered), detail, time.time()))
+            connection_id = await reg.connection_id(db, connection)
+            await db.execute(LEARN, (connection_id, name, int(offered), detail, time.time()))
 
     async def of(self, connection: Connection) -> list[Capability]:
         """What is known of this connection's server, by name."""

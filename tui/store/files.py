@@ -33,6 +33,9 @@ from pathlib import Path
 import aiosqlite
 import platformdirs
 
+from tui.config import DB_ENV as DB_ENV  # re-exported: tests name the variables from here
+from tui.config import MAX_PAGES_ENV as MAX_PAGES_ENV
+from tui.config import environment
 from tui.store import schema
 from tui.store.errors import (
     SQLITE_BUSY,
@@ -49,8 +52,6 @@ from tui.store.errors import (
 )
 
 APP_NAME = "thread-browser"
-DB_ENV = "THREAD_BROWSER_DB"
-MAX_PAGES_ENV = "THREAD_BROWSER_MAX_PAGES"
 BUSY_TIMEOUT_MS = 10_000
 BEGIN_PATIENCE_S = 30.0  # how long a write waits in all for another program's write to end
 PRAGMAS = (
@@ -121,8 +122,7 @@ def resolve_path(
     explicit: str | os.PathLike[str] | None = None, environ: Mapping[str, str] | None = None
 ) -> Path:
     """``--db`` wins, then ``THREAD_BROWSER_DB``, then the user data directory."""
-    env = environ if environ is not None else os.environ
-    chosen = explicit or env.get(DB_ENV) or default_path()
+    chosen = explicit or environment(environ).db or default_path()
     return Path(chosen).expanduser()
 
 
@@ -352,8 +352,7 @@ def _upgrade(target: Target, current: int, *, upgrade: bool) -> None:
 
 def max_pages(environ: Mapping[str, str] | None = None) -> int | None:
     """The page cap of the ``THREAD_BROWSER_MAX_PAGES`` test knob, if set."""
-    value = (environ if environ is not None else os.environ).get(MAX_PAGES_ENV, "").strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    return environment(environ).max_pages
 
 
 def writer_pragmas() -> tuple[str, ...]:
@@ -374,14 +373,19 @@ def configure(conn: sqlite3.Connection, target: Target) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
 
 
-def connect(target: Target) -> sqlite3.Connection:
+def connect(target: Target, *, any_thread: bool = False) -> sqlite3.Connection:
     """A configured sqlite3 connection in autocommit mode (explicit transactions).
 
     ``target`` comes from :func:`prepare`, which refused a registry of a newer version
-    before anything could be written to it.
+    before anything could be written to it. ``any_thread`` lets threads other than this
+    one use it (the caller then lets one at a time).
     """
     conn = sqlite3.connect(
-        target.uri(), uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        target.uri(),
+        uri=True,
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=not any_thread,
     )
     try:
         configure(conn, target)
