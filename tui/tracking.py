@@ -333,7 +333,7 @@ def track(client: ClientT, *, db: str | os.PathLike[str] | None = None) -> Clien
     if getattr(client, _MARK, False):
         return client
     observer = _Observer(client, _Writer(db))
-    http = client._client  # type: ignore[attr-defined]
+    http = client._client  # type: ignore[attr-defined]  # the SDK's HTTP client (no public name)
 
     if isinstance(http, httpx2.AsyncClient):
 

@@ -171,7 +171,7 @@ class ConversationsAdapter:
         """Create a conversation holding ``items`` (at most 20, the API's limit)."""
         made = await self._reply(
             lambda: self._once(
-                lambda: self._create.create(items=list(items), metadata=metadata)  # type: ignore[arg-type]
+                lambda: self._create.create(items=list(items), metadata=metadata)  # type: ignore[arg-type]  # SDK TypedDicts
             ),
             None,
         )
@@ -181,7 +181,7 @@ class ConversationsAdapter:
         """Append ``items`` (at most 20) to the conversation, in order (sent once)."""
         with self._errors(item_id):
             await self._once(
-                lambda: self._create.items.create(item_id, items=list(items))  # type: ignore[arg-type]
+                lambda: self._create.items.create(item_id, items=list(items))  # type: ignore[arg-type]  # SDK TypedDicts
             )
 
     async def find_by_metadata(self, key: str, values: Collection[str]) -> list[RemoteItem] | None:
@@ -311,7 +311,7 @@ class ConversationsAdapter:
                     input=input,
                     conversation=item_id,
                     stream=not background,
-                    tools=[dict(t) for t in tools],  # type: ignore[misc]
+                    tools=[dict(t) for t in tools],  # type: ignore[misc]  # SDK TypedDicts
                     **extra,
                 )
             )

@@ -80,7 +80,7 @@ def valid_text(convert: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(convert)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        return scrubbed(convert(*args, **kwargs))  # type: ignore[no-any-return]
+        return scrubbed(convert(*args, **kwargs))
 
     return wrapper
 

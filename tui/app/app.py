@@ -13,6 +13,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import Worker, WorkerState
@@ -414,7 +415,11 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         if item is None:
             return
         dialog = PromptDialog("Export", "File (.md or .json):", f"{item.id}.md")
-        self.push_screen(dialog, lambda result: self._export(item, result))
+
+        def export(result: PromptResult | None) -> None:
+            self._export(item, result)
+
+        self.push_screen(dialog, export)
 
     @work(exclusive=True, group="export", exit_on_error=False, description="exporting")
     @guarded("exporting", "Press e to try again.")
@@ -444,7 +449,11 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             item.title,
             flag_label="also set metadata.title on the server",
         )
-        self.push_screen(dialog, lambda result: self._rename(item, result))
+
+        def rename(result: PromptResult | None) -> None:
+            self._rename(item, result)
+
+        self.push_screen(dialog, rename)
 
     @work(exclusive=True, group="rename", exit_on_error=False, description="renaming")
     @guarded(
@@ -480,7 +489,11 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
         if item is None:
             return
         dialog = MetadataDialog(item.id, item.metadata)
-        self.push_screen(dialog, lambda result: self._metadata(item, result))
+
+        def save(result: dict[str, str] | None) -> None:
+            self._metadata(item, result)
+
+        self.push_screen(dialog, save)
 
     @work(exclusive=True, group="metadata", exit_on_error=False, description="saving metadata")
     @guarded(
@@ -503,13 +516,17 @@ class ThreadBrowserApp(ChatMixin, DeleteMixin, MigrateMixin):
             return
         self.query_one(ThreadList).refresh_item(saved.item)
         self.query_one(Details).show(saved.item, self.svc.configured(saved.item))
-        severity = "information" if saved.applied else "warning"
+        severity: SeverityLevel = "information" if saved.applied else "warning"
         self.notify(saved.message(), severity=severity, markup=False)
 
     def action_new(self) -> None:
         """Create a thread or conversation."""
         kind = self.svc.profile.kind or Kind.CONVERSATION
-        self.push_screen(NewItemDialog(kind), self._create)
+
+        def create(wanted: NewItem | None) -> None:
+            self._create(wanted)
+
+        self.push_screen(NewItemDialog(kind), create)
 
     @work(group="create", exit_on_error=False, description="creating an item")
     @guarded(

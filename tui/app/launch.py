@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tui.app.app import ThreadBrowserApp
 from tui.app.failures import log_to_file
@@ -14,14 +16,17 @@ from tui.store import Query, Registry, files
 from tui.store.errors import translated
 from tui.store.search import VISIBLE, read_page
 
+if TYPE_CHECKING:
+    from tui.app.demo import DemoSession
+
 
 def make_app(
     db: str | None,
     settings: Settings,
     profile: Profile,
     *,
-    demo: object | None = None,
-    clock: object = utc_now,
+    demo: DemoSession | None = None,
+    clock: Callable[[], datetime] = utc_now,
 ) -> ThreadBrowserApp:
     """The app, opening its registry once the event loop runs.
 
@@ -38,7 +43,7 @@ def make_app(
             from tui.app.demo import track_demo
 
             try:
-                await track_demo(demo, registry)  # type: ignore[arg-type]
+                await track_demo(demo, registry)
             except BaseException:
                 await registry.close()  # its thread would keep the process alive
                 raise
@@ -46,7 +51,7 @@ def make_app(
             registry,
             settings,
             profile,
-            clock=clock,  # type: ignore[arg-type]
+            clock=clock,
             demo=demo is not None,
         )
 

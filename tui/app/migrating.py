@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
-
 from textual import work
 from textual.app import App
 
@@ -13,9 +11,6 @@ from tui.app.services import Services
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import Kind, Tracked
 from tui.ops.migrate import migrate
-
-if TYPE_CHECKING:
-    from tui.api.conversations import ConversationsAdapter
 
 
 class MigrateMixin(App[None]):
@@ -58,7 +53,7 @@ class MigrateMixin(App[None]):
                 self.svc.registry,
                 thread,
                 source,
-                cast("ConversationsAdapter", target),
+                target,
                 why_no_source=why,
             )
         except ApiError as exc:

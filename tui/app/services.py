@@ -67,7 +67,7 @@ class Services:
             self._clients[cache_key] = client
         from tui.api import adapter_for
 
-        return adapter_for(kind, client, profile.connection)  # type: ignore[arg-type]
+        return adapter_for(kind, client, profile.connection)  # type: ignore[arg-type]  # held as object: the app names no SDK type
 
     def api_for_kind(self, kind: Kind) -> ConversationApi:
         """An adapter on the chosen profile (raises ``AuthFailed`` without a key)."""
@@ -107,5 +107,5 @@ class Services:
     async def close(self) -> None:
         """Close API clients and the registry."""
         for client in self._clients.values():
-            await client.close()  # type: ignore[attr-defined]
+            await client.close()  # type: ignore[attr-defined]  # an AsyncOpenAI, held as object
         await self.registry.close()

@@ -77,7 +77,7 @@ class HistoryReader:
         """Ask the server for the newest page now, while the archive is read."""
         if self.api is not None:
             self._steps = self._walk_from(self.api, None)
-            self._first = asyncio.create_task(anext(self._steps))
+            self._first = asyncio.create_task(_next_step(self._steps))
 
     def close(self) -> None:
         """Stop a request still under way (the item was closed)."""
@@ -272,3 +272,8 @@ def open_history(
     reader = HistoryReader(registry, item, api, why)
     reader.start()
     return reader
+
+
+async def _next_step(steps: AsyncIterator[Step]) -> Step:
+    """The next step of a walk, as the coroutine ``asyncio.create_task`` takes."""
+    return await anext(steps)

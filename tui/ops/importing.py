@@ -201,7 +201,8 @@ class _Importer:
         stop = self.fatal.get(kind)
         if stop is not None:
             return ImportResult(item_id, Outcome.ERROR, f"not checked: {stop}", kind=kind)
-        api = self.api_for(kind)  # type: ignore[misc]
+        assert self.api_for is not None  # without one, nothing is checked (see above)
+        api = self.api_for(kind)
         try:
             remote = await api.retrieve(item_id)
             first = await api.first_turn(item_id)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tui.api.errors import ApiError
 from tui.api.protocol import ConversationApi
@@ -34,7 +34,7 @@ async def unbroken(action: Awaitable[T]) -> T:
     return await asyncio.shield(task)
 
 
-def _log_failure(task: asyncio.Future[object]) -> None:
+def _log_failure(task: asyncio.Future[Any]) -> None:
     """A failure nobody waits for any more is logged, never lost."""
     if not task.cancelled() and task.exception() is not None:
         log.warning("an action finished after its caller left: %s", task.exception())

@@ -153,16 +153,29 @@ def migrated_metadata(thread: Tracked, token: str) -> dict[str, str]:
     return meta
 
 
+def conversations_of(api: ConversationApi) -> ConversationsAdapter:
+    """``api`` as the conversations adapter a migration writes through, or a clear error."""
+    from tui.api.conversations import ConversationsAdapter
+
+    if not isinstance(api, ConversationsAdapter):
+        raise ApiError(
+            f"Cannot migrate into {api.connection.label}: threads are carried into "
+            "conversations, and this connection was opened for threads."
+        )
+    return api
+
+
 async def migrate(
     registry: Registry,
     thread: Tracked,
     source: ConversationApi | None,
-    target: ConversationsAdapter,
+    to: ConversationApi,
     *,
     dry_run: bool = False,
     why_no_source: str = "",
 ) -> Migration:
-    """Carry ``thread`` into a conversation on ``target``'s connection (or resume that)."""
+    """Carry ``thread`` into a conversation on ``to``'s connection (or resume that)."""
+    target = conversations_of(to)
     if thread.kind is not Kind.THREAD:
         raise ApiError(f"{thread.id} is a conversation already; only threads are migrated.")
     link = await registry.migrations.link(thread)

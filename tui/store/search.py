@@ -112,7 +112,7 @@ class Query:
             meta=pairs[:MAX_PAIRS],
             unread=len(text) - len(head),
             pairs_left_out=max(0, len(pairs) - MAX_PAIRS),
-            **filters,  # type: ignore[arg-type]
+            **filters,  # type: ignore[arg-type]  # Query's own keyword fields, passed on
         )
 
     @property

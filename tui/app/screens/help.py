@@ -60,6 +60,6 @@ class HelpScreen(ModalScreen[None]):
             yield Static(table)
             yield Static("\n[dim]escape closes this help[/dim]")
 
-    def action_dismiss(self) -> None:  # type: ignore[override]
+    def action_dismiss(self) -> None:  # type: ignore[override]  # Escape's action: no result
         """Close."""
         self.dismiss(None)

@@ -10,7 +10,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Label, Static
 
-from tui.store.deletions import Pending
+from tui.ops.resume import Pending
 from tui.text import clean
 
 SAMPLES = 5

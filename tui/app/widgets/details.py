@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -51,8 +53,8 @@ class Details(Static):
 
     _shown: tuple[Tracked, bool, str] | None = None
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         self._servers: dict[str, str] = {}  # connection key -> what its server offers
 
     def show(self, item: Tracked, configured: bool) -> None:
