@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
@@ -98,11 +97,13 @@ def main() -> None:
     try:
         cli.main(prog_name="thread-browser")
     except Exception as exc:
-        if os.environ.get("THREAD_BROWSER_DEBUG"):
+        from tui.config import DEBUG_ENV, environment  # on failure only: a light start
+
+        if environment().debug:
             raise
         message = redact(f"{type(exc).__name__}: {exc}")
         click.echo(
-            f"Error: unexpected failure ({message}). Set THREAD_BROWSER_DEBUG=1 "
+            f"Error: unexpected failure ({message}). Set {DEBUG_ENV}=1 "
             "for details and please report it.",
             err=True,
         )

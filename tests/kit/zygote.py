@@ -27,6 +27,7 @@ BOOT = "import sys, tests.kit.zygote as z; z.serve(sys.stdin, sys.stdout)"
 # What commands import on first use: loaded once here, so no child pays for it.
 PRELOAD = (
     "tui.cli",
+    "tui.api.client",
     "tui.commands.deleting",
     "tui.commands.doctor",
     "tui.commands.exporting",

@@ -1,19 +1,21 @@
 """Domain errors of the API layer, and the one mapper from SDK errors to them.
 
 Every error carries a message a person can act on: what happened, and what to do.
+
+The SDK is not imported here until an SDK error is mapped (by then the SDK is in use), so a
+command that only reads the registry can name these errors without loading it.
 """
 
 from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-
-import httpx2
-import openai
+from typing import TYPE_CHECKING, Any
 
 from tui.model import Connection, Kind
 from tui.redact import redact
@@ -71,12 +73,41 @@ class ApiError(Exception):
         return str(self)
 
 
-class RedirectRefused(openai.OpenAIError):
-    """The server redirected a request to another host; it was not followed.
+_REFUSED_DOC = """The server redirected a request to another host; it was not followed.
 
     Following it would either send the key to that host or (as HTTP clients do) drop
-    the key there and have the other host answer 401, which looks like a bad key.
+    the key there and have the other host answer 401, which looks like a bad key. It is an
+    SDK error, so the SDK passes it on unwrapped and without retrying.
     """
+
+_MAKING = threading.Lock()
+
+if TYPE_CHECKING:
+    import httpx2
+    import openai
+
+    class RedirectRefused(openai.OpenAIError):
+        """The server redirected a request to another host; it was not followed."""
+
+
+def _redirect_refused() -> type[Exception]:
+    """:class:`RedirectRefused`, made (once) on first use: it subclasses the SDK's error."""
+    with _MAKING:
+        made = globals().get("RedirectRefused")
+        if made is None:
+            import openai
+
+            made = type("RedirectRefused", (openai.OpenAIError,), {"__doc__": _REFUSED_DOC})
+            made.__module__ = __name__
+            globals()["RedirectRefused"] = made
+        return made
+
+
+def __getattr__(name: str) -> Any:
+    """``RedirectRefused`` is made when first asked for (PEP 562)."""
+    if name == "RedirectRefused":
+        return _redirect_refused()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class Moved(ApiError):
@@ -288,6 +319,7 @@ def retry_after(
         value = headers.get(name)
         if value is None:
             continue
+        seconds: float | None
         try:
             seconds = float(value) / scale
         except ValueError:
@@ -461,8 +493,10 @@ def map_error(
     item_id: str | None = None,
 ) -> ApiError:
     """Turn any SDK error into the domain error that says what to do."""
+    import openai
+
     where = connection.base_url
-    if isinstance(exc, RedirectRefused):
+    if isinstance(exc, _redirect_refused()):
         return Moved(str(exc))
     if isinstance(exc, openai.APITimeoutError):
         return Offline(f"{where} did not answer in time. Check the network, then retry.")
@@ -505,6 +539,9 @@ def translate(
     ``midstream`` marks a block that reads a reply's event stream: a connection lost
     there broke off a reply that had begun, which says more than "cannot reach".
     """
+    import httpx2
+    import openai
+
     try:
         yield
     except openai.OpenAIError as exc:

@@ -1,4 +1,8 @@
-"""What every command shares: ``--db``, ``--config``, ``--profile``, and error handling."""
+"""What every command shares: ``--db``, ``--config``, ``--profile``, and error handling.
+
+The SDK and the adapters are imported only when a command makes a client, so a command
+that only reads the registry (``list``, ``doctor``) never loads them.
+"""
 
 from __future__ import annotations
 
@@ -6,19 +10,19 @@ import asyncio
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from tui.api import adapter_for
-from tui.api.client import client_for
 from tui.api.errors import ApiError
-from tui.api.protocol import ConversationApi
 from tui.config import ConfigError, Profile, Settings, load
 from tui.ids import IdError
 from tui.model import Connection, Kind, Tracked
 from tui.redact import redact
 from tui.store import Registry, RegistryError
+
+if TYPE_CHECKING:
+    from tui.api.protocol import ConversationApi
 
 T = TypeVar("T")
 F = TypeVar("F", bound=Callable[..., Any])
@@ -81,7 +85,7 @@ def common(command: F) -> F:
         ctx.obj = Options(db or base.db, config or base.config, profile or base.profile)
         return command(ctx.obj, **kwargs)
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper  # type: ignore[return-value]  # click keeps the command's own signature
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -94,6 +98,9 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 def api_for_profile(profile: Profile, *, max_retries: int = 2) -> Callable[[Kind], ConversationApi]:
     """Adapters on the profile's connection (fails at once if its key is not set)."""
+    from tui.api import adapter_for
+    from tui.api.client import client_for
+
     client = client_for(profile, max_retries=max_retries)
 
     def api_for(kind: Kind) -> ConversationApi:
@@ -127,6 +134,9 @@ class ConnectionApis:
 
     def on(self, connection: Connection, kind: Kind) -> tuple[ConversationApi | None, str]:
         """The adapter of ``kind`` on ``connection``, or ``None`` and why there is none."""
+        from tui.api import adapter_for
+        from tui.api.client import client_for
+
         try:
             profile = self.settings.for_connection(connection)
             cache_key = f"{profile.name}|{profile.connection.key}|{profile.key_env}"

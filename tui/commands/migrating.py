@@ -7,7 +7,6 @@ from typing import Any
 
 import click
 
-from tui.api.conversations import ConversationsAdapter
 from tui.api.errors import ApiError
 from tui.commands.context import ConnectionApis, Options, common, locate_item, run
 from tui.config import ConfigError
@@ -71,7 +70,7 @@ async def _migrate_all(
                     settings.profile(to_profile).connection if to_profile else thread.connection
                 )
                 target, why_not = apis.on(connection, Kind.CONVERSATION)
-                if not isinstance(target, ConversationsAdapter):
+                if target is None:
                     raise ConfigError(why_not or "No conversations API on that connection.")
                 done = await migrate(
                     registry, thread, source, target, dry_run=dry_run, why_no_source=why

@@ -140,9 +140,10 @@ async def load_history(
         finally:
             await remember(registry, api)
     turns = await registry.archive.all(item)
-    note = f"Exported from the local archive ({len(turns)} messages), because: {reason}"
+    because = reason if reason.endswith((".", "!", "?", "…")) else f"{reason}."
+    note = f"Exported from the local archive ({len(turns)} messages), because: {because}"
     doubt = doubt_note(item, len(turns))
-    return History(item, turns, "archive", f"{note}. {doubt}" if doubt else note)
+    return History(item, turns, "archive", f"{note} {doubt}" if doubt else note)
 
 
 def doubt_note(item: Tracked, count: int) -> str:

@@ -13,22 +13,30 @@ the text readers show.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from pydantic import TypeAdapter
 
 from tui.model import Part, TitleSource, Tracked, Turn
 from tui.store.titles import derive
 
 if TYPE_CHECKING:
     import aiosqlite
+    from pydantic import TypeAdapter
 
     from tui.store.registry import Registry
 
-_TURN = TypeAdapter(Turn)
+
+@functools.cache
+def _turns() -> TypeAdapter[Turn]:
+    """The reader and writer of an archived turn (pydantic loads on the first one)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(Turn)
+
+
 ANCHOR = 1 << 40
 UPSERT = """
 INSERT INTO messages (item_pk, id, seq, role, created_at, body, data, shown_version)
@@ -65,12 +73,12 @@ LAST_ACTIVITY = (
 
 def encode(turn: Turn) -> str:
     """A turn as JSON."""
-    return _TURN.dump_json(turn).decode()
+    return _turns().dump_json(turn).decode()
 
 
 def decode(data: str | bytes) -> Turn:
     """A turn from JSON."""
-    return _TURN.validate_json(data)
+    return _turns().validate_json(data)
 
 
 def searchable(turn: Turn) -> str:
