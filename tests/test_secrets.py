@@ -278,11 +278,13 @@ async def open_by_id(pilot: object, item_id: str) -> None:
         item = listing.source.get(index)
         if item is not None and item.id == item_id:
             listing.cursor = index
-            app.open_item(item)
+            app.main.open_item(item)
             break
     else:
         raise AssertionError(f"{item_id} is not in the list")
-    await until(lambda: app.opened is not None and app.opened.id == item_id, "the item to open")
+    await until(
+        lambda: app.main.opened is not None and app.main.opened.id == item_id, "the item to open"
+    )
     await settle(pilot)
 
 

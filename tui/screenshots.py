@@ -43,7 +43,7 @@ async def _long_thread(pilot: Any) -> None:
         item = listing.source.get(index)
         if item is not None and item.title == "A very long support thread":
             listing.cursor = index
-            app.open_item(item)
+            app.main.open_item(item)
             break
     await _settle(pilot)
 
@@ -60,14 +60,16 @@ async def _import(pilot: Any) -> None:
 
 async def _chat(pilot: Any) -> None:
     app = pilot.app
-    app.opened = await app.svc.registry.set_choice(app.opened, "gpt-4.1", source="demo")
+    app.main.chat.opened = await app.svc.registry.set_choice(
+        app.main.opened, "gpt-4.1", source="demo"
+    )
     await pilot.press("c")
     composer = app.query_one("#composer")
     composer.insert("How do I find a thread ID I lost?")
     composer.action_send()
     for _ in range(400):
         await asyncio.sleep(0.025)
-        if not app._runs and app.query_one("#run-status").status is not None:
+        if not app.main.chat._runs and app.query_one("#run-status").status is not None:
             break
     await _settle(pilot)
     composer.insert("And how do I delete the old test threads?")
@@ -92,7 +94,7 @@ async def _migrate(pilot: Any) -> None:
     await pilot.press("M")
     for _ in range(200):
         await asyncio.sleep(0.025)
-        if app.opened is not None and app.opened.kind is Kind.CONVERSATION:
+        if app.main.opened is not None and app.main.opened.kind is Kind.CONVERSATION:
             break
     await _settle(pilot)
 

@@ -46,7 +46,7 @@ def note_titled(app: Any, title: str) -> str | None:
 
 def finished(app: Any) -> bool:
     """No send is running and the spinner stopped."""
-    return not app._runs and not app.query_one(RunStatusLine).active
+    return not app.main.chat._runs and not app.query_one(RunStatusLine).active
 
 
 def break_after(monkeypatch: pytest.MonkeyPatch, cls: type, name: str, exc: Exception, n: int):

@@ -48,7 +48,7 @@ async def test_long_thread_opens_newest_first_and_pages_back(app_factory, demo) 
         await settle(pilot)
         reg = app.services.registry
         [item] = await reg.find(demo.manifest.long_thread)
-        app.open_item(item)
+        app.main.open_item(item)
         await settle(pilot)
         pane = app.query_one(MessagePane)
         views = list(pane.query(MessageView))
@@ -222,7 +222,7 @@ async def test_toggle_deleted_and_help_and_quit(app_factory) -> None:
         await settle(pilot)
         current = app.query_one(ThreadList).current
         await app.services.registry.set_state(current, ItemState.DELETED, source="test")
-        await app.reload_list()
+        await app.main.reload_list()
         assert app.query_one(ThreadList).count == 54
         await pilot.press("A")
         await settle(pilot)
@@ -249,7 +249,7 @@ async def test_thread_runs_show_tool_calls_and_usage(app_factory, demo) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         [item] = await app.services.registry.find(demo.manifest.tool_thread)
-        app.open_item(item)
+        app.main.open_item(item)
         await settle(pilot)
         views = list(app.query_one(MessagePane).query(MessageView))
         calls = [c for v in views for c in v.turn.tool_calls]

@@ -95,7 +95,7 @@ async def test_sunset_banner(tmp_path) -> None:
             for i in range(listing.count)
             if listing.source.get(i).kind.value == "thread"
         )
-        app.open_item(thread)
+        app.main.open_item(thread)
         await settle(pilot)
         assert "no longer serves the Assistants API" in banner_text(app)
         assert "2026-08-26" in banner_text(app)

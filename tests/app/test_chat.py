@@ -100,7 +100,7 @@ def record_statuses(app) -> list[RunStatus]:
 
 async def opened(pilot) -> None:
     app = pilot.app
-    await until(lambda: app.opened is not None, "the item to open")
+    await until(lambda: app.main.opened is not None, "the item to open")
     await until(lambda: not app.query_one(MessagePane)._mounting, "the pane to fill")
     await pilot.pause()
 
@@ -115,7 +115,7 @@ async def send(pilot, text: str, *, expect_run: bool = True) -> None:
     assert ("ctrl+s", "send") in [(b.key, b.action) for b in Composer.BINDINGS]
     composer.action_send()
     if expect_run:
-        await until(lambda: pilot.app._runs, "the send to start")
+        await until(lambda: pilot.app.main.chat._runs, "the send to start")
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def texts(app, role: str) -> list[str]:
 
 
 def finished(app) -> bool:
-    return not app._runs and not app.query_one(RunStatusLine).active
+    return not app.main.chat._runs and not app.query_one(RunStatusLine).active
 
 
 def is_subsequence(small: list, big: list) -> bool:
@@ -183,8 +183,8 @@ async def test_thread_statuses_arrive_in_order_and_x_cancels_mid_stream(chat_set
         statuses = record_statuses(app)
         await send(pilot, "Write a long story about the sea.")
         await until(lambda: pieces, "the first words")
-        assert ("x", "cancel_run") in [(b.key, b.action) for b in app.BINDINGS]
-        await app.run_action("cancel_run")
+        assert ("x", "cancel_run") in [(b.key, b.action) for b in app.main.BINDINGS]
+        await app.main.run_action("cancel_run")
         await until(lambda: finished(app), "the cancelled run to end")
         assert is_subsequence(
             [RunStatus.QUEUED, RunStatus.IN_PROGRESS, RunStatus.CANCELLING, RunStatus.CANCELLED],
@@ -259,7 +259,7 @@ async def test_an_active_run_is_explained_and_x_cancels_it(chat_setup) -> None:
         line = app.query_one(RunStatusLine).describe()
         assert "Another run" in line and other.id in line and "press x" in line
         assert app.query_one(Composer).text == "May I?"  # nothing lost
-        await app.run_action("cancel_run")
+        await app.main.run_action("cancel_run")
         await until(
             lambda: (
                 chat.sdk.beta.threads.runs.retrieve(other.id, thread_id=chat.item_id).status
@@ -283,13 +283,13 @@ async def test_sending_is_refused_while_a_reply_runs_and_for_huge_pastes(
         composer.action_send()
         await pilot.pause()
         assert composer.text == "Second question"
-        assert len(app._runs) == 1
+        assert len(app.main.chat._runs) == 1
         await until(lambda: finished(app), "the first reply to end")
         composer.clear()
         composer.insert("x" * 300_000)
         composer.action_send()
         await pilot.pause()
-        assert len(composer.text) == 300_000 and not app._runs
+        assert len(composer.text) == 300_000 and not app.main.chat._runs
         assert len(texts(app, "user")) == 1
 
 
@@ -348,7 +348,7 @@ async def test_ctrl_b_sends_a_background_response_that_is_polled(chat_setup, pie
         composer.insert("Work on this quietly.")
         assert ("ctrl+b", "send_background") in [(b.key, b.action) for b in Composer.BINDINGS]
         composer.action_send_background()
-        await until(lambda: app._runs, "the send to start")
+        await until(lambda: app.main.chat._runs, "the send to start")
         await until(lambda: finished(app), "the background response to end")
         assert statuses[0] is RunStatus.QUEUED and statuses[-1] is RunStatus.COMPLETED
         assert not pieces  # nothing streamed: it was polled
@@ -388,7 +388,7 @@ async def test_a_conversation_turn_with_a_tool_call(chat_setup) -> None:
         editor = await dialog_of(app, ToolsDialog, "#tools")
         editor.query_one("#tools").text = "get_weather"
         await pilot.press("ctrl+s")
-        await until(lambda: app.opened.tools, "the tools to be saved")
+        await until(lambda: app.main.opened.tools, "the tools to be saved")
         statuses = record_statuses(app)
         await send(pilot, "What is the weather in Oslo?")
         dialog = await dialog_of(app, ToolOutputsDialog, "#out0")
@@ -446,4 +446,4 @@ async def test_enter_on_an_empty_picker_takes_the_first_entry(chat_setup) -> Non
         assert labels[0] == first  # a model's name and ID are the same: shown once
         await pilot.press("enter")
         await until(lambda: finished(app) and texts(app, "assistant"), "the reply")
-        assert app.opened.choice == first
+        assert app.main.opened.choice == first

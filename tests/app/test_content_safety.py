@@ -35,8 +35,8 @@ async def test_hostile_message_and_title_render_literally(app_factory) -> None:
         item, _ = await app.services.registry.track_remote(
             remote, app.services.profile.connection, source="test"
         )
-        await app.reload_list(select_pk=item.pk)
-        app.open_item(item)
+        await app.main.reload_list(select_pk=item.pk)
+        app.main.open_item(item)
         await settle(pilot)
         [view] = app.query_one(MessagePane).query(MessageView)
         text = plain(render_turn(view.turn))

@@ -39,15 +39,15 @@ async def test_a_huge_pasted_filter_is_shortened_and_said(app_factory) -> None:
         assert app.focused.id == "filter"
         app.focused.post_message(events.Paste(PASTE))
         await settle(pilot)
-        assert app.filter_text == PASTE
+        assert app.main.sidebar.filter_text == PASTE
         titles = [n.title for n in app._notifications]
         assert "Filter shortened" in titles, titles
         await pilot.press("escape")
         await settle(pilot)
-        marked_before = len(app.marked)
-        await app.run_action("mark_all")
+        marked_before = len(app.main.marked)
+        await app.main.run_action("mark_all")
         await settle(pilot)
-        assert len(app.marked) == marked_before  # a widened filter marks nothing
+        assert len(app.main.marked) == marked_before  # a widened filter marks nothing
         assert any("Not marked" in str(n.message) for n in app._notifications)
         assert app.query_one(ThreadList).count >= 0
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -81,8 +81,8 @@ async def seed(
 async def open_and_look(pilot: Any, tap: TerminalTap, item: Tracked) -> tuple[str, list[Any]]:
     """Open ``item`` as a user would; the text the terminal showed, and the turns."""
     app = pilot.app
-    await app.reload_list(select_pk=item.pk)
-    app.open_item(item)
+    await app.main.reload_list(select_pk=item.pk)
+    app.main.open_item(item)
     pane = app.query_one(MessagePane)
     await until(lambda: pane.item is not None and pane.item.pk == item.pk, item.id)
     await settle(pilot)

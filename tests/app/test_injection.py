@@ -59,7 +59,7 @@ async def run_app(kit: Kit, url: str, db: Path, monkeypatch: Any, keys: tuple[st
     async with app.run_test(size=SIZE) as pilot:
         tap = TerminalTap(app)
         await until(lambda: app.services is not None, "the registry")
-        app.open_item(item)
+        app.main.open_item(item)
         pane = app.query_one(MessagePane)
         await until(lambda: pane.item is not None and not app.workers._workers, "the open")
         for key in keys:

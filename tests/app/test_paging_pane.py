@@ -38,7 +38,7 @@ async def open_and_scroll(kit: Kit, url: str, tmp_path, monkeypatch, item_id: st
     async with app.run_test(size=SIZE):
         pane = app.query_one(MessagePane)
         await until(lambda: app.services is not None, "the registry")
-        app.open_item(item)
+        app.main.open_item(item)
         await until(lambda: len(pane.turns) >= 1 and not app.workers._workers, "the open")
         for _ in range(PRESSES):
             pane.load_older()

@@ -45,17 +45,19 @@ async def test_an_older_page_of_a_closed_item_stays_out_of_the_next_ones_pane(
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
         pane = app.query_one(MessagePane)
-        app.open_item(a_item)
-        await until(lambda: app.opened.id == chat.item_id and len(pane.turns) == 50, "A's page")
+        app.main.open_item(a_item)
+        await until(
+            lambda: app.main.opened.id == chat.item_id and len(pane.turns) == 50, "A's page"
+        )
         await until(lambda: not any(w.is_running for w in app.workers), "A to be opened")
         await until(lambda: not pane._mounting, "A's page to be mounted")
         pane.load_older()
         await until(asked.is_set, "A's older page to be asked for")
-        app.open_item(b_item)
+        app.main.open_item(b_item)
         await until(lambda: [t.text for t in pane.turns] == ["B says hello"], "B's history")
         release.set()
         await settle(pilot)
         texts = [view.turn.text for view in pane.query(MessageView)]
         assert texts == ["B says hello"]
         assert pane.item is not None and pane.item.id == other
-        assert app.opened is not None and app.opened.id == other
+        assert app.main.opened is not None and app.main.opened.id == other

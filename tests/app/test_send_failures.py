@@ -54,7 +54,7 @@ async def resend(pilot) -> None:
     before = line.started
     app.query_one(Composer).action_send()
     await pilot.pause()
-    if app._runs:
+    if app.main.chat._runs:
         await until(lambda: line.started != before and finished(app), "the second send to end")
 
 

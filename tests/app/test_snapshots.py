@@ -61,7 +61,7 @@ def test_long_thread(snap_compare, demo_app) -> None:
         await settle(pilot)
         app = pilot.app
         [item] = await app.services.registry.find(_long_id(app))
-        app.open_item(item)
+        app.main.open_item(item)
         await settle(pilot)
 
     assert snap_compare(demo_app(), terminal_size=SIZE, run_before=run_before)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import OptionList, RichLog, Static, TextArea
 
-import tui.app.app as app_module
-import tui.app.migrating as migrating_module
+import tui.app.screens.main as main_module
 from tests.app.failure_kit import (
     SIZE,
     fail,
@@ -100,7 +99,7 @@ async def test_create_failing_says_why(item_setup, monkeypatch) -> None:
     app = chat.app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
-        app._create(NewItem(Kind.CONVERSATION, {"title": "New"}, "First words"))
+        app.main._create(NewItem(Kind.CONVERSATION, {"title": "New"}, "First words"))
         message = await until(lambda: note_titled(app, "Creating failed"), "the reason")
         assert "Unexpected failure: ValidationError" in message
         assert "may have created it" in message
@@ -112,18 +111,18 @@ async def test_rename_and_metadata_failing_say_why(item_setup, monkeypatch) -> N
     app = chat.app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
-        item = app.opened
-        app._rename(item, PromptResult("A title", flag=True))
+        item = app.main.opened
+        app.main._rename(item, PromptResult("A title", flag=True))
         message = await until(lambda: note_titled(app, "Renaming failed"), "the rename's reason")
         assert UNEXPECTED in message and "press r" in message
-        app._metadata(item, {"team": "tides"})
+        app.main._metadata(item, {"team": "tides"})
         message = await until(lambda: note_titled(app, "Saving metadata failed"), "the reason")
         assert UNEXPECTED in message
 
 
 async def test_import_failing_says_why_in_the_dialog(item_setup, monkeypatch) -> None:
     chat = await item_setup(Kind.CONVERSATION)
-    fail(monkeypatch, app_module, "import_found", RuntimeError("server said no"))
+    fail(monkeypatch, main_module, "import_found", RuntimeError("server said no"))
     app = chat.app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
@@ -142,7 +141,7 @@ async def test_import_failing_says_why_in_the_dialog(item_setup, monkeypatch) ->
 
 async def test_migrate_failing_says_why(item_setup, monkeypatch) -> None:
     chat = await item_setup(Kind.THREAD)
-    fail(monkeypatch, migrating_module, "migrate", RuntimeError("server said no"))
+    fail(monkeypatch, main_module, "migrate", RuntimeError("server said no"))
     app = chat.app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)
@@ -192,6 +191,6 @@ async def test_a_list_of_models_that_fails_says_why_and_the_send_can_be_left(
 
         await until(lambda: UNEXPECTED in listed(), "the reason in the list")
         await pilot.press("escape")
-        await until(lambda: not app._runs, "the send to be left")
+        await until(lambda: not app.main.chat._runs, "the send to be left")
         assert app.query_one(Composer).text == "Hello"
         assert not [t for t, _, _ in notes(app) if t == "That failed"]

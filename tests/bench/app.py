@@ -47,6 +47,7 @@ from tests.bench.server import emulator_process
 from tui.app.app import ThreadBrowserApp
 from tui.app.demo import DEMO_KEY_ENV
 from tui.app.launch import make_app
+from tui.app.screens.main import MainScreen
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.message_view import MessageView
 from tui.app.widgets.thread_list import ThreadList
@@ -224,12 +225,8 @@ class BareApp(App[None]):
         yield Footer()
 
 
-class ShellApp(ThreadBrowserApp):
-    """The second baseline: this app's own layout and styles, with no registry (no rows)."""
-
-    CSS_PATH = str(
-        Path(sys.modules[ThreadBrowserApp.__module__].__file__ or "").parent / "app.tcss"
-    )
+class ShellScreen(MainScreen):
+    """This app's main screen with no registry (no rows)."""
 
     def on_mount(self, event: events.Mount) -> None:
         """Open nothing (Textual would also run the base class's handler without this)."""
@@ -238,6 +235,18 @@ class ShellApp(ThreadBrowserApp):
     def on_unmount(self, event: events.Unmount) -> None:
         """Close nothing."""
         event.prevent_default()
+
+
+class ShellApp(ThreadBrowserApp):
+    """The second baseline: this app's own layout and styles, with no registry (no rows)."""
+
+    CSS_PATH = str(
+        Path(sys.modules[ThreadBrowserApp.__module__].__file__ or "").parent / "app.tcss"
+    )
+
+    def get_default_screen(self) -> MainScreen:
+        """The shell screen."""
+        return ShellScreen(self._open_services)
 
 
 def shell_app() -> App[Any]:
@@ -575,7 +584,7 @@ async def open_long(server: DemoServer, db: Path) -> Opened:
 
         item = await highlight(pilot, item)  # as a user does: the row highlighted, then enter
         start = time.perf_counter()
-        app.open_item(item)
+        app.main.open_item(item)
         fetched = await until(
             lambda: next((r for r in replaced if r[0] >= start and r[2]), None),
             "the long thread's first page on screen",
@@ -592,12 +601,12 @@ async def open_long(server: DemoServer, db: Path) -> Opened:
         gc.collect()
         after = rss_mb()
 
-        app.open_item(await highlight(pilot, other))
+        app.main.open_item(await highlight(pilot, other))
         await settle(pilot)
         item = await highlight(pilot, item)
         loaded.clear()
         again = time.perf_counter()
-        app.open_item(item)
+        app.main.open_item(item)
         reopened = await until(lambda: shown("archive"), "the long thread again")
         await settle(pilot)
     return Opened(

@@ -160,7 +160,7 @@ async def ours(db: Path, base_url: str, deltas: int) -> Streamed:
     try:
         with MarkdownProbe() as probe:
             async with app.run_test(size=SIZE) as pilot:
-                await until(lambda: app.opened is not None, "the item to open")
+                await until(lambda: app.main.opened is not None, "the item to open")
                 await until(lambda: not app.query_one(MessagePane)._mounting, "the pane")
                 await pilot.pause()
                 await pilot.press("c")
@@ -174,7 +174,7 @@ async def ours(db: Path, base_url: str, deltas: int) -> Streamed:
                 end = await until(lambda: PROBE.frame_after(taken), "its frame")
                 used = time.process_time() - cpu
                 await until(lambda: not app.query_one(RunStatusLine).active, "the run's end")
-                await until(lambda: not app._runs, "the archive")
+                await until(lambda: not app.main.chat._runs, "the archive")
     finally:
         LiveReply.write = original  # type: ignore[method-assign]
     return Streamed(len(arrivals), used / len(arrivals) * 1e6, (end - last) * 1000)

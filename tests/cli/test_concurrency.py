@@ -140,7 +140,7 @@ APP = textwrap.dedent(
                 return renamed
 
             registry.rename = rename
-            real_import = app._import_text
+            real_import = app.main._import_text
             finished = []
 
             async def import_text(text):
@@ -155,7 +155,7 @@ APP = textwrap.dedent(
                     emit(op="imported", id=r.id, outcome=r.outcome.value, message=r.message)
                 return results
 
-            app._import_text = import_text
+            app.main._import_text = import_text
             started = time.monotonic()
             step = 0
             while time.monotonic() - started < seconds:

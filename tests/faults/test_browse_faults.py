@@ -16,6 +16,7 @@ from tui.api.protocol import MESSAGE_PAGE
 from tui.app.app import ThreadBrowserApp
 from tui.app.demo import DemoSession, demo_settings, start_demo
 from tui.app.launch import make_app
+from tui.app.screens.main import MainScreen
 from tui.app.widgets.banner import Banner
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.thread_list import ThreadList
@@ -46,9 +47,9 @@ def session(tmp_path) -> Iterator[DemoSession]:
 
 def watch(app: ThreadBrowserApp, monkeypatch: pytest.MonkeyPatch) -> Seen:
     seen = Seen([], [])
-    loaded = ThreadBrowserApp.on_message_pane_loaded
+    loaded = MainScreen.on_message_pane_loaded
 
-    def on_loaded(self: ThreadBrowserApp, event: MessagePane.Loaded) -> None:
+    def on_loaded(self: MainScreen, event: MessagePane.Loaded) -> None:
         seen.loads.append((event.item.id, event.source, event.error))
         loaded(self, event)
 
@@ -58,7 +59,7 @@ def watch(app: ThreadBrowserApp, monkeypatch: pytest.MonkeyPatch) -> Seen:
         seen.notes.append((title, str(message)))
         notify(message, title=title, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ThreadBrowserApp, "on_message_pane_loaded", on_loaded)
+    monkeypatch.setattr(MainScreen, "on_message_pane_loaded", on_loaded)
     app.notify = noted  # type: ignore[method-assign]
     return seen
 
@@ -95,7 +96,7 @@ async def test_opening_every_item_ends_in_its_history_or_a_reason(
             listing.cursor = index
             item = listing.current
             del seen.loads[:]
-            app.open_item(item)
+            app.main.open_item(item)
             await idle(pilot)
             last = [load for load in seen.loads if load[0] == item.id][-1]
             if last[2] is None:
@@ -135,7 +136,7 @@ async def test_older_pages_load_in_the_end_despite_faults(session, tmp_path, mon
         )
         pane = app.query_one(MessagePane)
         for _attempt in range(10):
-            app.open_item(item)
+            app.main.open_item(item)
             await idle(pilot)
             if pane.turns:
                 break

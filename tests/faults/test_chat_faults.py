@@ -78,7 +78,7 @@ def chat_setup(tmp_path, monkeypatch, make_server) -> Callable[..., Any]:
 
 
 def finished(app) -> bool:
-    return not app._runs and not app.query_one(RunStatusLine).active
+    return not app.main.chat._runs and not app.query_one(RunStatusLine).active
 
 
 async def idle(pilot) -> None:

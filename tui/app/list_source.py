@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections import OrderedDict
+from dataclasses import dataclass
 
-from tui.model import Tracked
+from tui.model import ItemState, Tracked
 from tui.store import Cursor, Query, Registry
-from tui.store.search import ResultPage
+from tui.store.errors import RegistryError
+from tui.store.search import VISIBLE, ResultPage
 
 ROW_PAGE = 200
 MAX_PAGES = 64
+__all__ = [
+    "ROW_PAGE",
+    "ListSource",
+    "Query",
+    "QuickRead",
+    "ResultPage",
+    "list_query",
+    "read_quickly",
+]
 
 
 class ListSource:
@@ -126,3 +138,32 @@ class ListSource:
             for offset, old in enumerate(page):
                 if old.pk == item.pk:
                     page[offset] = item
+
+
+def list_query(text: str, *, show_deleted: bool) -> Query:
+    """The list's query: the filter box's text, with deleted items or without."""
+    states = (*VISIBLE, ItemState.DELETED) if show_deleted else VISIBLE
+    return Query.parse(text, states=states)
+
+
+@dataclass(frozen=True, slots=True)
+class QuickRead:
+    """A first page read within a keystroke's budget, or the read still under way.
+
+    ``page`` when it came in time; else ``pending`` (await it in a worker), or neither
+    when the read failed (read again in a worker that reports the failure).
+    """
+
+    page: ResultPage | None = None
+    pending: concurrent.futures.Future[ResultPage] | None = None
+
+
+def read_quickly(registry: Registry, query: Query, budget: float) -> QuickRead:
+    """Read the query's first page on the registry's pager thread, waiting ``budget`` s."""
+    future = registry.pager.read(query, ROW_PAGE)
+    try:
+        return QuickRead(page=future.result(timeout=budget))
+    except concurrent.futures.TimeoutError:
+        return QuickRead(pending=future)
+    except (RegistryError, concurrent.futures.CancelledError):
+        return QuickRead()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from tui.api.protocol import ConversationApi
+from tui.model import Connection
 from tui.store import Registry
 from tui.text import clean
 
@@ -24,3 +25,10 @@ async def remember(registry: Registry, api: ConversationApi | None) -> None:
 def describe(offered: bool, detail: str) -> str:
     """A capability for a person: ``yes``, or ``no: why``."""
     return "yes" if offered else f"no: {detail}" if detail else "no"
+
+
+async def lacking(registry: Registry, connection: Connection) -> str:
+    """What the connection's server was found to lack, for Details (empty: nothing)."""
+    found = await registry.capabilities.of(connection)
+    refused = [f"{c.name} ({describe(False, c.detail)})" for c in found if not c.offered]
+    return f"lacks {'; '.join(refused)}" if refused else ""

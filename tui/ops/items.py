@@ -108,3 +108,17 @@ async def refresh_item(
         return Refreshed(item, exc)
     fresh, _ = await registry.track_remote(remote, item.connection, source=source)
     return Refreshed(fresh)
+
+
+async def set_tools(
+    registry: Registry, item: Tracked, tools: list[dict[str, object]], *, source: str = "app"
+) -> Tracked:
+    """Remember the function tools offered with the item's messages."""
+    return await registry.set_tools(item, tools, source=source)
+
+
+async def set_choice(
+    registry: Registry, item: Tracked, choice: str, *, source: str = "app"
+) -> Tracked:
+    """Remember the assistant or model the item's replies come from."""
+    return await registry.set_choice(item, choice, source=source)

@@ -1,4 +1,9 @@
-"""Inline chat: send from the composer, follow the run live, answer tool calls, cancel."""
+"""Inline chat: the message pane, the run status line and the composer, and what they do.
+
+Send from the composer, follow the run live, answer tool calls, cancel. The screen says
+which item is open (:attr:`ChatPanel.opened`); after a run the panel posts
+:class:`ChatPanel.Changed` so the screen moves the item up its list.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 from textual import work
-from textual.app import App
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.message import Message
 from textual.worker import Worker
 
 from tui.api.errors import ApiError, Conflict, ServerError
@@ -37,7 +44,7 @@ from tui.model import (
     UsageReported,
 )
 from tui.ops.history import archive_after_run
-from tui.ops.items import unbroken
+from tui.ops.items import set_choice, set_tools, unbroken
 
 # The Assistants API takes at most 256,000 characters in one message; the same limit keeps
 # a runaway paste from being sent to a conversation by accident.
@@ -63,25 +70,43 @@ class ActiveRun:
     ended: bool = False  # the run reached a final status (completed, failed, cancelled…)
 
 
-class ChatMixin(App[None]):
-    """The chat half of :class:`~tui.app.app.ThreadBrowserApp`, which derives from it."""
+class ChatPanel(Vertical):
+    """The opened item's history, its run's status, and the composer."""
 
-    opened: Tracked | None
-    _runs: dict[int, ActiveRun]
-    _conflicts: dict[int, str]
+    class Changed(Message):
+        """A run changed the item (its archive, its place in the list)."""
+
+        def __init__(self, item: Tracked) -> None:
+            super().__init__()
+            self.item = item
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.services: Services | None = None  # set once the registry is open
+        self.opened: Tracked | None = None  # the item the keys and the composer act on
+        self._runs: dict[int, ActiveRun] = {}
+        self._conflicts: dict[int, str] = {}
+
+    def compose(self) -> ComposeResult:
+        """The message pane, the run status line, the composer (hidden until c)."""
+        yield MessagePane(id="messages")
+        yield RunStatusLine(id="run-status")
+        yield Composer(id="composer")
 
     @property
     def svc(self) -> Services:
-        """The services (open once mounted)."""
-        raise NotImplementedError
+        """The services (open once the screen mounted)."""
+        assert self.services is not None, "the registry is not open yet"
+        return self.services
 
-    async def reload_list(self, select_pk: int | None = None) -> None:
-        """Re-run the list's query (the app's)."""
-        raise NotImplementedError
+    @property
+    def running(self) -> bool:
+        """Whether a reply is running on any item."""
+        return bool(self._runs)
 
     # actions
 
-    def action_chat(self) -> None:
+    def start_chat(self) -> None:
         """Open the composer under the pane of the opened item."""
         if self.opened is None:
             self.notify("Open a thread or conversation first (enter on the list).")
@@ -121,7 +146,7 @@ class ChatMixin(App[None]):
             return "This item was deleted; its archive is read-only."
         return None
 
-    async def action_cancel_run(self) -> None:
+    async def cancel_run(self) -> None:
         """Cancel the opened item's run (or the active run a conflict named)."""
         item = self.opened
         if item is None:
@@ -146,7 +171,7 @@ class ChatMixin(App[None]):
         if run is None:
             self.notify(f"Asked the server to cancel {run_id}.", markup=False)
 
-    def action_tools(self) -> None:
+    def edit_tools(self) -> None:
         """Edit the function tools offered with the opened conversation's messages."""
         item = self.opened
         if item is None:
@@ -163,16 +188,16 @@ class ChatMixin(App[None]):
     @work(exclusive=True, group="tools", exit_on_error=False)
     @guarded("saving the tools", "The tools are unchanged; try again.")
     async def _edit_tools(self, item: Tracked) -> None:
-        tools = await self.push_screen_wait(ToolsDialog(item.id, item.tools))
+        tools = await self.app.push_screen_wait(ToolsDialog(item.id, item.tools))
         if tools is None:
             return
-        updated = await self.svc.registry.set_tools(item, tools, source="app")
+        updated = await unbroken(set_tools(self.svc.registry, item, tools))
         if self.opened is not None and self.opened.pk == item.pk:
             self.opened = updated
         names = ", ".join(t["name"] for t in tools) or "no tools"
         self.notify(f"Replies on {item.id} may call: {names}.", markup=False)
 
-    def action_choose(self) -> None:
+    def choose(self) -> None:
         """Choose the assistant or model replies on the opened item come from."""
         if self.opened is not None:
             self._choose(self.opened)
@@ -191,9 +216,9 @@ class ChatMixin(App[None]):
     async def _pick(self, item: Tracked, api: ConversationApi) -> str | None:
         """Ask for a choice (creating an assistant on request) and remember it."""
         dialog = ChoiceDialog(item.kind, api.list_choices, item.choice)
-        choice = await self.push_screen_wait(dialog)
+        choice = await self.app.push_screen_wait(dialog)
         if choice == "+new":
-            new = await self.push_screen_wait(NewAssistantDialog())
+            new = await self.app.push_screen_wait(NewAssistantDialog())
             if new is None:
                 return None
             try:
@@ -203,12 +228,16 @@ class ChatMixin(App[None]):
                 return None
         if not choice:
             return None
-        updated = await self.svc.registry.set_choice(item, choice, source="app")
+        updated = await unbroken(set_choice(self.svc.registry, item, choice))
         if self.opened is not None and self.opened.pk == item.pk:
             self.opened = updated
         return choice
 
     # the send
+
+    def send(self, item: Tracked, text: str, background: bool = False) -> None:
+        """Send ``text`` to ``item`` and follow the reply."""
+        self._send(item, text, background)
 
     def _send(self, item: Tracked, text: str, background: bool) -> None:
         api, why = self.svc.api_for(item)
@@ -333,7 +362,7 @@ class ChatMixin(App[None]):
                     requested = event
             if requested is None:
                 return
-            outputs = await self.push_screen_wait(ToolOutputsDialog(requested.calls))
+            outputs = await self.app.push_screen_wait(ToolOutputsDialog(requested.calls))
             if outputs is None:
                 if run.item.kind is Kind.THREAD:
                     status.set_status(RunStatus.CANCELLING)
@@ -400,7 +429,7 @@ class ChatMixin(App[None]):
         if done is None:
             return
         item = done.item
-        await self.reload_list(select_pk=item.pk)
+        self.post_message(self.Changed(item))
         if self.opened is not None and self.opened.pk == item.pk:
             self.opened = item
             if not run.interrupted:
