@@ -61,7 +61,8 @@ def seed(base_url: str) -> list[str]:
 def test_cli_and_app_on_a_pty_show_the_corpus_without_its_sequences(tmp_path) -> None:
     with emulator_process("--token-delay-ms", "0") as base_url:
         ids = seed(base_url)
-        env = cli_env(base_url, tmp_path / "registry.sqlite3", TEST_KEY)
+        # a table wide enough for whole titles, whatever an earlier test left in COLUMNS
+        env = cli_env(base_url, tmp_path / "registry.sqlite3", TEST_KEY, COLUMNS="200")
 
         def run(*args: str, data: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
             command = [sys.executable, "-m", "tui", *args]

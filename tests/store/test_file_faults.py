@@ -328,7 +328,7 @@ def test_a_read_only_registry_that_needs_upgrading_is_refused_clearly(tmp_path) 
     db.parent.mkdir()
     with raw(db) as conn:
         for number in range(2):
-            for statement in schema._statements(schema.MIGRATIONS[number]):
+            for statement in schema._statements(schema.UPGRADES[number]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
     os.chmod(db, 0o400)

@@ -231,7 +231,7 @@ def older_registry(path: Path, version: int) -> None:
     with closing(sqlite3.connect(path, isolation_level=None)) as conn:
         conn.execute("PRAGMA journal_mode = WAL")
         for number in range(version):
-            for statement in schema._statements(schema.MIGRATIONS[number]):
+            for statement in schema._statements(schema.UPGRADES[number]):
                 conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {number + 1}")
     os.chmod(path, 0o600)

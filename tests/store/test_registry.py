@@ -80,7 +80,7 @@ async def test_forward_migration_from_every_version(tmp_path, start: int) -> Non
     path = tmp_path / "reg.sqlite3"
     with sqlite3.connect(path, isolation_level=None) as raw:
         for number in range(start):
-            schema._apply(raw, schema.MIGRATIONS[number])
+            schema._apply(raw, schema.UPGRADES[number])
             raw.execute(f"PRAGMA user_version = {number + 1}")
         if start >= 1:
             raw.execute("INSERT INTO connections (base_url) VALUES ('http://x/v1')")
@@ -102,7 +102,7 @@ async def test_stored_credentials_leave_the_file_and_twins_merge(tmp_path) -> No
     secret = "pw-" + "9f8e7d6c5b4a" * 2
     with sqlite3.connect(path, isolation_level=None) as raw:
         for number in range(8):
-            schema._apply(raw, schema.MIGRATIONS[number])
+            schema._apply(raw, schema.UPGRADES[number])
         raw.execute("PRAGMA user_version = 8")
         rows = (
             f"https://me:{secret}@a.example/v1",  # alone: cleaned in place

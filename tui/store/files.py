@@ -345,7 +345,7 @@ def _upgrade(target: Target, current: int, *, upgrade: bool) -> None:
     with translated(target.path):
         conn = connect(target)
         try:
-            schema.migrate(conn, str(target.path))
+            schema.upgrade(conn, str(target.path))
         finally:
             conn.close()
 

@@ -1,4 +1,4 @@
-"""The registry schema, as forward migrations keyed by ``PRAGMA user_version``."""
+"""The registry schema, as forward upgrades keyed by ``PRAGMA user_version``."""
 
 from __future__ import annotations
 
@@ -279,10 +279,11 @@ def _merge_connection(conn: sqlite3.Connection, old: int, survivor: int) -> None
 
 
 Step = str | Callable[[sqlite3.Connection], None]
-# MIGRATIONS[n] takes a registry from user_version n to n + 1: a script, or a function for
+# UPGRADES[n] takes a registry from user_version n to n + 1 (a schema upgrade; "migration"
+# here means only carrying a thread into a conversation): a script, or a function for
 # what SQL alone cannot do. Append only; never edit.
-MIGRATIONS: tuple[Step, ...] = (V1, V2, V3, V4, V5, V6, V7, V8, v9_connections_without_credentials)
-LATEST = len(MIGRATIONS)
+UPGRADES: tuple[Step, ...] = (V1, V2, V3, V4, V5, V6, V7, V8, v9_connections_without_credentials)
+LATEST = len(UPGRADES)
 
 
 def version(conn: sqlite3.Connection) -> int:
@@ -310,7 +311,7 @@ def check(conn: sqlite3.Connection, path: str = "the registry") -> int:
     return check_version(version(conn), path)
 
 
-def migrate(conn: sqlite3.Connection, path: str = "the registry") -> int:
+def upgrade(conn: sqlite3.Connection, path: str = "the registry") -> int:
     """Bring the registry to the latest version; refuse a newer one. Returns the version."""
     from tui.store.files import begin_immediate, rollback
 
@@ -319,7 +320,7 @@ def migrate(conn: sqlite3.Connection, path: str = "the registry") -> int:
         begin_immediate(conn, path)
         try:
             if version(conn) == number:
-                _apply(conn, MIGRATIONS[number])
+                _apply(conn, UPGRADES[number])
                 conn.execute(f"PRAGMA user_version = {number + 1}")
             conn.execute("COMMIT")
         except BaseException:

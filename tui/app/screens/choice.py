@@ -67,7 +67,7 @@ class ChoiceDialog(ModalScreen[str | None]):
         """Load the list."""
         self._load()
 
-    @work(exclusive=True, exit_on_error=False)
+    @work(exclusive=True, group="choices", exit_on_error=False, description="listing choices")
     async def _load(self) -> None:
         options = self.query_one(OptionList)
         options.clear_options()

@@ -75,7 +75,12 @@ class DeleteProgress(ModalScreen[Progress]):
     def on_mount(self) -> None:
         """Start the deletion and redraw its figures ten times a second."""
         self.set_interval(0.1, self._show)
-        self.run_worker(self._run(), exit_on_error=False)
+        self.run_worker(
+            self._run(),
+            group="delete",
+            exit_on_error=False,
+            description="deleting the confirmed set",
+        )
 
     async def _run(self) -> None:
         def seen(progress: Progress) -> None:

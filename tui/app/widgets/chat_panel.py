@@ -43,6 +43,7 @@ from tui.model import (
     TurnCompleted,
     UsageReported,
 )
+from tui.ops import chat
 from tui.ops.history import archive_after_run
 from tui.ops.items import set_choice, set_tools, unbroken
 
@@ -163,7 +164,7 @@ class ChatPanel(Vertical):
             return
         self.query_one(RunStatusLine).set_status(RunStatus.CANCELLING)
         try:
-            await api.cancel(item.id, run_id)
+            await chat.cancel(api, item, run_id)
         except Exception as exc:
             report(self, "cancelling the run", exc, "Press x to try again.")
             return
@@ -185,7 +186,7 @@ class ChatPanel(Vertical):
             return
         self._edit_tools(item)
 
-    @work(exclusive=True, group="tools", exit_on_error=False)
+    @work(exclusive=True, group="tools", exit_on_error=False, description="editing tools")
     @guarded("saving the tools", "The tools are unchanged; try again.")
     async def _edit_tools(self, item: Tracked) -> None:
         tools = await self.app.push_screen_wait(ToolsDialog(item.id, item.tools))
@@ -202,7 +203,7 @@ class ChatPanel(Vertical):
         if self.opened is not None:
             self._choose(self.opened)
 
-    @work(exclusive=True, group="choose", exit_on_error=False)
+    @work(exclusive=True, group="choose", exit_on_error=False, description="choosing")
     @guarded("choosing what replies", "Nothing was changed; press a to try again.")
     async def _choose(self, item: Tracked) -> None:
         api, why = self.svc.api_for(item)
@@ -222,7 +223,8 @@ class ChatPanel(Vertical):
             if new is None:
                 return None
             try:
-                choice = (await api.create_choice(new.name, new.model, new.instructions)).id
+                made = await chat.create_assistant(api, new.name, new.model, new.instructions)
+                choice = made.id
             except ApiError as exc:
                 self.notify(str(exc), severity="error", markup=False)
                 return None
@@ -268,9 +270,7 @@ class ChatPanel(Vertical):
             if not choice:
                 return
             status.begin("sending")
-            events = run.api.send(
-                run.item.id, text, choice=choice, tools=run.item.tools, background=run.background
-            )
+            events = chat.send(run.api, run.item, text, choice=choice, background=run.background)
             run.requested = True
             await self._follow(run, events, text, choice)
             if not run.ended:
@@ -323,7 +323,7 @@ class ChatPanel(Vertical):
         Returns why it could not be checked, or an empty string once it was.
         """
         try:
-            page = await run.api.history(run.item.id)
+            page = await chat.newest_page(run.api, run.item)
         except Exception as exc:
             record("checking a failed send", exc)
             return describe(exc)
@@ -366,16 +366,14 @@ class ChatPanel(Vertical):
             if outputs is None:
                 if run.item.kind is Kind.THREAD:
                     status.set_status(RunStatus.CANCELLING)
-                    await run.api.cancel(run.item.id, requested.run_id)
+                    await chat.cancel(run.api, run.item, requested.run_id)
                     status.set_status(RunStatus.CANCELLED)
                 else:
                     status.set_status(RunStatus.CANCELLED, "tool outputs not given")
                 run.ended = True
                 return
             status.begin("sending tool outputs")
-            events = run.api.submit_tool_outputs(
-                run.item.id, requested.run_id, outputs, choice=choice, tools=run.item.tools
-            )
+            events = chat.answer_tools(run.api, run.item, requested.run_id, outputs, choice=choice)
 
     async def _sent(self, run: ActiveRun, turn: Turn) -> None:
         """The server accepted the message: clear the composer, show the message."""
@@ -401,7 +399,7 @@ class ChatPanel(Vertical):
     async def _explain_conflict(self, run: ActiveRun, exc: Conflict) -> None:
         status = self.query_one(RunStatusLine)
         try:
-            active = await run.api.active_run(run.item.id)
+            active = await chat.active_run(run.api, run.item)
         except Exception as exc:  # the refusal is explained without the run's ID
             record("finding the active run", exc)
             active = None

@@ -192,7 +192,11 @@ class ThreadList(ScrollView, can_focus=True):
         bottom = top + self.size.height // ROW + 2
         if not self.source.loaded(top, bottom):
             self.run_worker(
-                self._load(top, bottom), group="pages", exclusive=True, exit_on_error=False
+                self._load(top, bottom),
+                group="pages",
+                exclusive=True,
+                exit_on_error=False,
+                description="reading rows of the list",
             )
 
     @guarded("reading the list", "Scroll or change the filter to try again.")
