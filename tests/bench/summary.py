@@ -29,7 +29,11 @@ BENCHES: tuple[tuple[str, list[str], list[str]], ...] = (
     ("chat", [], ["--deltas", "400", "--runs", "1"]),
     ("bulk", ["--items", "10000"], ["--items", "1000", "--naive", "100", "--archived", "100"]),
     ("tracking", ["--calls", "300"], ["--calls", "50"]),
-    ("startup", ["--items", "1000000"], ["--items", "20000"]),
+    (
+        "startup",
+        ["--items", "1000000", "--messages", "1000000"],
+        ["--items", "20000", "--messages", "20000"],
+    ),
     ("terminal", ["--items", "1000000"], ["--items", "20000"]),
 )
 
