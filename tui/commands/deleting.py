@@ -19,6 +19,7 @@ from tui.ids import parse_item_id
 from tui.model import ItemState, Kind, Tracked
 from tui.ops.bulk import BulkDelete, Outcome, Progress, Result
 from tui.ops.plan import DeletionPlan, Policy, make_plan
+from tui.ops.resume import interrupted, put_back
 from tui.store import Query
 from tui.text import json_text
 
@@ -144,7 +145,7 @@ async def _resolve(
 ) -> tuple[list[Tracked], list[str], list[str]]:
     """The items for the IDs (or the interrupted set), notes, and IDs that were not found."""
     async with await options.registry() as registry:
-        pending = await registry.deletions.pending()
+        pending = await interrupted(registry)
         if resume:
             if not pending:
                 return [], ["Nothing to resume: no deletion was interrupted."], []
@@ -187,12 +188,8 @@ async def _matching(
 
 async def _put_back(options: Options) -> None:
     async with await options.registry() as registry:
-        pending = await registry.deletions.pending()
-        for entry in pending:
-            await registry.deletions.release(
-                entry.item, reason="put back by the user", source=SOURCE
-            )
-        click.echo(f"{len(pending):,} interrupted deletions put back.", err=True)
+        count = await put_back(registry, await interrupted(registry), source=SOURCE)
+        click.echo(f"{count:,} interrupted deletions put back.", err=True)
 
 
 def _confirm_and_run(
