@@ -11,11 +11,14 @@ from textual.widgets import Static
 from tui.model import Tracked
 from tui.text import clean
 
+LABEL_WIDTH = 16
+
 
 def details_table(item: Tracked, configured: bool, server: str = "") -> Table:
     """A two-column table of the item's fields (``server``: what its server offers)."""
     table = Table.grid(padding=(0, 1))
-    table.add_column(style="bold dim", no_wrap=True)
+    # A long metadata key is cut (…), never the values: they keep the width they need.
+    table.add_column(style="bold dim", no_wrap=True, max_width=LABEL_WIDTH, overflow="ellipsis")
     table.add_column(overflow="fold")
     count = f"{item.message_count}" + ("" if item.history_complete else "+ (more on the server)")
     if not item.message_count and not item.history_complete:
