@@ -9,8 +9,10 @@ from typing import Any
 
 import pytest
 from openai import AsyncOpenAI, OpenAI
+from starlette.types import ASGIApp
 
 from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
+from tui.emulator.server import LoopbackServer
 
 pytest_plugins = ["tests.kit.fixtures"]  # the misbehaving-server kit's fixtures
 
@@ -63,6 +65,21 @@ def make_server() -> Iterator[ServerFactory]:
         return server
 
     yield make
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def serve_asgi() -> Iterator[Callable[[ASGIApp], LoopbackServer]]:
+    """Serve any ASGI apps on loopback ports; all stopped at the end of the test."""
+    started: list[LoopbackServer] = []
+
+    def start(app: ASGIApp) -> LoopbackServer:
+        server = LoopbackServer(app).start()
+        started.append(server)
+        return server
+
+    yield start
     for server in started:
         server.stop()
 

@@ -6,7 +6,7 @@ another host, which then answers 401: without care, a moved API looks like a bad
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from starlette.requests import Request
@@ -53,31 +53,16 @@ class Mover:
         await self.app(scope, receive, send)
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[[ASGIApp], LoopbackServer]]:
-    """Serve ASGI apps on loopback ports; all stopped at the end of the test."""
-    started: list[LoopbackServer] = []
-
-    def start(app: ASGIApp) -> LoopbackServer:
-        server = LoopbackServer(app).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 def origin(base_url: str) -> str:
     """``http://127.0.0.1:PORT`` of a base URL."""
     return base_url.removesuffix("/v1")
 
 
 async def test_a_redirect_to_another_host_is_named_not_blamed_on_the_key(
-    server: EmulatorServer, serve: Callable[[ASGIApp], LoopbackServer]
+    server: EmulatorServer, serve_asgi: Callable[[ASGIApp], LoopbackServer]
 ) -> None:
     mover = Mover(origin(server.base_url) + "/v1")
-    moved = serve(mover)
+    moved = serve_asgi(mover)
     connection = Connection(origin(moved.base_url) + "/old")
     api = adapter_for(Kind.THREAD, make_client(connection, TEST_KEY, max_retries=0), connection)
     for call in (api.retrieve(THREAD), api.create()):
@@ -94,11 +79,11 @@ async def test_a_redirect_to_another_host_is_named_not_blamed_on_the_key(
 
 
 async def test_a_redirect_on_the_same_host_is_followed_with_the_key(
-    serve: Callable[[ASGIApp], LoopbackServer],
+    serve_asgi: Callable[[ASGIApp], LoopbackServer],
 ) -> None:
     emulator = Emulator(EmulatorConfig(token_delay_ms=1, api_keys=(TEST_KEY,)))
     mover = Mover("", emulator.asgi())
-    moved = serve(mover)
+    moved = serve_asgi(mover)
     mover.target = origin(moved.base_url) + "/v1"
     connection = Connection(origin(moved.base_url) + "/old")
     api = adapter_for(Kind.THREAD, make_client(connection, TEST_KEY, max_retries=0), connection)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -87,21 +87,6 @@ class Gate:
         await self.app(scope | {"headers": headers}, receive, send)
 
 
-@pytest.fixture
-def serve() -> Iterator[Callable[[ASGIApp], LoopbackServer]]:
-    """Serve ASGI apps on loopback ports; all stopped at the end of the test."""
-    started: list[LoopbackServer] = []
-
-    def start(app: ASGIApp) -> LoopbackServer:
-        server = LoopbackServer(app).start()
-        started.append(server)
-        return server
-
-    yield start
-    for server in started:
-        server.stop()
-
-
 class Run:
     """``thread-browser`` with a private registry and config; every output kept."""
 
@@ -173,10 +158,10 @@ def test_a_key_given_as_the_profile_name_is_never_printed(
 
 
 def test_a_key_in_any_variable_said_back_by_the_server_is_redacted(
-    zygote: Zygote, tmp_path: Path, serve: Callable[[ASGIApp], LoopbackServer]
+    zygote: Zygote, tmp_path: Path, serve_asgi: Callable[[ASGIApp], LoopbackServer]
 ) -> None:
     key = fake_key("azure-testsecret")
-    server = serve(Echo())
+    server = serve_asgi(Echo())
     run = Run(zygote, tmp_path, server.base_url, AZURE_OPENAI_CRED=key)
     run.profile("azure", server.base_url, "AZURE_OPENAI_CRED")
     done = run("import", "--profile", "azure", "-", input=f"{THREAD}\n")
@@ -186,10 +171,10 @@ def test_a_key_in_any_variable_said_back_by_the_server_is_redacted(
 
 
 def test_url_credentials_said_back_by_the_server_are_redacted(
-    zygote: Zygote, tmp_path: Path, serve: Callable[[ASGIApp], LoopbackServer]
+    zygote: Zygote, tmp_path: Path, serve_asgi: Callable[[ASGIApp], LoopbackServer]
 ) -> None:
     password, query_key = fake_key("pw-testsecret"), fake_key("qs-testsecret")
-    server = serve(Echo())
+    server = serve_asgi(Echo())
     host = server.base_url.removeprefix("http://")
     url = f"http://proxyuser:{password}@{host}?api-key={query_key}&{QUERY_VERSION}"
     run = Run(zygote, tmp_path, url)
@@ -204,10 +189,12 @@ def test_url_credentials_said_back_by_the_server_are_redacted(
 
 
 @pytest.fixture
-def gated(serve: Callable[[ASGIApp], LoopbackServer]) -> tuple[str, str, str, str]:
+def gated(serve_asgi: Callable[[ASGIApp], LoopbackServer]) -> tuple[str, str, str, str]:
     """A gate in front of an emulator holding one thread: URL with credentials, the thread."""
     password, query_key = fake_key("pw-testsecret"), fake_key("qs-testsecret")
-    server = serve(Gate(Emulator(EmulatorConfig(token_delay_ms=1)).asgi(), password, query_key))
+    server = serve_asgi(
+        Gate(Emulator(EmulatorConfig(token_delay_ms=1)).asgi(), password, query_key)
+    )
     host = server.base_url.removeprefix("http://")
     url = f"http://proxyuser:{password}@{host}?api-key={query_key}&{QUERY_VERSION}"
     sdk = OpenAI(
@@ -263,11 +250,11 @@ FORMS: dict[str, Callable[[str], str]] = {
 
 @pytest.mark.parametrize("form", sorted(FORMS))
 def test_a_key_said_back_in_any_form_reaches_neither_journal_nor_export(
-    zygote: Zygote, tmp_path: Path, serve: Callable[[ASGIApp], LoopbackServer], form: str
+    zygote: Zygote, tmp_path: Path, serve_asgi: Callable[[ASGIApp], LoopbackServer], form: str
 ) -> None:
     key = fake_key()
     said = FORMS[form](key)
-    server = serve(Echo(FORMS[form]))
+    server = serve_asgi(Echo(FORMS[form]))
     run = Run(zygote, tmp_path, server.base_url, key=key)
     assert run("import", "--no-verify", "-", input=f"{THREAD}\n").returncode == 0
     out = tmp_path / "export.md"
