@@ -36,21 +36,23 @@ async def until(check: Callable[[], Any], what: str, timeout: float = PATIENCE) 
     return found
 
 
-async def settle(pilot: Any, timeout: float = PATIENCE) -> None:
-    """Wait until the app is quiet: no worker runs and two frames in a row are the same."""
+async def settle(pilot: Any, timeout: float = PATIENCE, frames: int = 3) -> None:
+    """Wait until the app is quiet: no worker runs, nothing waits for the next refresh,
+    no animation is scheduled, and ``frames`` frames in a row are the same."""
     app = pilot.app
     deadline = time.monotonic() + timeout
-    before = None
+    shots: list[str] = []
     while True:
         await pilot.pause()
         await app.workers.wait_for_complete()
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
-        frame = app.export_screenshot()
-        if frame == before and not any(w.is_running for w in app.workers):
+        busy = any(w.is_running for w in app.workers) or bool(app.screen._callbacks)
+        shots = [] if busy else [*shots[-(frames - 1) :], app.export_screenshot()]
+        if len(shots) == frames and len(set(shots)) == 1:
             return
         if time.monotonic() > deadline:
             raise AssertionError("timed out waiting for the app to settle")
-        before = frame
 
 
 @pytest.fixture
