@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import aiosqlite
 
@@ -58,32 +58,40 @@ class Done:
 Plan = Generator[Statement, Done, T]
 
 
+@dataclass(frozen=True, slots=True)
+class Returned(Generic[T]):
+    """What a plan returned once its last statement was done."""
+
+    value: T
+
+
+def advance(plan: Plan[T], done: Done | None) -> Statement | Returned[T]:
+    """The plan's next statement (given what the last one did), or what it returned."""
+    try:
+        return next(plan) if done is None else plan.send(done)
+    except StopIteration as stop:
+        return Returned(stop.value)
+
+
 def run(db: sqlite3.Connection, plan: Plan[T]) -> T:
     """Run ``plan`` on a sqlite3 connection, inside the caller's transaction."""
-    done: Done | None = None
-    while True:
-        try:
-            statement = next(plan) if done is None else plan.send(done)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
-        run_one = db.executemany if statement.many else db.execute
-        cursor = run_one(statement.sql, statement.params)
-        done = Done(cursor.rowcount, cursor.fetchall())
+    step = advance(plan, None)
+    while not isinstance(step, Returned):
+        run_one = db.executemany if step.many else db.execute
+        cursor = run_one(step.sql, step.params)
+        step = advance(plan, Done(cursor.rowcount, cursor.fetchall()))
+    return step.value
 
 
 async def arun(db: aiosqlite.Connection, plan: Plan[T]) -> T:
     """Run ``plan`` on an aiosqlite connection, inside the caller's transaction."""
-    done: Done | None = None
-    while True:
-        try:
-            statement = next(plan) if done is None else plan.send(done)
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
-        run_one = db.executemany if statement.many else db.execute
-        async with run_one(statement.sql, statement.params) as cursor:
+    step = advance(plan, None)
+    while not isinstance(step, Returned):
+        run_one = db.executemany if step.many else db.execute
+        async with run_one(step.sql, step.params) as cursor:
             done = Done(cursor.rowcount, list(await cursor.fetchall()))
+        step = advance(plan, done)
+    return step.value
 
 
 def journal(item_pk: int | None, event: str, source: str, detail: str = "") -> Plan[None]:

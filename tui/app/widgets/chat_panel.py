@@ -132,7 +132,7 @@ class ChatPanel(Vertical):
         if refusal:
             self.notify(refusal, severity="warning", markup=False)
             return
-        self._send(item, event.text, event.background)
+        self.send(item, event.text, event.background)
 
     def _refusal(self, item: Tracked, text: str) -> str | None:
         """Why this text cannot be sent now, if it cannot."""
@@ -239,9 +239,6 @@ class ChatPanel(Vertical):
 
     def send(self, item: Tracked, text: str, background: bool = False) -> None:
         """Send ``text`` to ``item`` and follow the reply."""
-        self._send(item, text, background)
-
-    def _send(self, item: Tracked, text: str, background: bool) -> None:
         api, why = self.svc.api_for(item)
         if api is None:
             self.notify(why, severity="error", markup=False)

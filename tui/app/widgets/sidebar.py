@@ -200,7 +200,7 @@ class Sidebar(Vertical):
             self.query_one(Details).show(item, self.services.configured(item))
 
     def refresh_item(self, item: Tracked) -> None:
-        """Redraw the item's row and, if it is the one shown, its details."""
+        """Redraw the item's row in the list."""
         self.items.refresh_item(item)
 
     def marks_changed(self) -> None:
