@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from functools import partial
 
 from textual.app import App, SystemCommand
+from textual.driver import Driver
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
@@ -52,6 +53,17 @@ class ThreadBrowserApp(App[None]):
         super().__init__()
         self._open_services = open_services
         self._first = first
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver, except on a Unix terminal: one that exits without a wait."""
+        from textual.drivers.linux_driver import LinuxDriver
+
+        chosen = super().get_driver_class()
+        if chosen is not LinuxDriver:
+            return chosen  # Windows, or a driver named in TEXTUAL_DRIVER
+        from tui.app.driver import QuickExitDriver
+
+        return QuickExitDriver
 
     def get_default_screen(self) -> MainScreen:
         """The main screen: the sidebar beside the chat panel."""
