@@ -21,7 +21,6 @@ Every ``THREAD_BROWSER_*`` variable is read here, into :class:`Environment`.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,6 +228,8 @@ def load(
         if explicit:
             raise ConfigError(f"The config file {chosen} does not exist.")
         return _keys_known(Settings(profiles), env)
+    import tomllib  # only with a config file to read
+
     try:
         data = tomllib.loads(chosen.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from textual.widgets import OptionList, RichLog, Static, TextArea
 
 import tui.app.screens.main as main_module
+import tui.ops.migrate as migrate_module  # the screen imports it on first use
 from tests.app.failure_kit import (
     SIZE,
     fail,
@@ -141,7 +142,7 @@ async def test_import_failing_says_why_in_the_dialog(item_setup, monkeypatch) ->
 
 async def test_migrate_failing_says_why(item_setup, monkeypatch) -> None:
     chat = await item_setup(Kind.THREAD)
-    fail(monkeypatch, main_module, "migrate", RuntimeError("server said no"))
+    fail(monkeypatch, migrate_module, "migrate", RuntimeError("server said no"))
     app = chat.app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)

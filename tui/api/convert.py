@@ -21,11 +21,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
-
-from pydantic import BaseModel
 
 from tui.api.errors import BadId, BadShape
 from tui.ids import other_than_asked, server_id_problem
@@ -85,16 +84,22 @@ def valid_text(convert: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def is_model(value: object) -> bool:
+    """True for an SDK object (a pydantic model; pydantic is not loaded before the SDK)."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(value, pydantic.BaseModel)
+
+
 def is_object(value: object) -> bool:
     """True for a JSON object or an SDK object (something with named fields)."""
-    return isinstance(value, Mapping | BaseModel)
+    return isinstance(value, Mapping) or is_model(value)
 
 
 def get(obj: object, name: str) -> Any:
     """The field ``name`` of a JSON or SDK object; ``None`` when absent or not an object."""
     if isinstance(obj, Mapping):
         return obj.get(name)
-    if isinstance(obj, BaseModel):
+    if is_model(obj):
         try:
             return getattr(obj, name, None)
         except Exception:  # a constructed model may hold anything
@@ -168,8 +173,8 @@ def timestamp(value: object) -> datetime | None:
 
 def _json(value: object) -> str:
     """``value`` as JSON text, at most ``MAX_TEXT`` characters (whatever it holds)."""
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
+    if is_model(value):
+        value = value.model_dump()  # type: ignore[attr-defined]  # a pydantic model
     try:
         return json.dumps(value, default=str, ensure_ascii=False)[:MAX_TEXT]
     except (ValueError, RecursionError):
@@ -178,8 +183,8 @@ def _json(value: object) -> str:
 
 def str_metadata(value: object) -> dict[str, str]:
     """Metadata as cleaned ``str -> str`` (null, or anything not an object, is empty)."""
-    if isinstance(value, BaseModel):
-        value = value.model_dump()
+    if is_model(value):
+        value = value.model_dump()  # type: ignore[attr-defined]  # a pydantic model
     if not isinstance(value, Mapping):
         return {}
     return {clean(str(k)): clean(v if isinstance(v, str) else _json(v)) for k, v in value.items()}

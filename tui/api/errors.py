@@ -14,7 +14,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from tui.model import Connection, Kind
@@ -330,6 +329,8 @@ def retry_after(
 
 
 def _date_wait(value: str, now: datetime | None) -> float | None:
+    from email.utils import parsedate_to_datetime  # rare: loaded when a date is sent
+
     try:
         when = parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

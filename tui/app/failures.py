@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import sys
 import traceback
 from collections.abc import Awaitable, Callable, Coroutine
 from logging.handlers import RotatingFileHandler
@@ -17,7 +18,6 @@ from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import platformdirs
-from pydantic import ValidationError
 
 from tui.api.errors import ApiError
 from tui.redact import redact
@@ -73,7 +73,8 @@ def describe(exc: BaseException) -> str:
 
 def _detail(exc: BaseException) -> str:
     """The exception's message; for a failed validation, the fields and what was wrong."""
-    if not isinstance(exc, ValidationError):
+    pydantic = sys.modules.get("pydantic")  # not loaded: exc cannot be one of its errors
+    if pydantic is None or not isinstance(exc, pydantic.ValidationError):
         return str(exc)
     errors = exc.errors(include_url=False)
     fields = [

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
+import contextlib
+import importlib
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -13,11 +17,44 @@ from tui.model import Connection, Kind, Tracked
 from tui.store import Registry
 
 Clock = Callable[[], datetime]
+# What the first API client needs: the SDK, its types and the adapters (most of a second).
+SDK_MODULES = ("tui.api.client", "tui.api.threads", "tui.api.conversations")
 
 
 def utc_now() -> datetime:
     """The current time, aware."""
     return datetime.now(UTC)
+
+
+def imported_in_thread(modules: Iterable[str]) -> asyncio.Future[None]:
+    """Import ``modules`` in a daemon thread; the future ends when they are loaded.
+
+    A daemon thread, so quitting never waits for it; the loop is told through
+    ``call_soon_threadsafe``, which a loop closed meanwhile refuses (then nobody waits).
+    """
+    loop = asyncio.get_running_loop()
+    loaded: asyncio.Future[None] = loop.create_future()
+
+    def settle(failure: BaseException | None) -> None:
+        if loaded.done():
+            return
+        if failure is None:
+            loaded.set_result(None)
+        else:
+            loaded.set_exception(failure)
+
+    def load() -> None:
+        failure: BaseException | None = None
+        try:
+            for name in modules:
+                importlib.import_module(name)
+        except Exception as exc:  # said where the client is first made, as before
+            failure = exc
+        with contextlib.suppress(RuntimeError):  # the loop closed: the app has quit
+            loop.call_soon_threadsafe(settle, failure)
+
+    threading.Thread(target=load, name="sdk-import", daemon=True).start()
+    return loaded
 
 
 @dataclass
@@ -30,6 +67,18 @@ class Services:
     clock: Clock = utc_now
     demo: bool = False
     _clients: dict[str, object] = field(default_factory=dict)
+    _sdk: asyncio.Future[None] | None = field(default=None, init=False, repr=False)
+
+    async def sdk_ready(self) -> None:
+        """Load the SDK in a thread (once), so the first client does not freeze the screen.
+
+        A failure to load is not raised here: making the client raises it where the caller
+        already reports it.
+        """
+        if self._sdk is None:
+            self._sdk = imported_in_thread(SDK_MODULES)
+        with contextlib.suppress(Exception):
+            await asyncio.shield(self._sdk)
 
     @property
     def has_key(self) -> bool:

@@ -9,8 +9,6 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
-from pydantic import TypeAdapter
-
 from tui.api.convert import CUT, carry_runs
 from tui.api.errors import ApiError, NotFound
 from tui.api.paging import Fetch, Oldest, Walk
@@ -20,7 +18,13 @@ from tui.ops.capabilities import remember
 from tui.store import Registry
 from tui.text import clean, json_text
 
-_TURNS = TypeAdapter(list[Turn])
+
+@cache
+def _turns_adapter() -> Any:
+    """Pydantic's adapter for a list of turns (pydantic loads on the first JSON export)."""
+    from pydantic import TypeAdapter
+
+    return TypeAdapter(list[Turn])
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,6 +297,6 @@ def as_json(history: History) -> str:
         "exported_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "source": history.source,
         "note": history.note,
-        "turns": _TURNS.dump_python(history.turns, mode="json"),
+        "turns": _turns_adapter().dump_python(history.turns, mode="json"),
     }
     return json_text(doc, indent=2)

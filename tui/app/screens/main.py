@@ -27,7 +27,6 @@ from tui.app.list_source import ListSource
 from tui.app.screens.confirm_delete import ConfirmDelete
 from tui.app.screens.delete_progress import DeleteProgress
 from tui.app.screens.help import HelpScreen
-from tui.app.screens.import_dialog import ImportDialog
 from tui.app.screens.interrupted import InterruptedDeletions
 from tui.app.screens.metadata import MetadataDialog
 from tui.app.screens.new_item import NewItem, NewItemDialog
@@ -45,7 +44,6 @@ from tui.ops.export import as_json, load_history, markdown
 from tui.ops.importing import ImportResult, import_found, scan_text
 from tui.ops.items import create_item, refresh_item, rename_item, unbroken
 from tui.ops.metadata import save_metadata
-from tui.ops.migrate import migrate
 from tui.ops.plan import Policy, make_plan
 from tui.ops.resume import Pending, interrupted, put_back, resumed
 
@@ -91,6 +89,7 @@ class MainScreen(Screen[None]):
         self._open_services = open_services
         self._first = first
         self.services: Services | None = None
+        self._unmounted = False
 
     def compose(self) -> ComposeResult:
         """Banner, sidebar (count, filter, list, details), chat panel, footer."""
@@ -141,7 +140,11 @@ class MainScreen(Screen[None]):
         if self._first is not None:
             sidebar.show_first(self._first)
             await self.wait_for_refresh()
-        services = self.services = await self._open_services()
+        services = await self._open_services()
+        if self._unmounted:  # quit while the registry was opening
+            await services.close()
+            return
+        self.services = services
         sidebar.services = self.chat.services = services
         self.query_one(MessagePane).services = services
         self.items.now = services.clock()
@@ -166,7 +169,8 @@ class MainScreen(Screen[None]):
             self.open_item(current)
 
     async def on_unmount(self) -> None:
-        """Close clients and the registry."""
+        """Close clients and the registry (or have them closed once they are open)."""
+        self._unmounted = True
         if self.services is not None:
             await self.services.close()
 
@@ -455,6 +459,8 @@ class MainScreen(Screen[None]):
 
     def action_import(self) -> None:
         """Paste text; track every ID in it."""
+        from tui.app.screens.import_dialog import ImportDialog  # its log widget loads on use
+
         self.app.push_screen(ImportDialog(self._import_text), self._imported)
 
     async def _import_text(self, text: str) -> list[ImportResult]:
@@ -577,6 +583,8 @@ class MainScreen(Screen[None]):
             self.notify(why_not, title="Cannot migrate", severity="error", markup=False)
             return
         self.notify(f"Migrating {thread.id} to a conversation…", markup=False)
+        from tui.ops.migrate import migrate  # with the sending rules it needs, on first use
+
         try:
             done = await migrate(self.svc.registry, thread, source, target, why_no_source=why)
         except ApiError as exc:

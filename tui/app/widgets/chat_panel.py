@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import ComposeResult
@@ -27,7 +28,6 @@ from tui.app.screens.tools import ToolsDialog
 from tui.app.sent_check import Before, kept_turn, may_have_arrived
 from tui.app.services import Services
 from tui.app.widgets.composer import Composer
-from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.run_status import RunStatusLine
 from tui.model import (
@@ -46,6 +46,9 @@ from tui.model import (
 from tui.ops import chat
 from tui.ops.history import archive_after_run
 from tui.ops.items import set_choice, set_tools, unbroken
+
+if TYPE_CHECKING:
+    from tui.app.widgets.live_reply import LiveReply
 
 # The Assistants API takes at most 256,000 characters in one message; the same limit keeps
 # a runaway paste from being sent to a conversation by accident.

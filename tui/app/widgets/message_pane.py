@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -12,10 +13,12 @@ from textual.widgets import Static
 from tui.api.errors import ApiError
 from tui.app.failures import guarded, report
 from tui.app.services import Services
-from tui.app.widgets.live_reply import LiveReply
 from tui.app.widgets.message_view import MessageView, estimated_height
 from tui.model import Tracked, Turn
 from tui.ops.history import HistoryReader, Newest, open_history
+
+if TYPE_CHECKING:
+    from tui.app.widgets.live_reply import LiveReply
 
 FIRST_SCREEN = 4  # newest messages mounted first when the pane has no size yet
 CHUNK = 8
@@ -83,12 +86,11 @@ class MessagePane(VerticalScroll, can_focus=True):
         self._loading_older = False
         if self.reader is not None:
             self.reader.close()
+            self.reader = None
         self.item = item
-        api, why = self.services.api_for(item)
-        self.reader = open_history(self.services.registry, item, api, why)
         self._doubt_said = False
         self.run_worker(
-            self._open(self.reader),
+            self._open(item),
             group="history",
             exclusive=True,
             exit_on_error=False,
@@ -99,9 +101,18 @@ class MessagePane(VerticalScroll, can_focus=True):
         """Whether ``reader`` still reads the item on show."""
         return reader is self.reader
 
-    async def _open(self, reader: HistoryReader) -> None:
-        """Open the reader's item; a failure is said in the pane and logged, the archive kept."""
-        item = reader.item
+    async def _open(self, item: Tracked) -> None:
+        """Open the item; a failure is said in the pane and logged, the archive kept.
+
+        The SDK loads in a thread first (on the first opening only), so the screen keeps
+        answering keys meanwhile; opening another item cancels this one's worker.
+        """
+        await self.services.sdk_ready()
+        try:
+            api, why = self.services.api_for(item)
+        except Exception as exc:  # the SDK would not load: the archive still shows
+            api, why = None, report(self, "loading the OpenAI SDK", exc, "Reinstall the app.")
+        reader = self.reader = open_history(self.services.registry, item, api, why)
         try:
             await self._open_history(reader)
         except Exception as exc:
@@ -262,6 +273,8 @@ class MessagePane(VerticalScroll, can_focus=True):
     async def start_live(self) -> LiveReply:
         """Append a reply that streams in."""
         await self.query(".notice").remove()
+        from tui.app.widgets.live_reply import LiveReply  # Markdown streaming, on first use
+
         live = LiveReply()
         await self.mount(live)
         self.follow()
@@ -278,7 +291,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         reader = self.reader
         if reader is None or reader.item.pk != item.pk:
             return
-        if turns != self.turns or self.query(LiveReply):
+        if turns != self.turns or self.query("LiveReply"):
             archived = await reader.after_run(item)
             if self._current(reader):
                 await self._replace(archived, item)

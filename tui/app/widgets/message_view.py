@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.panel import Panel
-from rich.syntax import Syntax
 from rich.text import Text
 from textual.geometry import Size
 from textual.strip import Strip
@@ -60,6 +58,8 @@ def nesting(text: str) -> int:
 def _text(text: str) -> list[RenderableType]:
     depth = nesting(text)
     if depth <= MAX_NESTING:
+        from rich.markdown import Markdown  # loaded with the first message, not at start
+
         return [Markdown(text, hyperlinks=False)]
     note = f"(shown as plain text: its quotes or lists nest {depth} levels deep)"
     return [Text(text), Text(note, style="italic dim")]
@@ -103,6 +103,8 @@ def _tools(turn: Turn) -> list[RenderableType]:
                 )
             )
             continue
+        from rich.syntax import Syntax  # loaded with the first tool call shown
+
         body: RenderableType = Syntax(
             clean(call.arguments) or "{}", "json", word_wrap=True, background_color="default"
         )
