@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -54,6 +55,7 @@ class MessagePane(VerticalScroll, can_focus=True):
         self.item: Tracked | None = None
         self.turns: list[Turn] = []
         self.reader: HistoryReader | None = None  # the opened item's history
+        self._showing = asyncio.Lock()  # one replacement of the pane's children at a time
         self._loading_older = False
         self._generation = 0  # bumped on every replace: stale chunk mounts stop
         self._mounting = False  # older views of the last replace are still being mounted
@@ -148,10 +150,15 @@ class MessagePane(VerticalScroll, can_focus=True):
         await self._show_newest(reader)
 
     async def _loading(self, generation: int, reader: HistoryReader) -> None:
-        """Say the history is on its way, if it still is."""
-        if generation == self._generation and self._current(reader):
-            await self._replace([], reader.item)
-            await self._notice(f"Loading {reader.item.id} from its server…")
+        """Say the history is on its way, if it still is.
+
+        The blank pane and its notice go up together: a page arriving meanwhile waits, so
+        it is never shown with a stale "Loading" line under it.
+        """
+        async with self._showing:
+            if generation == self._generation and self._current(reader):
+                await self._show([], reader.item)
+                await self._notice(f"Loading {reader.item.id} from its server…")
 
     async def _show_newest(self, reader: HistoryReader) -> None:
         """The server's newest page on screen (first, if nothing was), then archived."""
@@ -211,6 +218,11 @@ class MessagePane(VerticalScroll, can_focus=True):
 
     async def _replace(self, turns: list[Turn], item: Tracked) -> None:
         """Show ``turns``: the newest screenful now, the older ones after the frame."""
+        async with self._showing:
+            await self._show(turns, item)
+
+    async def _show(self, turns: list[Turn], item: Tracked) -> None:
+        """:meth:`_replace`, for a caller that holds ``_showing``."""
         self._generation += 1
         generation = self._generation
         self.turns = turns
