@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Callable
 
 import pytest
 
 from tests.conftest import TEST_KEY
+from tests.kit.zygote import Zygote
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
 
@@ -29,21 +29,27 @@ def cli_env(base_url: str | None, db, key: str | None = TEST_KEY, **extra: str) 
 
 
 @pytest.fixture
-def cli(tmp_path) -> Callable[..., Runner]:
-    """``cli(base_url)(*args, input=...)`` runs the command with a private registry."""
+def cli(tmp_path, zygote: Zygote) -> Callable[..., Runner]:
+    """``cli(base_url)(*args, input=...)`` runs the command with a private registry.
+
+    Each call is the real entry point in a child process, forked from a process that has
+    imported the CLI once (``tests/kit/zygote.py``); the start-up cost itself is measured
+    by ``tests/cli/test_lazy_commands.py`` and the benchmarks, in fresh interpreters.
+    Output is text, or bytes when ``input`` is bytes (as ``subprocess.run`` gives).
+    """
 
     def bind(base_url: str | None, key: str | None = TEST_KEY, **extra: str) -> Runner:
         env = cli_env(base_url, tmp_path / "registry.sqlite3", key, **extra)
 
-        def run(*args: str, input: str | bytes | None = None) -> subprocess.CompletedProcess[str]:
-            return subprocess.run(
-                [sys.executable, "-m", "tui", *args],
-                input=input,
-                capture_output=True,
-                text=not isinstance(input, bytes),
-                env=env,
-                timeout=120,
-            )
+        def run(*args: str, input: str | bytes | None = None) -> subprocess.CompletedProcess:
+            argv = ["thread-browser", *args]
+            reply, out, err = zygote.run_raw(list(args), env, input=input or "", timeout=120)
+            if reply["timed_out"]:
+                raise subprocess.TimeoutExpired(argv, 120, out, err)
+            if isinstance(input, bytes):
+                return subprocess.CompletedProcess(argv, reply["code"], out, err)
+            text = out.decode(errors="replace"), err.decode(errors="replace")
+            return subprocess.CompletedProcess(argv, reply["code"], *text)
 
         return run
 

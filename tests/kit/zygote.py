@@ -176,23 +176,43 @@ class Zygote:
             raise RuntimeError("the CLI zygote did not start")
 
     def run(
-        self, args: list[str], env: dict[str, str], *, input: str = "", timeout: float = 60.0
+        self,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        input: str | bytes = "",
+        timeout: float = 60.0,
     ) -> Finished:
-        """Run ``thread-browser ARGS`` with ``env`` and ``input``; killed after ``timeout``."""
+        """Run ``thread-browser ARGS`` with ``env`` and ``input``; killed after ``timeout``.
+
+        Output is read as text (undecodable bytes replaced); :meth:`run_raw` keeps bytes.
+        """
+        done, out, err = self.run_raw(args, env, input=input, timeout=timeout)
+        text = (out.decode(errors="replace"), err.decode(errors="replace"))
+        return Finished(args, done["code"], *text, done["seconds"], done["rss"], done["timed_out"])
+
+    def run_raw(
+        self,
+        args: list[str],
+        env: dict[str, str],
+        *,
+        input: str | bytes = "",
+        timeout: float = 60.0,
+    ) -> tuple[dict[str, Any], bytes, bytes]:
+        """Run one command; its reply (code, seconds, rss, timed_out) and raw output."""
         paths = {name: self._file(name) for name in ("stdin", "stdout", "stderr")}
-        paths["stdin"].write_text(input, encoding="utf-8")
+        raw = input.encode("utf-8") if isinstance(input, str) else input
+        paths["stdin"].write_bytes(raw)
         request = {"args": args, "env": env, "timeout": timeout}
         request.update({name: str(path) for name, path in paths.items()})
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._proc.stdin.write(json.dumps(request) + "\n")
         self._proc.stdin.flush()
         reply = json.loads(self._proc.stdout.readline())
-        out, err = (paths[n].read_text(errors="replace") for n in ("stdout", "stderr"))
+        out, err = (paths[n].read_bytes() for n in ("stdout", "stderr"))
         for path in paths.values():
             path.unlink()
-        return Finished(
-            args, reply["code"], out, err, reply["seconds"], reply["rss"], reply["timed_out"]
-        )
+        return reply, out, err
 
     def _file(self, name: str) -> Path:
         handle, path = tempfile.mkstemp(dir=self.workdir, suffix=f".{name}")
