@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 
+import openai
 import pytest
 
 from tests.conftest import strict_client
@@ -17,10 +18,10 @@ from tests.conftest import strict_client
 CLI = [sys.executable, "-m", "tui", "emulator"]
 
 
-@pytest.fixture
-def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+def start(*extra: str) -> tuple[str, subprocess.Popen[str]]:
+    """``thread-browser emulator`` on a free port with ``extra``; its URL once it listens."""
     proc = subprocess.Popen(
-        [*CLI, "--port", "0", "--seed-demo", "--token-delay-ms", "1"],
+        [*CLI, "--port", "0", "--seed-demo", "--token-delay-ms", "1", *extra],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -35,9 +36,38 @@ def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 break
         time.sleep(0.05)
-    yield base_url, proc
+    return base_url, proc
+
+
+def stop(proc: subprocess.Popen[str]) -> None:
+    """Interrupt the emulator as Ctrl+C would and wait for it."""
     proc.send_signal(signal.SIGINT)
     proc.wait(timeout=10)
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    base_url, proc = start()
+    yield base_url, proc
+    stop(proc)
+
+
+def test_keys_accept_only_the_named_ones_and_the_demo_key() -> None:
+    base_url, proc = start("--keys", "key-one, key-two")
+    try:
+        for key in ("key-one", "key-two", "demo-key"):
+            with strict_client(base_url, key) as client:
+                assert client.models.list().data
+        with (
+            strict_client(base_url, "key-three") as client,
+            pytest.raises(openai.AuthenticationError) as refused,
+        ):
+            client.models.list()
+        assert refused.value.code == "invalid_api_key"
+        assert "Incorrect API key provided" in refused.value.message
+        assert "key-three" not in refused.value.message  # masked, as the real API does
+    finally:
+        stop(proc)
 
 
 def test_tutorial_flow_against_the_cli_emulator(served) -> None:

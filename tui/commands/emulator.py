@@ -136,6 +136,12 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
 )
 @click.option("--no-stream", is_flag=True, help="Ignore stream=true and answer with JSON.")
 @click.option("--seed", default=0, show_default=True, help="Seed of IDs, replies and faults.")
+@click.option(
+    "--keys",
+    default=None,
+    metavar="K1,K2",
+    help="Accept only these API keys (and --demo-key); any other gets a 401, as the real API.",
+)
 def emulator(
     host: str,
     port: int,
@@ -156,6 +162,7 @@ def emulator(
     sunset: bool,
     no_stream: bool,
     seed: int,
+    keys: str | None,
 ) -> None:
     """Serve an OpenAI-compatible emulator of threads and conversations."""
     from tui.emulator import Emulator, EmulatorConfig
@@ -178,6 +185,7 @@ def emulator(
         sunset=sunset,
         no_stream=no_stream,
         seed=seed,
+        api_keys=_accepted(keys, demo_key),
     )
     emu = Emulator(config)
     try:
@@ -206,3 +214,10 @@ def _bind_error(host: str, port: int, exc: OSError) -> str:
     if exc.errno == errno.EADDRNOTAVAIL:
         return f"{host} is not an address of this machine: use 127.0.0.1."
     return f"cannot listen on {host}:{port}: {exc.strerror or exc}"
+
+
+def _accepted(keys: str | None, demo_key: str) -> frozenset[str] | None:
+    """The keys ``--keys`` names, with the demo key (its data stays reachable); ``None``: any."""
+    if not keys:
+        return None
+    return frozenset({k.strip() for k in keys.split(",") if k.strip()} | {demo_key})

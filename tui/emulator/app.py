@@ -18,9 +18,10 @@ from tui.emulator import errors
 from tui.emulator.config import EmulatorConfig
 from tui.emulator.errors import HttpError
 from tui.emulator.faults import CutStreams, Faults, quiet_cuts, throttled
+from tui.emulator.headers import ApiHeaders
 from tui.emulator.ids import IdFactory
 from tui.emulator.state import Namespace
-from tui.emulator.validate import server_error
+from tui.emulator.validate import check_request, server_error
 
 Handler = Callable[[Request, Namespace], Awaitable[Response]]
 RouteSpec = tuple[str, list[str], Handler]
@@ -157,7 +158,7 @@ class Emulator:
             headers={
                 "retry-after-ms": str(wait_ms),
                 "retry-after": str(max(1, math.ceil(wait))),
-                "x-ratelimit-limit-requests": f"{rate:g}",
+                "x-ratelimit-limit-requests": str(max(1, round(rate * 60))),  # per minute
                 "x-ratelimit-remaining-requests": "0",
                 "x-ratelimit-reset-requests": f"{wait_ms}ms",
             },
@@ -166,13 +167,15 @@ class Emulator:
     def _route(self, path: str, methods: list[str], handler: Handler, *, assistants: bool) -> Route:
         async def endpoint(request: Request) -> Response:
             namespace = await self.guard(request, assistants=assistants)
-            return await handler(request, namespace)
+            await check_request(request)
+            return await errors.shielded(handler(request, namespace))
 
         return Route("/v1" + path, endpoint, methods=methods)
 
     def asgi(self) -> ASGIApp:
         """Build the ASGI application."""
         from tui.emulator.assistants import AssistantsApi
+        from tui.emulator.recording import Recording
         from tui.emulator.responses import ResponsesApi
         from tui.emulator.runs import RunsApi
 
@@ -180,14 +183,29 @@ class Emulator:
         # RunsApi first: POST /threads/runs must win over POST /threads/{thread_id}.
         for api in (RunsApi(self), AssistantsApi(self)):
             routes += [self._route(p, m, h, assistants=True) for p, m, h in api.routes()]
+        from tui.emulator.chat import ChatApi
+        from tui.emulator.models import ModelsApi
+        from tui.emulator.tokens import TokensApi
+
+        # Before ResponsesApi: /models is served from one place, models.py.
+        for more in (ModelsApi(self), TokensApi(self), ChatApi(self)):
+            routes += [self._route(p, m, h, assistants=False) for p, m, h in more.routes()]
         for p, m, h in ResponsesApi(self).routes():
             routes.append(self._route(p, m, h, assistants=False))
+        from tui.emulator.files import FilesApi
+        from tui.emulator.vector_stores import VectorStoresApi
+
+        for stored in (FilesApi(self), VectorStoresApi(self)):
+            routes += [self._route(p, m, h, assistants=False) for p, m, h in stored.routes()]
         routes.append(Route("/{path:path}", _unknown_route, methods=_ALL_METHODS))
         app = Starlette(routes=routes, exception_handlers={HttpError: errors.render})
         quiet_cuts()
         # Request IDs get their own seeded generator: reads (polls, lists) must not
         # shift the IDs of objects created later, or a seed would not fix them.
-        return _RequestId(CutStreams(app, self.config), IdFactory(self.config.seed + 2))
+        # Outermost, so a recorder sees each answer as the client gets it.
+        headed = ApiHeaders(CutStreams(app, self.config), self.config)
+        stamped = _RequestId(headed, IdFactory(self.config.seed + 2))
+        return Recording(stamped)
 
 
 async def _unknown_route(request: Request) -> Response:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable
+
 from starlette.requests import Request
+from starlette.responses import Response
 
 from tui.emulator.http import JSONResponse
+
+_log = logging.getLogger(__name__)
 
 
 class HttpError(Exception):
@@ -59,3 +65,25 @@ async def render(_request: Request, exc: Exception) -> JSONResponse:
     """Starlette exception handler for :class:`HttpError`."""
     assert isinstance(exc, HttpError)
     return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers)
+
+
+async def shielded(reply: Awaitable[Response]) -> Response:
+    """Await a handler; an unexpected exception still answers the API's JSON 500."""
+    try:
+        return await reply
+    except HttpError:
+        raise
+    except Exception:
+        _log.exception("emulator handler failed")
+        return JSONResponse(
+            {
+                "error": {
+                    "message": "The server had an error while processing your request. "
+                    "Sorry about that! Retry the request; the emulator's log has the details.",
+                    "type": "server_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+            status_code=500,
+        )

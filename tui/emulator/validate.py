@@ -132,3 +132,36 @@ def parse_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.lower() in ("1", "true", "yes")
     return bool(value)
+
+
+async def check_request(request: Request) -> None:
+    """Refuse a request the spec's schemas refuse, before its handler runs.
+
+    Query parameters the spec declares and JSON bodies are checked; the first problem is
+    answered as the real API does (400, with its ``param`` and ``code``), then the model.
+    """
+    from tui.emulator import spec
+
+    method, path = request.method, request.url.path
+    if request.url.query:  # the spec has operations of their own for some (``?beta=true``)
+        path = f"{path}?{request.url.query}"
+    query = {key: request.query_params.getlist(key) for key in request.query_params}
+    problems = spec.query_problems(method, path, query)
+    body: Any = None
+    if not problems and spec.request_schema(method, path) is not None:
+        body = await json_body(request)
+        problems = spec.request_problems(method, path, body)
+    if problems:
+        first = problems[0]
+        raise invalid(first.message, param=first.param, code=first.code)
+    if isinstance(body, dict) and isinstance(body.get("model"), str) and "/chat/" not in path:
+        check_model(body["model"])
+
+
+def check_model(model: Any) -> None:
+    """Refuse a model the real API does not know (400 ``model_not_found``)."""
+    from tui.emulator import models, spec
+
+    if models.is_known(model) or model in spec.known_models():
+        return
+    raise models.requested_model_missing(str(model))
