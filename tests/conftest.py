@@ -14,7 +14,9 @@ from starlette.types import ASGIApp
 from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
 from tui.emulator.server import LoopbackServer
 
-pytest_plugins = ["tests.kit.fixtures"]  # the misbehaving-server kit's fixtures
+# the misbehaving-server kit's fixtures; the contract recorder (every exchange with an
+# emulator checked against OpenAI's spec at the end of the session)
+pytest_plugins = ["tests.kit.fixtures", "tests.contract.recorder"]
 
 TEST_KEY = "test-key-alpha"
 OTHER_KEY = "test-key-beta"

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TEST_KEY, strict_async_client, strict_client
+from tests.conftest import TEST_KEY, strict_client
+from tui.api.client import make_client
 from tui.api.conversations import ConversationsAdapter
 from tui.api.errors import ServerError
 from tui.api.threads import ThreadsAdapter
@@ -82,8 +83,9 @@ def thread_id(server: EmulatorServer) -> str:
 
 class Apis:
     def __init__(self, server: EmulatorServer) -> None:
-        self.client = strict_async_client(server.base_url, max_retries=0)
         self.connection = Connection(server.base_url)
+        # the app's own client (its user agent marks what the contract test checks as ours)
+        self.client = make_client(self.connection, TEST_KEY, strict=True, max_retries=0)
         self.threads = ThreadsAdapter(self.client, self.connection)
         self.conversations = ConversationsAdapter(self.client, self.connection)
 
