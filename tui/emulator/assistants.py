@@ -13,12 +13,14 @@ from tui.emulator.http import JSONResponse
 from tui.emulator.paging import OrderedStore
 from tui.emulator.state import Namespace, ThreadRec
 from tui.emulator.validate import json_body, list_params, metadata, require
+from tui.emulator.vector_stores import create_vector_store
 
 if TYPE_CHECKING:
     from tui.emulator.app import Emulator, RouteSpec
 
 Obj = dict[str, Any]
 MAX_INITIAL_MESSAGES = 32
+MAX_CODE_FILES = 20
 
 
 def find_thread(ns: Namespace, thread_id: str) -> ThreadRec:
@@ -45,6 +47,82 @@ def message_content(content: Any) -> list[Obj]:
         else:
             raise invalid(f"Invalid content part type: {kind!r}.", "content")
     return blocks
+
+
+def _ids(value: Any, param: str, limit: int) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        raise invalid(f"Invalid '{param}': expected an array of IDs.", param, "invalid_type")
+    if len(value) > limit:
+        raise invalid(
+            f"Invalid '{param}': array too long. Expected an array with maximum length "
+            f"{limit}, but got an array with length {len(value)} instead.",
+            param,
+            code="array_above_max_length",
+        )
+    return list(value)
+
+
+def _section(value: Any, param: str) -> Obj:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise invalid(f"Invalid type for '{param}': expected an object.", param, "invalid_type")
+    return value
+
+
+def _code_files(ns: Namespace, value: Any) -> list[str]:
+    param = "tool_resources.code_interpreter.file_ids"
+    file_ids = _ids(value, param, MAX_CODE_FILES)
+    for index, file_id in enumerate(file_ids):
+        if file_id not in ns.files:
+            raise invalid(
+                f"No file found with id '{file_id}'. Upload it with POST /v1/files first.",
+                f"{param}[{index}]",
+            )
+    return file_ids
+
+
+def _search_stores(emulator: Emulator, ns: Namespace, search: Obj) -> list[str]:
+    param = "tool_resources.file_search"
+    store_ids = _ids(search.get("vector_store_ids"), f"{param}.vector_store_ids", 1)
+    helpers = search.get("vector_stores") or []
+    if not isinstance(helpers, list) or len(store_ids) + len(helpers) > 1:
+        raise invalid(
+            "Invalid 'tool_resources.file_search': a thread can have at most 1 vector store, "
+            "named in 'vector_store_ids' or created from 'vector_stores'.",
+            param,
+        )
+    for index, store_id in enumerate(store_ids):
+        if store_id not in ns.vector_stores:
+            raise invalid(
+                f"No vector store found with id '{store_id}'. Create it with POST "
+                "/v1/vector_stores first.",
+                f"{param}.vector_store_ids[{index}]",
+            )
+    for index, spec in enumerate(helpers):
+        where = f"{param}.vector_stores[{index}]"
+        created = create_vector_store(emulator, ns, _section(spec, where), where)
+        store_ids.append(created["id"])
+    return store_ids
+
+
+def tool_resources(emulator: Emulator, ns: Namespace, value: Any) -> Obj:
+    """Check ``tool_resources`` against what exists and give back their stored form.
+
+    Every file and vector store named must exist; ``file_search.vector_stores`` creates
+    the vector store it describes. Deleting a thread later leaves them all in place.
+    """
+    body = _section(value, "tool_resources")
+    stored: Obj = {}
+    if "code_interpreter" in body:
+        code = _section(body["code_interpreter"], "tool_resources.code_interpreter")
+        stored["code_interpreter"] = {"file_ids": _code_files(ns, code.get("file_ids"))}
+    if "file_search" in body:
+        search = _section(body["file_search"], "tool_resources.file_search")
+        stored["file_search"] = {"vector_store_ids": _search_stores(emulator, ns, search)}
+    return stored
 
 
 class AssistantsApi:
@@ -79,6 +157,7 @@ class AssistantsApi:
         body = await json_body(request)
         require(body, "model")
         body["metadata"] = metadata(body.get("metadata"))
+        body["tool_resources"] = tool_resources(self.emu, ns, body.get("tool_resources"))
         obj = objects.assistant(self.emu.ids.new("asst"), body, objects.now())
         ns.assistants.add(obj)
         return JSONResponse(obj)
@@ -103,6 +182,8 @@ class AssistantsApi:
         body = await json_body(request)
         if "metadata" in body:
             obj["metadata"] = metadata(body["metadata"])
+        if "tool_resources" in body:
+            obj["tool_resources"] = tool_resources(self.emu, ns, body["tool_resources"])
         for name in ("name", "description", "model", "instructions", "tools"):
             if name in body:
                 obj[name] = body[name]
@@ -131,6 +212,7 @@ class AssistantsApi:
         rec = ThreadRec(objects.thread(self.emu.ids.new("thread"), meta, created))
         for index, spec in enumerate(initial):
             self._add_message(rec, spec, created, param=f"messages[{index}]")
+        rec.obj["tool_resources"] = tool_resources(self.emu, ns, body.get("tool_resources"))
         ns.threads[rec.obj["id"]] = rec
         return rec
 
@@ -163,15 +245,17 @@ class AssistantsApi:
         return JSONResponse(find_thread(ns, request.path_params["thread_id"]).obj)
 
     async def update_thread(self, request: Request, ns: Namespace) -> Response:
-        """``POST /threads/{id}`` (metadata)."""
+        """``POST /threads/{id}`` (metadata, tool_resources)."""
         rec = find_thread(ns, request.path_params["thread_id"])
         body = await json_body(request)
         if "metadata" in body:
             rec.obj["metadata"] = metadata(body["metadata"])
+        if "tool_resources" in body:
+            rec.obj["tool_resources"] = tool_resources(self.emu, ns, body["tool_resources"])
         return JSONResponse(rec.obj)
 
     async def delete_thread(self, request: Request, ns: Namespace) -> Response:
-        """``DELETE /threads/{id}``."""
+        """``DELETE /threads/{id}`` (the files and vector stores it names stay)."""
         thread_id = request.path_params["thread_id"]
         rec = find_thread(ns, thread_id)
         for run in rec.runs.values():

@@ -1,8 +1,8 @@
-"""Responses API routes: conversations, their items, responses, models."""
+"""Responses API routes: conversations, their items, responses."""
 
 from __future__ import annotations
 
-import time
+import itertools
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -18,13 +18,12 @@ from tui.emulator.state import ConversationRec, Namespace, ResponseRec
 from tui.emulator.validate import json_body, list_params, metadata, parse_bool, require
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Iterable
 
     from tui.emulator.app import Emulator, RouteSpec
 
 Obj = dict[str, Any]
 MAX_ITEMS_PER_CALL = 20
-MODELS = ("gpt-4.1", "gpt-4.1-mini", "gpt-4o", "o4-mini")
 _USER_ROLES = ("user", "system", "developer")
 
 
@@ -32,8 +31,50 @@ def _missing(noun: str, object_id: str) -> HttpError:
     return HttpError(404, f"{noun} with id '{object_id}' not found.")
 
 
+def _stored(body: Obj) -> bool:
+    """Whether the response is kept (``store`` defaults to true); background needs it."""
+    stored = body.get("store") is not False
+    if parse_bool(body.get("background")) and not stored:
+        raise HttpError(
+            400,
+            "Background responses require store to be enabled. Set 'store' to true, or "
+            "leave out 'background'.",
+            param="background",
+            code="unsupported_parameter",
+        )
+    return stored
+
+
+def _answered_calls(inputs: list[Obj], *seen: Iterable[Obj]) -> None:
+    """Every tool output sent must answer a call the model can see (chain, conversation, input)."""
+    outputs = [i for i in inputs if i.get("type") == "function_call_output"]
+    if not outputs:
+        return
+    everything = itertools.chain(inputs, *seen)
+    calls = {i.get("call_id") for i in everything if i.get("type") == "function_call"}
+    for item in outputs:
+        if item.get("call_id") not in calls:
+            raise invalid(
+                f"No tool call found for function call output with call_id {item.get('call_id')}.",
+                "input",
+            )
+
+
+def _starting_after(request: Request) -> int:
+    """The ``starting_after`` sequence number of a resumed stream (-1: from the start)."""
+    raw = request.query_params.get("starting_after", "-1")
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise invalid(
+            f"Invalid 'starting_after': expected an integer, but got '{raw}' instead.",
+            "starting_after",
+            code="invalid_type",
+        ) from exc
+
+
 class ResponsesApi:
-    """Handlers for ``/conversations``, ``/responses`` and ``/models``."""
+    """Handlers for ``/conversations`` and ``/responses`` (``/models`` lives in models.py)."""
 
     def __init__(self, emulator: Emulator) -> None:
         self.emu = emulator
@@ -56,7 +97,6 @@ class ResponsesApi:
             (resp, ["DELETE"], self.delete_response),
             (resp + "/cancel", ["POST"], self.cancel_response),
             (resp + "/input_items", ["GET"], self.list_input_items),
-            ("/models", ["GET"], self.list_models),
         ]
 
     # items
@@ -166,7 +206,11 @@ class ResponsesApi:
         return JSONResponse(rec.obj)
 
     async def delete_conversation(self, request: Request, ns: Namespace) -> Response:
-        """``DELETE /conversations/{id}``."""
+        """``DELETE /conversations/{id}``.
+
+        Like the real API, the items are not deleted with it: the responses that wrote into
+        the conversation stay retrievable, with their input items, until each is deleted.
+        """
         conv_id = request.path_params["conversation_id"]
         self._conversation(ns, conv_id)
         del ns.conversations[conv_id]
@@ -212,24 +256,33 @@ class ResponsesApi:
     # responses
 
     async def create_response(self, request: Request, ns: Namespace) -> Response:
-        """``POST /responses`` (plain, ``stream``, ``background``)."""
+        """``POST /responses`` (plain, ``stream``, ``background``; chained or in a conversation).
+
+        A response continues a chain (``previous_response_id``) or a conversation, never
+        both. With ``store: false`` it is answered but kept nowhere: it cannot be retrieved,
+        listed or continued, and so it cannot run in the background either.
+        """
         body = await json_body(request)
         require(body, "model")
         body["metadata"] = metadata(body.get("metadata"))
+        body["store"] = _stored(body)
         conv = self._target(ns, body)
+        chain = self._chain(ns, body)
         inputs = self._items(body.get("input"), "input")
         if not inputs:
             raise invalid(
                 "Missing required parameter: 'input'.", "input", code="missing_required_parameter"
             )
+        _answered_calls(inputs, chain, conv.items if conv else ())
         conv_id = conv.obj["id"] if conv else None
-        obj = objects.response(self.emu.ids.new("resp"), body, conv_id, time.time())
-        rec = ResponseRec(obj, input_items=inputs)
-        ns.responses[obj["id"]] = rec
+        obj = objects.response(self.emu.ids.new("resp"), body, conv_id, objects.now())
+        rec = ResponseRec(obj, input_items=[*chain, *inputs], inherited=len(chain))
+        if body["store"]:
+            ns.responses[obj["id"]] = rec
         if conv is not None:
             for item in inputs:
                 conv.items.add(item)
-        engine = ResponseEngine(self.emu, rec, conv)
+        engine = ResponseEngine(self.emu, rec, conv, body)
         rec.task = self.emu.spawn(engine.drive())
         streams = parse_bool(body.get("stream")) and not self.emu.config.no_stream
         if streams:
@@ -247,10 +300,26 @@ class ResponsesApi:
             raise invalid("Invalid 'conversation'.", "conversation")
         if body.get("previous_response_id"):
             raise invalid(
-                "Mutually exclusive parameters: 'conversation' and 'previous_response_id'.",
+                "Mutually exclusive parameters: Ensure you are only providing one of: "
+                "'previous_response_id' or 'conversation'.",
                 "conversation",
+                code="mutually_exclusive_parameters",
             )
         return self._conversation(ns, conv_id)
+
+    def _chain(self, ns: Namespace, body: Obj) -> list[Obj]:
+        """The items a chained response starts from (none without ``previous_response_id``)."""
+        previous_id = body.get("previous_response_id")
+        if previous_id is None:
+            return []
+        previous = ns.responses.get(previous_id) if isinstance(previous_id, str) else None
+        if previous is None:
+            raise invalid(
+                f"Previous response with id '{previous_id}' not found.",
+                "previous_response_id",
+                code="previous_response_not_found",
+            )
+        return previous.context()
 
     def _stream(self, rec: ResponseRec, start: int) -> StreamingResponse:
         async def body() -> AsyncIterator[bytes]:
@@ -267,11 +336,16 @@ class ResponsesApi:
         return rec
 
     async def get_response(self, request: Request, ns: Namespace) -> Response:
-        """``GET /responses/{id}`` (``stream=true&starting_after=N`` resumes the stream)."""
+        """``GET /responses/{id}`` (``stream=true&starting_after=N`` resumes a background one)."""
         rec = self._response(request, ns)
         if parse_bool(request.query_params.get("stream")):
-            after = int(request.query_params.get("starting_after", "-1"))
-            return self._stream(rec, after + 1)
+            if not rec.obj["background"]:
+                raise invalid(
+                    "This response cannot be streamed because it was not created with "
+                    "background=true.",
+                    "stream",
+                )
+            return self._stream(rec, _starting_after(request) + 1)
         return JSONResponse(rec.obj)
 
     async def delete_response(self, request: Request, ns: Namespace) -> Response:
@@ -301,11 +375,3 @@ class ResponsesApi:
             store.add(item)
         page = store.page(**list_params(request, before=False))
         return JSONResponse(page.body(conversation_style=True))
-
-    async def list_models(self, request: Request, ns: Namespace) -> Response:
-        """``GET /models``."""
-        data = [
-            {"id": m, "object": "model", "created": 1_700_000_000, "owned_by": "emulator"}
-            for m in MODELS
-        ]
-        return JSONResponse({"object": "list", "data": data})

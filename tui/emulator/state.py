@@ -52,7 +52,11 @@ class ConversationRec:
 
 @dataclass
 class ResponseRec:
-    """A response and what drives it."""
+    """A response and what drives it.
+
+    ``input_items`` is everything the model reads: the items of the response chain it
+    continues (``inherited`` of them, from ``previous_response_id``) and then its own input.
+    """
 
     obj: Obj
     log: EventLog = field(default_factory=EventLog)
@@ -60,6 +64,16 @@ class ResponseRec:
     cancel_requested: bool = False
     sequence: int = 0
     input_items: list[Obj] = field(default_factory=list)
+    inherited: int = 0
+
+    @property
+    def new_input(self) -> list[Obj]:
+        """The items this response's own request sent (after those its chain carried)."""
+        return self.input_items[self.inherited :]
+
+    def context(self) -> list[Obj]:
+        """What a response chained to this one starts from: its input, then its output."""
+        return [*self.input_items, *self.obj["output"]]
 
 
 @dataclass
@@ -70,3 +84,7 @@ class Namespace:
     threads: dict[str, ThreadRec] = field(default_factory=dict)
     conversations: dict[str, ConversationRec] = field(default_factory=dict)
     responses: dict[str, ResponseRec] = field(default_factory=dict)
+    files: OrderedStore = field(default_factory=OrderedStore)
+    file_data: dict[str, bytes] = field(default_factory=dict)
+    vector_stores: OrderedStore = field(default_factory=OrderedStore)
+    vector_store_files: dict[str, OrderedStore] = field(default_factory=dict)
