@@ -118,12 +118,13 @@ async def test_tool_calls_requested_then_answered(server, kind: Kind) -> None:
     api = adapter(server, kind)
     item = await api.create()
     tools: list = []
+    params = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
     if kind is Kind.THREAD:
-        fn = {"type": "function", "function": {"name": "get_weather", "parameters": {}}}
+        fn = {"type": "function", "function": {"name": "get_weather", "parameters": params}}
         choice = await choice_for(api, kind, tools=[fn])
     else:
         choice = "gpt-4.1"
-        tools = [{"type": "function", "name": "get_weather", "parameters": {}}]
+        tools = [{"type": "function", "name": "get_weather", "parameters": params}]
     events = [e async for e in api.send(item.id, "weather in Oslo?", choice=choice, tools=tools)]
     requested = [e for e in events if isinstance(e, ToolCallsRequested)]
     assert len(requested) == 1

@@ -278,7 +278,7 @@ def test_function_tool_round_trip(client) -> None:
     call = first.output[0]
     assert call.name == "get_weather" and call.status == "completed"
     assert call.id.startswith("fc_") and call.call_id.startswith("call_")
-    assert json.loads(call.arguments) == {"query": "Weather in Lima?"}
+    assert json.loads(call.arguments) == {"city": "Lima"}  # from the schema and the prompt
     assert first.output_text == ""
 
     second = client.responses.create(

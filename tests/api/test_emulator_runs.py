@@ -350,7 +350,7 @@ def test_function_tool_requires_action_then_completes(client) -> None:
     call = calls[0]
     assert call.id.startswith("call_") and call.type == "function"
     assert call.function.name == "get_weather"
-    assert json.loads(call.function.arguments) == {"query": "Weather in Paris?"}
+    assert json.loads(call.function.arguments) == {"city": "Paris"}  # from the schema
 
     with pytest.raises(openai.BadRequestError) as caught:
         client.beta.threads.runs.submit_tool_outputs(

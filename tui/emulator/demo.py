@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from tui.emulator import objects, replies
+from tui.emulator import objects, replies, steps
 from tui.emulator.state import ConversationRec, Namespace, RunRec, ThreadRec
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ class _Seeder:
             prompt = _PROMPTS[(index + turn) % len(_PROMPTS)] if turn else title
             self._message(rec, "user", prompt, stamp)
             run = self._run(rec, asst, stamp + 1, "completed")
-            self._message(rec, "assistant", replies.reply_text(prompt, turn), stamp + 2, run)
+            self._reply(rec, replies.reply_text(prompt, turn), stamp + 2, run)
         return rec
 
     def _message(
@@ -117,9 +117,13 @@ class _Seeder:
         )
         return rec.messages.add(msg)
 
+    def _reply(self, rec: ThreadRec, text: str, stamp: int, run: Obj, number: int = 0) -> None:
+        msg = self._message(rec, "assistant", text, stamp, run)
+        rec.runs[run["id"]].steps.add(steps.message_step(run, msg["id"], stamp, number))
+
     def _run(self, rec: ThreadRec, asst: Obj, stamp: int, status: str) -> Obj:
         run = objects.run(self.ids.new("run"), rec.obj["id"], asst, {}, stamp)
-        run.update(status=status, started_at=stamp, usage=objects.usage(12, 60))
+        run.update(status=status, started_at=stamp, usage=objects.usage(12, 60), expires_at=None)
         run["completed_at" if status == "completed" else "failed_at"] = stamp + 1
         rec.runs[run["id"]] = RunRec(run)
         rec.run_order.add(run)
@@ -149,7 +153,7 @@ class _Seeder:
         step.update(status="completed", completed_at=start + 102)
         rec.runs[run["id"]].steps.add(step)
         reply = replies.tool_reply([call["function"]["output"]])
-        self._message(rec, "assistant", reply, start + 103, run)
+        self._reply(rec, reply, start + 103, run, number=1)
         self.manifest.tool_thread = rec.obj["id"]
 
     def failed_thread(self, asst: Obj, start: int) -> None:

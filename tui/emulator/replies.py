@@ -86,3 +86,23 @@ def directive(prompt: str) -> str | None:
         if word in prompt:
             return word[1:]
     return None
+
+
+def reasoning_summary(prompt: str, plan: str) -> str:
+    """What a reasoning model says it thought, before it ``plan``s (calls, searches, answers)."""
+    words = prompt.split()
+    echo = " ".join(words[:12]).replace("*", "") or "an empty message"
+    return (
+        f"**Reading the request**\n\nThe user wrote *{echo}* ({len(words)} words). "
+        f"The best next step is to {plan}."
+    )
+
+
+def search_sources(prompt: str) -> list[tuple[str, str]]:
+    """The (title, URL) of the pages a web search finds for ``prompt``."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]{3,}", prompt)][:4] or ["search"]
+    slug = "-".join(words)
+    return [
+        (f"{' '.join(words).capitalize()} - Example Encyclopedia", f"https://example.com/{slug}"),
+        (f"Notes on {words[0]}", f"https://example.org/notes/{slug}"),
+    ]

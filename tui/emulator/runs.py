@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from tui.emulator import objects, replies
+from tui.emulator import arguments, objects, replies, tools
 from tui.emulator.assistants import AssistantsApi, find_thread
 from tui.emulator.errors import invalid, not_found
 from tui.emulator.events import EventLog, sse
@@ -23,6 +23,18 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
+
+
+def run_functions(run: Obj) -> list[tools.Function]:
+    """The function tools a run may call."""
+    found = []
+    for tool in run.get("tools") or []:
+        spec = tool.get("function") if isinstance(tool, dict) else None
+        if tool.get("type") == "function" and isinstance(spec, dict) and spec.get("name"):
+            found.append(
+                tools.Function(spec["name"], spec.get("parameters"), spec.get("description") or "")
+            )
+    return found
 
 
 def message_text(msg: Obj) -> str:
@@ -195,6 +207,8 @@ class RunsApi:
     def _start(self, ns: Namespace, thread: ThreadRec, asst: Obj, body: Obj) -> RunRec:
         body["metadata"] = metadata(body.get("metadata"))
         run = objects.run(self.emu.ids.new("run"), thread.obj["id"], asst, body, objects.now())
+        asked = body.get("response_format") or asst.get("response_format")
+        run["response_format"] = asked or "auto"
         rec = RunRec(run)
         thread.runs[run["id"]] = rec
         thread.run_order.add(run)
@@ -226,9 +240,9 @@ class RunEngine:
         self.rec.log.emit(event, data)
 
     def finish(self, status: str, **fields: Any) -> None:
-        """Move the run to a terminal status and end the stream."""
+        """Move the run to a terminal status and end the stream (it no longer expires)."""
         self.run["status"] = status
-        self.run.update(fields)
+        self.run.update(fields, expires_at=None)
         self.emit(f"thread.run.{status}", self.run)
         self.emit("done", "[DONE]")
         self.rec.log.close()
@@ -246,15 +260,38 @@ class RunEngine:
         if mode == "expire":
             self.finish("expired")
             return
-        functions = [t for t in self.run["tools"] if t.get("type") == "function"]
-        if functions and self.rec.tool_outputs is None:
-            outputs = await self._call_tool(functions[0], prompt)
+        calls = tools.plan_calls(
+            run_functions(self.run),
+            self.run.get("tool_choice") or "auto",
+            parallel=self.run.get("parallel_tool_calls") is not False,
+            prompt=prompt,
+            answered=self.rec.tool_outputs is not None,
+        )
+        outputs: list[str] | None = None
+        if calls:
+            outputs = await self._call_tools(calls, prompt)
             if outputs is None:
                 return
-            text = replies.tool_reply(outputs)
-        else:
-            text = replies.reply_text(prompt, len(self.thread.runs) - 1)
-        await self._reply(text, mode, prompt)
+        await self._reply(self._answer(prompt, outputs), mode, prompt)
+
+    def _answer(self, prompt: str, outputs: list[str] | None) -> str:
+        """The reply: JSON when ``response_format`` asks for it, else text."""
+        fmt = self.run.get("response_format")
+        fmt = fmt if isinstance(fmt, dict) else {}
+        kind = fmt.get("type")
+        if kind == "json_schema":
+            spec = fmt.get("json_schema") or {}
+            schema = spec.get("schema") or {}
+            if spec.get("strict"):
+                schema = tools.strict_schema(schema)
+            rng = arguments.seeded(self.emu.config.seed, self.run["model"], "format", prompt)
+            return json.dumps(arguments.generate(schema, rng, prompt), ensure_ascii=False)
+        text = (
+            replies.tool_reply(outputs)
+            if outputs is not None
+            else replies.reply_text(prompt, len(self.thread.runs) - 1)
+        )
+        return json.dumps({"answer": text}, ensure_ascii=False) if kind == "json_object" else text
 
     def _start(self) -> None:
         self.run["status"] = "in_progress"
@@ -289,28 +326,40 @@ class RunEngine:
         self.emit("thread.run.step.in_progress", step)
         return step
 
-    async def _call_tool(self, tool: Obj, prompt: str) -> list[str] | None:
-        """Ask for one function call; wait for its output. ``None`` when cancelled."""
-        call: Obj = {
+    def _tool_call(self, call: tools.Call, prompt: str, index: int) -> Obj:
+        name = call.function.name
+        rng = arguments.seeded(
+            self.emu.config.seed, self.run["model"], "call", name, prompt, call.subject, index
+        )
+        args = arguments.call_arguments(call.function.parameters, rng, prompt, call.subject)
+        return {
             "id": self.emu.ids.new("call"),
             "type": "function",
-            "function": {
-                "name": tool["function"]["name"],
-                "arguments": json.dumps({"query": prompt[:200]}, ensure_ascii=False),
-                "output": None,
-            },
+            "function": {"name": name, "arguments": args, "output": None},
         }
-        step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": [call]})
-        delta = {"step_details": {"type": "tool_calls", "tool_calls": [{"index": 0, **call}]}}
+
+    async def _call_tools(self, planned: list[tools.Call], prompt: str) -> list[str] | None:
+        """Ask for the planned calls; wait for their outputs. ``None`` when cancelled."""
+        calls = [self._tool_call(c, prompt, n) for n, c in enumerate(planned)]
+        step = self._new_step("tool_calls", {"type": "tool_calls", "tool_calls": calls})
+        delta = {
+            "step_details": {
+                "type": "tool_calls",
+                "tool_calls": [{"index": n, **c} for n, c in enumerate(calls)],
+            }
+        }
         self.emit(
             "thread.run.step.delta",
             {"id": step["id"], "object": "thread.run.step.delta", "delta": delta},
         )
-        required = {k: v for k, v in call["function"].items() if k != "output"}
+        asked = [
+            {**c, "function": {k: v for k, v in c["function"].items() if k != "output"}}
+            for c in calls
+        ]
         self.run["status"] = "requires_action"
         self.run["required_action"] = {
             "type": "submit_tool_outputs",
-            "submit_tool_outputs": {"tool_calls": [{**call, "function": required}]},
+            "submit_tool_outputs": {"tool_calls": asked},
         }
         self.emit("thread.run.requires_action", self.run)
         self.emit("done", "[DONE]")
@@ -318,13 +367,17 @@ class RunEngine:
         await self.rec.resumed.wait()
         if self._cancelled(step=step):
             return None
-        outputs = [str(o.get("output", "")) for o in self.rec.tool_outputs or []]
-        call["function"]["output"] = outputs[0] if outputs else ""
+        given = {
+            str(o.get("tool_call_id")): str(o.get("output", ""))
+            for o in self.rec.tool_outputs or []
+        }
+        for call in calls:
+            call["function"]["output"] = given.get(call["id"], "")
         self.emit("thread.run.queued", self.run)
         self._start()
         step.update(status="completed", completed_at=objects.now())
         self.emit("thread.run.step.completed", step)
-        return outputs
+        return [given.get(c["id"], "") for c in calls]
 
     async def _reply(self, text: str, mode: str | None, prompt: str) -> None:
         msg = objects.message(
