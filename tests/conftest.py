@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
@@ -118,3 +119,9 @@ async def aclient(server: EmulatorServer) -> AsyncIterator[AsyncOpenAI]:
     """A strict asynchronous client of the default emulator."""
     async with strict_async_client(server.base_url) as c:
         yield c
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """Two workers per core for ``-n auto``: much of the suite waits on child processes
+    and servers, so one worker per core leaves the cores idle half the time."""
+    return 2 * (os.cpu_count() or 1)

@@ -28,7 +28,7 @@ from tui.model import (
     TurnKind,
     Usage,
 )
-from tui.ops.export import History, as_json, markdown
+from tui.ops.exporting import History, as_json, markdown
 from tui.text import clean
 
 PROPERTY = settings(

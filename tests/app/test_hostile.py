@@ -25,7 +25,7 @@ from tui.app.widgets.message_view import MessageView
 from tui.app.widgets.thread_list import ThreadList
 from tui.emulator.demo import DEMO_KEY
 from tui.model import Kind, Tracked, TurnKind
-from tui.ops.export import as_json, load_history, markdown
+from tui.ops.exporting import as_json, load_history, markdown
 from tui.text import clean
 
 # What the app itself writes: SGR colours and cursor positioning. Nothing else may appear.

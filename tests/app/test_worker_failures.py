@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.widgets import OptionList, RichLog, Static, TextArea
 
 import tui.app.screens.main as main_module
-import tui.ops.migrate as migrate_module  # the screen imports it on first use
+import tui.ops.migrating as migrate_module  # the screen imports it on first use
 from tests.app.failure_kit import (
     SIZE,
     fail,
@@ -26,7 +26,7 @@ from tui.app.screens.prompt import PromptResult
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.message_pane import MessagePane
 from tui.model import Kind
-from tui.ops.bulk import BulkDelete
+from tui.ops.deleting import BulkDelete
 
 __all__ = ["item_setup"]
 UNEXPECTED = "Unexpected failure: RuntimeError: server said no."

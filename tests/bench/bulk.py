@@ -29,7 +29,7 @@ from tui.config import Profile, Settings
 from tui.emulator import Emulator, EmulatorConfig
 from tui.emulator.demo import seed_threads
 from tui.model import Connection, ItemState, Kind
-from tui.ops.bulk import BulkDelete, Result
+from tui.ops.deleting import BulkDelete, Result
 from tui.store import Query, Registry
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)

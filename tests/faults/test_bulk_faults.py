@@ -15,7 +15,7 @@ from tui.config import Profile, Settings
 from tui.emulator import EmulatorServer
 from tui.emulator.demo import DemoManifest, seed_demo
 from tui.model import Connection, ItemState, Kind, Tracked
-from tui.ops.bulk import BulkDelete, Progress, Result
+from tui.ops.deleting import BulkDelete, Progress, Result
 from tui.store import Registry
 
 KEY_ENV = "THREAD_BROWSER_FAULT_BULK_KEY"

@@ -14,7 +14,7 @@ from tui.config import Profile, Settings
 from tui.emulator import EmulatorServer
 from tui.emulator.demo import seed_threads
 from tui.model import Connection, ItemState, Kind, Tracked
-from tui.ops.bulk import BulkDelete, Progress, Result
+from tui.ops.deleting import BulkDelete, Progress, Result
 from tui.store import Registry
 
 KEY_ENV = "TB_BULK_TEST_KEY"

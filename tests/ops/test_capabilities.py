@@ -16,7 +16,7 @@ from tests.kit.switches import Faults
 from tui.api import adapter_for
 from tui.api.client import make_client
 from tui.model import Connection, Kind
-from tui.ops.export import load_history
+from tui.ops.exporting import load_history
 from tui.ops.metadata import save_metadata
 from tui.store import Registry
 

@@ -9,7 +9,7 @@ from rich.console import Console
 
 from tui.app.widgets.message_view import render_turn
 from tui.model import Connection, ItemState, Kind, Part, TitleSource, ToolCall, Tracked, Turn
-from tui.ops.export import History, markdown
+from tui.ops.exporting import History, markdown
 
 NOW = datetime(2026, 11, 2, tzinfo=UTC)
 ITEM = Tracked(

@@ -16,8 +16,8 @@ from tui.api.errors import ServerError
 from tui.api.threads import ThreadsAdapter
 from tui.emulator import EmulatorServer
 from tui.model import Connection, Kind, Tracked, TurnKind
-from tui.ops.export import load_history
-from tui.ops.migrate import BATCH, convert, migrate
+from tui.ops.exporting import load_history
+from tui.ops.migrating import BATCH, convert, migrate
 from tui.store import Registry
 
 WEATHER = {

@@ -16,8 +16,8 @@ from tui.commands.context import ConnectionApis
 from tui.config import Profile, Settings
 from tui.emulator import EmulatorServer
 from tui.model import Connection, ItemState, Kind, Part, Turn
-from tui.ops.bulk import BulkDelete, Result
-from tui.ops.export import as_json, fetch_all, load_history, markdown
+from tui.ops.deleting import BulkDelete, Result
+from tui.ops.exporting import as_json, fetch_all, load_history, markdown
 from tui.store import Query, Registry
 
 KEY_ENV = "TB_VERSIONS_TEST_KEY"

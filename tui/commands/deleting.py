@@ -17,7 +17,7 @@ from tui.commands.context import ConnectionApis, Options, common, locate_item, r
 from tui.durations import parse_age
 from tui.ids import parse_item_id
 from tui.model import ItemState, Kind, Tracked
-from tui.ops.bulk import BulkDelete, Outcome, Progress, Result
+from tui.ops.deleting import BulkDelete, Outcome, Progress, Result
 from tui.ops.plan import DeletionPlan, Policy, make_plan
 from tui.ops.resume import interrupted, put_back
 from tui.store import Query

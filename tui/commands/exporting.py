@@ -12,7 +12,7 @@ import click
 from tui.commands.context import Options, api_for_connection, common, locate_item, run
 from tui.ids import parse_item_id
 from tui.model import Kind
-from tui.ops.export import History, as_json, load_history, markdown
+from tui.ops.exporting import History, as_json, load_history, markdown
 from tui.redact import redact
 
 

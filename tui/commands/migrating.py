@@ -12,7 +12,7 @@ from tui.commands.context import ConnectionApis, Options, common, locate_item, r
 from tui.config import ConfigError
 from tui.ids import parse_item_id
 from tui.model import Kind
-from tui.ops.migrate import Migration, migrate
+from tui.ops.migrating import Migration, migrate
 from tui.text import json_text
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tui.ops.bulk import ApiFor, BulkDelete
+from tui.ops.deleting import ApiFor, BulkDelete
 from tui.store import Registry
 from tui.store.deletions import Pending
 

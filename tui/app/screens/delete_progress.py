@@ -13,7 +13,7 @@ from textual.widgets import Label, ProgressBar, Static
 
 from tui.app.failures import report
 from tui.model import Tracked
-from tui.ops.bulk import BulkDelete, Progress, Result
+from tui.ops.deleting import BulkDelete, Progress, Result
 from tui.text import clean
 
 SHOWN_FAILURES = 8

@@ -38,9 +38,9 @@ from tui.app.widgets.details import Details
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.sidebar import Sidebar
 from tui.model import ItemState, Kind, Tracked
-from tui.ops.bulk import BulkDelete, Progress, Result
 from tui.ops.capabilities import lacking
-from tui.ops.export import as_json, load_history, markdown
+from tui.ops.deleting import BulkDelete, Progress, Result
+from tui.ops.exporting import as_json, load_history, markdown
 from tui.ops.importing import ImportResult, import_found, scan_text
 from tui.ops.items import create_item, refresh_item, rename_item, unbroken
 from tui.ops.metadata import save_metadata
@@ -583,7 +583,7 @@ class MainScreen(Screen[None]):
             self.notify(why_not, title="Cannot migrate", severity="error", markup=False)
             return
         self.notify(f"Migrating {thread.id} to a conversation…", markup=False)
-        from tui.ops.migrate import migrate  # with the sending rules it needs, on first use
+        from tui.ops.migrating import migrate  # with the sending rules it needs, on first use
 
         try:
             done = await migrate(self.svc.registry, thread, source, target, why_no_source=why)

@@ -34,7 +34,7 @@ from tui.api.paging import Walk
 from tui.api.protocol import ConversationApi
 from tui.api.sending import may_have_been_done
 from tui.model import HistoryPage, ItemState, Kind, RemoteItem, Tracked, Turn, TurnKind
-from tui.ops.export import load_history
+from tui.ops.exporting import load_history
 from tui.store import Registry
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from tui.api.errors import (
 from tui.api.protocol import ConversationApi
 from tui.model import HistoryPage, Tracked, Turn
 from tui.ops.capabilities import remember
-from tui.ops.export import archive_history, runs_to_fetch
+from tui.ops.exporting import archive_history, runs_to_fetch
 from tui.ops.pacing import Pacer
 from tui.store import Registry
 
