@@ -428,7 +428,8 @@ async def aconnect(target: Target, *, writer: bool = True) -> aiosqlite.Connecti
     return db
 
 
-def _busy(exc: sqlite3.Error) -> bool:
+def busy(exc: sqlite3.Error) -> bool:
+    """True when SQLite answered that another connection holds the registry."""
     return error_code(exc) in (SQLITE_BUSY, SQLITE_LOCKED)
 
 
@@ -447,7 +448,7 @@ def begin_immediate(
             conn.execute("BEGIN IMMEDIATE")
             break
         except sqlite3.OperationalError as exc:
-            if not _busy(exc) or time.monotonic() >= deadline:
+            if not busy(exc) or time.monotonic() >= deadline:
                 raise
         time.sleep(0.05)
     try:
@@ -467,7 +468,7 @@ async def abegin_immediate(
             await db.execute("BEGIN IMMEDIATE")
             break
         except sqlite3.OperationalError as exc:
-            if not _busy(exc) or time.monotonic() >= deadline:
+            if not busy(exc) or time.monotonic() >= deadline:
                 raise
         await asyncio.sleep(0.05)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
 CHUNK = 500
 T = TypeVar("T")
+
+log = logging.getLogger(__name__)
 
 
 class Registry:
@@ -136,9 +139,24 @@ class Registry:
                     raise
 
     async def fetchall(self, query: str, params: Any = ()) -> list[sqlite3.Row]:
-        """Rows of a read query, with SQLite errors translated."""
+        """Rows of a read query, with SQLite errors translated.
+
+        A read is patient as a write is: WAL readers rarely wait, but a registry another
+        program is recovering or checkpointing answers "busy" after the busy timeout; the
+        read is then tried again, up to ``files.BEGIN_PATIENCE_S`` in all (and logged).
+        """
+        deadline = time.monotonic() + files.BEGIN_PATIENCE_S
         with self.translated():
-            return list(await self.db.execute_fetchall(query, params))
+            while True:
+                try:
+                    return list(await self.db.execute_fetchall(query, params))
+                except sqlite3.OperationalError as exc:
+                    if not files.busy(exc) or time.monotonic() >= deadline:
+                        raise
+                    log.warning(
+                        "registry busy reading %r; trying again", " ".join(query.split())[:80]
+                    )
+                await asyncio.sleep(0.05)
 
     async def fetchone(self, query: str, params: Any = ()) -> Any:
         """The first row of a read query, or ``None``."""
