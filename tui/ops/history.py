@@ -70,6 +70,7 @@ class HistoryReader:
         self._steps: AsyncIterator[Step] | None = None
         self._prefetched: Step | None = None
         self._first: asyncio.Task[Step] | None = None
+        self._stepping = asyncio.Lock()  # one request of the walk at a time
 
     # opening
 
@@ -77,7 +78,7 @@ class HistoryReader:
         """Ask the server for the newest page now, while the archive is read."""
         if self.api is not None:
             self._steps = self._walk_from(self.api, None)
-            self._first = asyncio.create_task(_next_step(self._steps))
+            self._first = asyncio.create_task(self._step(self._steps))
 
     def close(self) -> None:
         """Stop a request still under way (the item was closed)."""
@@ -155,7 +156,12 @@ class HistoryReader:
         return not (self.older_seq is None and self.api_older is None and self._steps is None)
 
     async def older(self, oldest_shown: str | None) -> Older | None:
-        """The page before the oldest shown turn: the archive's, then the server's."""
+        """The page before the oldest shown turn: the archive's, then the server's.
+
+        ``None`` while the newest page is still on its way (it is shown first).
+        """
+        if self._first is not None:
+            return None
         if self.older_seq is not None:
             page = await self.registry.archive.page(
                 self.item, before_seq=self.older_seq, limit=MESSAGE_PAGE
@@ -186,7 +192,7 @@ class HistoryReader:
         if self._steps is None:
             return None
         try:
-            return await anext(self._steps)
+            return await self._step(self._steps)
         except StopAsyncIteration:
             self._steps = None
             await self._settle_walk()
@@ -213,10 +219,15 @@ class HistoryReader:
         if self._steps is None:
             return
         try:
-            self._prefetched = await anext(self._steps)
+            self._prefetched = await self._step(self._steps)
         except StopAsyncIteration:
             self._steps = None
             await self._settle_walk()
+
+    async def _step(self, steps: AsyncIterator[Step]) -> Step:
+        """The walk's next step; callers take turns (a walk serves one request at a time)."""
+        async with self._stepping:
+            return await anext(steps)
 
     def _walk_from(self, api: ConversationApi, start: str | None) -> AsyncIterator[Step]:
         """A verified walk of the history, from the newest page or older than ``start``."""
@@ -272,8 +283,3 @@ def open_history(
     reader = HistoryReader(registry, item, api, why)
     reader.start()
     return reader
-
-
-async def _next_step(steps: AsyncIterator[Step]) -> Step:
-    """The next step of a walk, as the coroutine ``asyncio.create_task`` takes."""
-    return await anext(steps)
