@@ -357,8 +357,8 @@ async def type_filters(db: Path) -> list[Keystroke]:
     async with app.run_test(size=SIZE) as pilot:
         await until(lambda: PROBE.first_paint(0, lambda s: True), "the first rows")
         await settle(pilot)
-        shown = call_times(app, "_show_source")
-        deferred = call_times(app, "_refilter")
+        shown = call_times(app.main.sidebar, "_show_source")
+        deferred = call_times(app.main.sidebar, "_refilter")
         thread_list = app.query_one(ThreadList)
         box = app.query_one("#filter", Input)
         await pilot.press("slash")

@@ -14,6 +14,7 @@ from tui.api.errors import ApiError
 from tui.api.protocol import ConversationApi
 from tui.config import ConfigError, Profile, Settings
 from tui.model import Connection, Kind, Tracked
+from tui.ops.items import finish_unbroken
 from tui.store import Registry
 
 Clock = Callable[[], datetime]
@@ -154,7 +155,8 @@ class Services:
         return True
 
     async def close(self) -> None:
-        """Close API clients and the registry."""
+        """Let actions already sent end, then close API clients and the registry."""
+        await finish_unbroken()
         for client in self._clients.values():
             await client.close()  # type: ignore[attr-defined]  # an AsyncOpenAI, held as object
         await self.registry.close()

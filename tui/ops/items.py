@@ -23,15 +23,29 @@ T = TypeVar("T")
 log = logging.getLogger("tui.ops")
 
 
+_RUNNING: set[asyncio.Future[Any]] = set()  # unbroken actions not finished yet
+FINISH_PATIENCE_S = 10.0  # how long closing waits for them
+
+
 async def unbroken(action: Awaitable[T]) -> T:
     """Run ``action`` to its end even if the caller is cancelled meanwhile.
 
     A worker cancelled while it waits (another action, the app closing a screen) stops
-    waiting; the action itself goes on, so what a server did is recorded.
+    waiting; the action itself goes on, so what a server did is recorded. Closing waits
+    for it (:func:`finish_unbroken`) before the registry closes.
     """
     task = asyncio.ensure_future(action)
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
     task.add_done_callback(_log_failure)
     return await asyncio.shield(task)
+
+
+async def finish_unbroken(patience: float = FINISH_PATIENCE_S) -> None:
+    """Let actions whose callers left end (up to ``patience`` seconds), before closing."""
+    running = [task for task in _RUNNING if not task.done()]
+    if running:
+        await asyncio.wait(running, timeout=patience)
 
 
 def _log_failure(task: asyncio.Future[Any]) -> None:
