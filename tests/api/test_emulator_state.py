@@ -218,3 +218,25 @@ def test_deleting_a_conversation_keeps_the_responses_that_wrote_into_it(client) 
     with pytest.raises(openai.NotFoundError):
         client.responses.retrieve(first.id)
     assert client.responses.retrieve(second.id).id == second.id
+
+
+def test_a_manual_chain_sends_the_output_back_as_input(client) -> None:
+    """``input += response.output`` then the tool's output: how the docs chain by hand."""
+    prompt = {"role": "user", "content": "What is the weather in Oslo?"}
+    first = client.responses.create(
+        model="o4-mini", input=[prompt], tools=[WEATHER_TOOL], tool_choice="required"
+    )
+    kinds = [item.type for item in first.output]
+    assert kinds[0] == "reasoning" and "function_call" in kinds
+    call = next(item for item in first.output if item.type == "function_call")
+    chained = [
+        prompt,
+        *[item.model_dump(exclude_none=True) for item in first.output],
+        {"type": "function_call_output", "call_id": call.call_id, "output": '{"temp_c": 7}'},
+    ]
+    second = client.responses.create(model="o4-mini", input=chained, tools=[WEATHER_TOOL])
+    assert second.status == "completed"
+    assert '{"temp_c": 7}' in second.output_text
+    sent = [item.id for item in first.output]
+    kept = [item.id for item in client.responses.input_items.list(second.id).data]
+    assert set(sent) <= set(kept), "the items sent back keep their IDs"

@@ -53,5 +53,7 @@ async def test_a_busy_read_is_tried_again_and_logged(
 
 async def test_other_read_errors_are_not_retried(tmp_path: Path) -> None:
     async with await Registry.open(tmp_path / "registry.sqlite3") as reg:
+        seen = answering_busy(reg, times=0)
         with pytest.raises(RegistryError):
             await reg.fetchall("SELECT nothing FROM nowhere")
+    assert len(seen) == 1

@@ -48,7 +48,7 @@ class QuickExitDriver(LinuxDriver):
         """Read the terminal and post each key, until told to stop."""
         parser = XTermParser(self._debug)
         decode = getincrementaldecoder("utf-8")().decode
-        with selectors.DefaultSelector() as selector:
+        with selectors.SelectSelector() as selector:  # epoll refuses /dev/null and files
             selector.register(self.fileno, selectors.EVENT_READ, "keys")
             selector.register(self._wake_read, selectors.EVENT_READ, "wake")
             while not self.exit_event.is_set():

@@ -49,7 +49,7 @@ def imported_in_thread(modules: Iterable[str]) -> asyncio.Future[None]:
         try:
             for name in modules:
                 importlib.import_module(name)
-        except Exception as exc:  # said where the client is first made, as before
+        except BaseException as exc:  # said where the client is first made, as before
             failure = exc
         with contextlib.suppress(RuntimeError):  # the loop closed: the app has quit
             loop.call_soon_threadsafe(settle, failure)

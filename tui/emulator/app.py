@@ -165,10 +165,13 @@ class Emulator:
         )
 
     def _route(self, path: str, methods: list[str], handler: Handler, *, assistants: bool) -> Route:
+        async def checked(request: Request, namespace: Namespace) -> Response:
+            await check_request(request)
+            return await handler(request, namespace)
+
         async def endpoint(request: Request) -> Response:
             namespace = await self.guard(request, assistants=assistants)
-            await check_request(request)
-            return await errors.shielded(handler(request, namespace))
+            return await errors.shielded(checked(request, namespace))
 
         return Route("/v1" + path, endpoint, methods=methods)
 

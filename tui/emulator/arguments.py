@@ -21,6 +21,7 @@ from typing import Any
 
 Obj = dict[str, Any]
 MAX_DEPTH = 6
+MAX_COUNT = 1_000  # the largest count a schema may ask for (items, characters)
 MAX_ITEMS = 3
 
 _PLACE_WORDS = ("city", "location", "place", "country", "region", "destination", "origin")
@@ -156,7 +157,7 @@ class Filler:
         for key in required:
             if key not in out:
                 out[key] = self.value(schema.get("additionalProperties", {}), key, depth + 1)
-        wanted = int(schema.get("minProperties") or 0)
+        wanted = _count(schema.get("minProperties"), 0)
         for key, sub in props.items():
             if len(out) >= wanted:
                 break
@@ -177,10 +178,10 @@ class Filler:
 
     def _array(self, schema: Obj, name: str, depth: int) -> list[Any]:
         prefix = _list(schema.get("prefixItems"))
-        low = max(int(schema.get("minItems") or 0), len(prefix))
-        high = schema.get("maxItems")
-        high = int(high) if isinstance(high, int) else max(low, MAX_ITEMS)
-        count = low if depth >= MAX_DEPTH else self.rng.randint(min(max(low, 1), high), high)
+        low = max(_count(schema.get("minItems"), 0), len(prefix))
+        high = max(low, _count(schema.get("maxItems"), max(low, MAX_ITEMS)))
+        most = min(high, max(low, MAX_ITEMS))  # a few items, unless the schema needs more
+        count = low if depth >= MAX_DEPTH else self.rng.randint(min(max(low, 1), most), most)
         items = schema.get("items", {})
         out: list[Any] = [self.value(p, name, depth + 1) for p in prefix[:count]]
         tries = 0
@@ -208,7 +209,7 @@ class Filler:
         text = _formatted(schema.get("format"), self.rng)
         if text is None:
             text = self._text(name.lower())
-        low = int(schema.get("minLength") or 0)
+        low = _count(schema.get("minLength"), 0)
         high = schema.get("maxLength")
         if len(text) < low:
             text = (text + " " + "x" * low)[:low] if text else "x" * low
@@ -374,3 +375,14 @@ def call_arguments(
     """The JSON ``arguments`` of a call to a function with these ``parameters``."""
     args = Filler(parameters, rng, prompt, subject).arguments()
     return json.dumps(args, ensure_ascii=False)
+
+
+def _count(value: Any, default: int) -> int:
+    """A schema's count (``minItems``, ``minLength``...): an integer, at most ``MAX_COUNT``.
+
+    Anything else (a string, a float, a bool) is the default: the emulator answers instead
+    of failing on a schema the real API would have refused.
+    """
+    if isinstance(value, bool) or not isinstance(value, int):
+        return default
+    return max(0, min(value, MAX_COUNT))

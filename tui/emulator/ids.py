@@ -21,6 +21,8 @@ _SHAPES: dict[str, tuple[str, int]] = {
     "item": (_HEX, 48),
     "fc": (_HEX, 48),
     "fco": (_HEX, 48),
+    "rs": (_HEX, 48),  # reasoning items
+    "ws": (_HEX, 48),  # web search calls
     "req": (_HEX, 32),
 }
 

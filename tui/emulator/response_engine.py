@@ -13,6 +13,7 @@ import asyncio
 import base64
 import hashlib
 import json
+import logging
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +26,13 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)(?!.*-chat)")
 _SUMMARIES = ("auto", "concise", "detailed")
+
+_log = logging.getLogger(__name__)
+SERVER_ERROR = {
+    "code": "server_error",
+    "message": "The server had an error processing your request. Sorry about that! You can "
+    "retry your request.",
+}
 
 
 def item_text(item: Obj) -> str:
@@ -110,7 +118,21 @@ class ResponseEngine:
         return arguments.seeded(self.emu.config.seed, self.resp.get("model"), *parts)
 
     async def drive(self) -> None:
-        """The whole life of the response."""
+        """The whole life of the response; if the emulator itself fails, the response fails.
+
+        As the real API's ``server_error``: the stream ends with ``response.failed`` and the
+        response is retrievable as failed, never left in progress.
+        """
+        try:
+            await self._drive()
+        except Exception:
+            _log.exception("the emulator failed while answering %s", self.resp.get("id"))
+            if self.resp.get("status") in ("queued", "in_progress"):
+                self.resp.update(status="failed", error=SERVER_ERROR)
+                self.emit("response.failed", response=self.resp)
+                self.rec.log.close()
+
+    async def _drive(self) -> None:
         self.emit("response.created", response=self.resp)
         if self.resp["status"] == "queued":
             self.emit("response.queued", response=self.resp)

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 Obj = dict[str, Any]
 MAX_ITEMS_PER_CALL = 20
 _USER_ROLES = ("user", "system", "developer")
+# Output items a client may send back as input (the chain of a manual conversation), with
+# the ID prefix of those it sends without one.
+_OUTPUT_ITEMS = {"reasoning": "rs", "web_search_call": "ws"}
 
 
 def _missing(noun: str, object_id: str) -> HttpError:
@@ -117,8 +120,9 @@ class ResponsesApi:
                 ids.conversation_message(), role, self._content(spec.get("content"), role, param)
             )
         if kind == "function_call":
+            given = spec.get("id")
             return objects.function_call(
-                ids.new("fc"),
+                given if isinstance(given, str) else ids.new("fc"),
                 require(spec, "call_id"),
                 require(spec, "name"),
                 str(spec.get("arguments", "")),
@@ -130,6 +134,11 @@ class ResponsesApi:
                 require(spec, "call_id"),
                 output if isinstance(output, str) else str(output),
             )
+        if kind in _OUTPUT_ITEMS:  # what a response put out, passed back in as input
+            stored = dict(spec)
+            if not isinstance(stored.get("id"), str):
+                stored["id"] = ids.new(_OUTPUT_ITEMS[kind])
+            return stored
         raise invalid(
             f"Invalid value for '{param}.type': '{kind}' is not supported.", f"{param}.type"
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,13 @@ if TYPE_CHECKING:
 
 Obj = dict[str, Any]
 ACTIVE = ("queued", "in_progress", "requires_action", "cancelling")
+
+_log = logging.getLogger(__name__)
+TERMINAL = frozenset({"completed", "failed", "cancelled", "expired", "incomplete"})
+SERVER_ERROR = {
+    "code": "server_error",
+    "message": "Sorry, something went wrong.",
+}
 
 
 def run_functions(run: Obj) -> list[tools.Function]:
@@ -248,7 +256,19 @@ class RunEngine:
         self.rec.log.close()
 
     async def drive(self) -> None:
-        """The whole life of the run."""
+        """The whole life of the run; if the emulator itself fails, the run fails.
+
+        As the real API's ``server_error``: never left in progress, so the thread takes
+        new runs again.
+        """
+        try:
+            await self._drive()
+        except Exception:
+            _log.exception("the emulator failed while running %s", self.run.get("id"))
+            if self.run.get("status") not in TERMINAL:
+                self.finish("failed", failed_at=objects.now(), last_error=SERVER_ERROR)
+
+    async def _drive(self) -> None:
         self.emit("thread.run.created", self.run)
         self.emit("thread.run.queued", self.run)
         await asyncio.sleep(self.delay)

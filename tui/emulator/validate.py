@@ -21,7 +21,7 @@ async def json_body(request: Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # too deep counts too
         raise invalid(
             "We could not parse the JSON body of your request. (HINT: This likely means "
             "you aren't using your HTTP library correctly. The OpenAI API expects a JSON "

@@ -90,6 +90,7 @@ class MessagePane(VerticalScroll, can_focus=True):
             self.reader.close()
             self.reader = None
         self.item = item
+        self.turns = []  # what is on screen is no longer this item's history
         self._doubt_said = False
         self.run_worker(
             self._open(item),
@@ -149,6 +150,7 @@ class MessagePane(VerticalScroll, can_focus=True):
             return
         await self._show_newest(reader)
 
+    @guarded("loading the history", "Archived messages stay; press r to try again.")
     async def _loading(self, generation: int, reader: HistoryReader) -> None:
         """Say the history is on its way, if it still is.
 
