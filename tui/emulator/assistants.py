@@ -12,7 +12,7 @@ from tui.emulator.errors import invalid, not_found
 from tui.emulator.http import JSONResponse
 from tui.emulator.paging import OrderedStore
 from tui.emulator.state import Namespace, ThreadRec
-from tui.emulator.validate import json_body, list_params, metadata, require
+from tui.emulator.validate import id_list, json_body, list_params, metadata, require
 from tui.emulator.vector_stores import create_vector_store
 
 if TYPE_CHECKING:
@@ -49,21 +49,6 @@ def message_content(content: Any) -> list[Obj]:
     return blocks
 
 
-def _ids(value: Any, param: str, limit: int) -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
-        raise invalid(f"Invalid '{param}': expected an array of IDs.", param, "invalid_type")
-    if len(value) > limit:
-        raise invalid(
-            f"Invalid '{param}': array too long. Expected an array with maximum length "
-            f"{limit}, but got an array with length {len(value)} instead.",
-            param,
-            code="array_above_max_length",
-        )
-    return list(value)
-
-
 def _section(value: Any, param: str) -> Obj:
     if value is None:
         return {}
@@ -74,7 +59,7 @@ def _section(value: Any, param: str) -> Obj:
 
 def _code_files(ns: Namespace, value: Any) -> list[str]:
     param = "tool_resources.code_interpreter.file_ids"
-    file_ids = _ids(value, param, MAX_CODE_FILES)
+    file_ids = id_list(value, param, MAX_CODE_FILES)
     for index, file_id in enumerate(file_ids):
         if file_id not in ns.files:
             raise invalid(
@@ -86,7 +71,7 @@ def _code_files(ns: Namespace, value: Any) -> list[str]:
 
 def _search_stores(emulator: Emulator, ns: Namespace, search: Obj) -> list[str]:
     param = "tool_resources.file_search"
-    store_ids = _ids(search.get("vector_store_ids"), f"{param}.vector_store_ids", 1)
+    store_ids = id_list(search.get("vector_store_ids"), f"{param}.vector_store_ids", 1)
     helpers = search.get("vector_stores") or []
     if not isinstance(helpers, list) or len(store_ids) + len(helpers) > 1:
         raise invalid(

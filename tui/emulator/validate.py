@@ -165,3 +165,19 @@ def check_model(model: Any) -> None:
     if models.is_known(model) or model in spec.known_models():
         return
     raise models.requested_model_missing(str(model))
+
+
+def id_list(value: Any, param: str, limit: int, what: str = "IDs") -> list[str]:
+    """An optional array of at most ``limit`` IDs, refused as the real API refuses it."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
+        raise invalid(f"Invalid '{param}': expected an array of {what}.", param, "invalid_type")
+    if len(value) > limit:
+        raise invalid(
+            f"Invalid '{param}': array too long. Expected an array with maximum length "
+            f"{limit}, but got an array with length {len(value)} instead.",
+            param,
+            code="array_above_max_length",
+        )
+    return list(value)

@@ -12,7 +12,7 @@ from tui.emulator.errors import HttpError, invalid, not_found
 from tui.emulator.http import JSONResponse
 from tui.emulator.paging import OrderedStore
 from tui.emulator.state import Namespace
-from tui.emulator.validate import json_body, list_params, metadata
+from tui.emulator.validate import id_list, json_body, list_params, metadata
 
 if TYPE_CHECKING:
     from tui.emulator.app import Emulator, RouteSpec
@@ -70,18 +70,7 @@ def _chunking(value: Any) -> Obj:
 
 
 def _file_ids(value: Any, param: str = "file_ids") -> list[str]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(i, str) for i in value):
-        raise invalid(f"Invalid '{param}': expected an array of file IDs.", param, "invalid_type")
-    if len(value) > MAX_FILE_IDS:
-        raise invalid(
-            f"Invalid '{param}': array too long. Expected an array with maximum length "
-            f"{MAX_FILE_IDS}, but got an array with length {len(value)} instead.",
-            param,
-            code="array_above_max_length",
-        )
-    return list(value)
+    return id_list(value, param, MAX_FILE_IDS, "file IDs")
 
 
 def recount(ns: Namespace, vector_store_id: str) -> None:
