@@ -26,9 +26,10 @@ import sqlite3
 import stat
 import time
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import aiosqlite
 import platformdirs
@@ -51,6 +52,7 @@ from tui.store.errors import (
     unsafe,
 )
 
+T = TypeVar("T")
 APP_NAME = "thread-browser"
 BUSY_TIMEOUT_MS = 10_000
 BEGIN_PATIENCE_S = 30.0  # how long a write waits in all for another program's write to end
@@ -458,19 +460,32 @@ def begin_immediate(
         raise
 
 
+async def patiently(
+    attempt: Callable[[], Awaitable[T]],
+    patience: float = BEGIN_PATIENCE_S,
+    on_busy: Callable[[], None] | None = None,
+) -> T:
+    """``attempt()``, tried again while SQLite answers busy, up to ``patience`` seconds.
+
+    Each attempt already waits the busy timeout; ``on_busy`` is told of each retry.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return await attempt()
+        except sqlite3.OperationalError as exc:
+            if not busy(exc) or time.monotonic() >= deadline:
+                raise
+        if on_busy is not None:
+            on_busy()
+        await asyncio.sleep(0.05)
+
+
 async def abegin_immediate(
     db: aiosqlite.Connection, path: Path | str, patience: float = BEGIN_PATIENCE_S
 ) -> None:
     """:func:`begin_immediate` on an aiosqlite connection."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            await db.execute("BEGIN IMMEDIATE")
-            break
-        except sqlite3.OperationalError as exc:
-            if not busy(exc) or time.monotonic() >= deadline:
-                raise
-        await asyncio.sleep(0.05)
+    await patiently(lambda: db.execute("BEGIN IMMEDIATE"), patience)
     try:
         async with db.execute("PRAGMA user_version") as cursor:
             row = await cursor.fetchone()

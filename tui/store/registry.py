@@ -145,18 +145,15 @@ class Registry:
         program is recovering or checkpointing answers "busy" after the busy timeout; the
         read is then tried again, up to ``files.BEGIN_PATIENCE_S`` in all (and logged).
         """
-        deadline = time.monotonic() + files.BEGIN_PATIENCE_S
+
+        def said_busy() -> None:
+            log.warning("registry busy reading %r; trying again", " ".join(query.split())[:80])
+
         with self.translated():
-            while True:
-                try:
-                    return list(await self.db.execute_fetchall(query, params))
-                except sqlite3.OperationalError as exc:
-                    if not files.busy(exc) or time.monotonic() >= deadline:
-                        raise
-                    log.warning(
-                        "registry busy reading %r; trying again", " ".join(query.split())[:80]
-                    )
-                await asyncio.sleep(0.05)
+            rows = await files.patiently(
+                lambda: self.db.execute_fetchall(query, params), on_busy=said_busy
+            )
+        return list(rows)
 
     async def fetchone(self, query: str, params: Any = ()) -> Any:
         """The first row of a read query, or ``None``."""
