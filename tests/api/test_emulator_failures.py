@@ -19,21 +19,17 @@ TEXT_COUNTS = {  # counts written as strings: a schema the real API would refuse
 }
 
 
-def tool(parameters: dict) -> dict:
-    return {"type": "function", "name": "walk", "parameters": parameters, "strict": False}
+def required_call(parameters: dict, prompt: str) -> dict:
+    """The arguments of ``responses.create`` that make the model call a tool of ``parameters``."""
+    tool = {"type": "function", "name": "walk", "parameters": parameters, "strict": False}
+    return {"model": "gpt-4.1", "input": prompt, "tools": [tool], "tool_choice": "required"}
 
 
 def test_a_reply_the_emulator_cannot_make_fails_the_streamed_response(
     server: EmulatorServer,
 ) -> None:
     with strict_client(server.base_url) as sdk:
-        stream = sdk.responses.create(
-            model="gpt-4.1",
-            input="walk the tree",
-            tools=[tool(SELF_REQUIRED)],  # type: ignore[list-item]
-            tool_choice="required",
-            stream=True,
-        )
+        stream = sdk.responses.create(**required_call(SELF_REQUIRED, "walk the tree"), stream=True)
         events = list(stream)
         assert events[0].type == "response.created"
         assert events[-1].type == "response.failed"
@@ -48,11 +44,7 @@ def test_a_background_response_the_emulator_cannot_make_ends_failed(
 ) -> None:
     with strict_client(server.base_url) as sdk:
         created = sdk.responses.create(
-            model="gpt-4.1",
-            input="walk the tree",
-            tools=[tool(SELF_REQUIRED)],  # type: ignore[list-item]
-            tool_choice="required",
-            background=True,
+            **required_call(SELF_REQUIRED, "walk the tree"), background=True
         )
         done = sdk.responses.retrieve(created.id)
         deadline = time.monotonic() + PATIENCE
@@ -64,11 +56,6 @@ def test_a_background_response_the_emulator_cannot_make_ends_failed(
 
 def test_counts_written_as_text_are_read_leniently(server: EmulatorServer) -> None:
     with strict_client(server.base_url) as sdk:
-        reply = sdk.responses.create(
-            model="gpt-4.1",
-            input="tag it",
-            tools=[tool(TEXT_COUNTS)],  # type: ignore[list-item]
-            tool_choice="required",
-        )
+        reply = sdk.responses.create(**required_call(TEXT_COUNTS, "tag it"))
         assert reply.status == "completed"
         assert reply.output[-1].type == "function_call"
