@@ -86,7 +86,7 @@ class Deletions:
         found = await self.registry.fetchall(
             f"SELECT deletions.job, deletions.archive, deletions.confirmed_at, "
             f"{rows.ITEM_COLUMNS} FROM deletions "
-            "JOIN items ON items.pk = deletions.item_pk "
+            "CROSS JOIN items ON items.pk = deletions.item_pk "
             "JOIN connections ON connections.id = items.connection_id "
             "ORDER BY deletions.confirmed_at, items.pk"
         )

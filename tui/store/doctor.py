@@ -360,7 +360,7 @@ async def _metadata_index(registry: Registry) -> list[Finding]:
 async def _deletions(registry: Registry) -> list[Finding]:
     pending = await _column(
         registry,
-        "SELECT items.id FROM deletions JOIN items ON items.pk = deletions.item_pk "
+        "SELECT items.id FROM deletions CROSS JOIN items ON items.pk = deletions.item_pk "
         f"WHERE {LAST_EVENT} IS NOT ? ORDER BY deletions.confirmed_at, items.pk",
         (PAUSED,),
     )
@@ -393,7 +393,7 @@ async def paused(registry: Registry) -> list[str]:
     """A note on deletions a run left paused on purpose (not damage: they wait to resume)."""
     ids = await _column(
         registry,
-        "SELECT items.id FROM deletions JOIN items ON items.pk = deletions.item_pk "
+        "SELECT items.id FROM deletions CROSS JOIN items ON items.pk = deletions.item_pk "
         f"WHERE {LAST_EVENT} IS ? ORDER BY deletions.confirmed_at, items.pk",
         (PAUSED,),
     )
