@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import sqlite3
 from datetime import UTC, datetime
@@ -51,6 +52,12 @@ def when(value: float | None) -> datetime | None:
     return None if value is None else datetime.fromtimestamp(value, tz=UTC)
 
 
+@functools.lru_cache(maxsize=256)
+def connection(base_url: str, org: str | None, project: str | None) -> Connection:
+    """The connection of a row (one immutable object per connection, made once)."""
+    return Connection(base_url, org or None, project or None)
+
+
 def tracked(row: sqlite3.Row | tuple[Any, ...]) -> Tracked:
     """A row of :data:`ITEM_COLUMNS` as a :class:`Tracked`."""
     (
@@ -80,7 +87,7 @@ def tracked(row: sqlite3.Row | tuple[Any, ...]) -> Tracked:
         pk=pk,
         id=item_id,
         kind=Kind(kind),
-        connection=Connection(base_url, org or None, project or None),
+        connection=connection(base_url, org, project),
         title=title,
         title_source=TitleSource(title_source),
         created_at=when(created_at),
