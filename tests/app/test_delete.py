@@ -211,7 +211,9 @@ async def test_an_interrupted_deletion_is_offered_on_the_next_start(app_factory,
             lambda: isinstance(again.screen, InterruptedDeletions) and again.screen,
             "the offer to resume",
         )
-        assert "3 confirmed deletions did not finish" in screen_text(again)
+        await until(
+            lambda: "3 confirmed deletions did not finish" in screen_text(again), "its text"
+        )
         await pilot.press("r")
         await finish_progress(pilot)
         text = screen_text(again)

@@ -36,7 +36,7 @@ __all__ = ["item_setup"]
 async def write_and_send(pilot, text: str) -> None:
     """Open the composer, write ``text`` and send it (ctrl+s's action)."""
     app = pilot.app
-    if not app.query_one(Composer).has_focus:
+    if not (app.main.chat.composer and app.main.chat.composer.has_focus):
         await pilot.press("c")
     composer = app.query_one(Composer)
     composer.clear()

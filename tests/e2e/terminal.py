@@ -63,6 +63,24 @@ class Terminal:
                 return self.text()
         raise AssertionError(f"{needle!r} never appeared on screen:\n{self.text()}")
 
+    def wait_gone(self, needle: str, timeout: float = 30) -> str:
+        """The screen once ``needle`` no longer shows on it."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            self.pump(0.2)
+            if needle not in self.text():
+                return self.text()
+        raise AssertionError(f"{needle!r} stayed on screen:\n{self.text()}")
+
+    def wait_exit(self, timeout: float = 30) -> int:
+        """The program's exit code, its output read meanwhile (a full pty would block it)."""
+        end = time.monotonic() + timeout
+        while self.proc.poll() is None:
+            if time.monotonic() > end:
+                raise AssertionError(f"the program did not exit:\n{self.text()}")
+            self.pump(0.05)
+        return self.proc.returncode
+
     def send(self, keys: str) -> None:
         """Type ``keys``."""
         os.write(self.master, keys.encode())

@@ -90,7 +90,7 @@ async def idle(pilot) -> None:
 async def send(pilot, text: str) -> None:
     """Write in the composer and send (ctrl+s's action), then wait for the turn to end."""
     app = pilot.app
-    if not app.query_one(Composer).has_focus:
+    if not (app.main.chat.composer and app.main.chat.composer.has_focus):
         await pilot.press("c")
     composer = app.query_one(Composer)
     composer.clear()

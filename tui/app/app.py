@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import partial
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.driver import Driver
 from textual.screen import Screen
@@ -43,6 +44,16 @@ PALETTE = (
 )
 
 
+# Input that acts on items; it waits while the registry opens (moving the mouse does not).
+HELD = (events.Key, events.Paste, events.MouseDown, events.MouseUp, events.Click)
+QUIT_KEYS = frozenset({"q", "ctrl+q", "ctrl+c"})
+
+
+def quits(event: events.Event) -> bool:
+    """Whether ``event`` is a key that quits."""
+    return isinstance(event, events.Key) and event.key in QUIT_KEYS
+
+
 class ThreadBrowserApp(App[None]):
     """Browse, search, continue and clean up threads and conversations."""
 
@@ -53,6 +64,24 @@ class ThreadBrowserApp(App[None]):
         super().__init__()
         self._open_services = open_services
         self._first = first
+        self._held: list[events.Event] | None = []  # None once the registry is open
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keys and clicks that come before the registry is open wait for it, in order.
+
+        The first rows show before the registry opens; a key pressed then would act on an
+        app without its services. Quitting never waits.
+        """
+        if self._held is not None and isinstance(event, HELD) and not quits(event):
+            self._held.append(event)
+            return
+        await super().on_event(event)
+
+    def on_main_screen_opened(self) -> None:
+        """The registry is open: what was typed or clicked meanwhile is handled now."""
+        held, self._held = self._held or [], None
+        for event in held:
+            self.post_message(event)
 
     def get_driver_class(self) -> type[Driver]:
         """Textual's driver, except on a Unix terminal: one that exits without a wait."""

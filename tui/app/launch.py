@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import logging
 import os
 import sys
@@ -76,6 +77,7 @@ def first_page(target: files.Target) -> ListSource:
 
 def run(db: str | None, settings: Settings, profile_name: str | None, demo: bool) -> None:
     """Run the app in the terminal until the user quits (failures logged to a file)."""
+    gc.freeze()
     session = None
     with contextlib.suppress(OSError):  # without a log folder failures are still shown
         log_to_file()

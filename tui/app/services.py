@@ -14,7 +14,6 @@ from tui.api.errors import ApiError
 from tui.api.protocol import ConversationApi
 from tui.config import ConfigError, Profile, Settings
 from tui.model import Connection, Kind, Tracked
-from tui.ops.items import finish_unbroken
 from tui.store import Registry
 
 Clock = Callable[[], datetime]
@@ -156,6 +155,8 @@ class Services:
 
     async def close(self) -> None:
         """Let actions already sent end, then close API clients and the registry."""
+        from tui.ops.items import finish_unbroken
+
         await finish_unbroken()
         for client in self._clients.values():
             await client.close()  # type: ignore[attr-defined]  # an AsyncOpenAI, held as object

@@ -12,11 +12,11 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pyperclip
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.message import Message
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import Footer, Input
@@ -24,13 +24,6 @@ from textual.widgets import Footer, Input
 from tui.api.errors import ApiError, ApiGone, AuthFailed, Offline
 from tui.app.failures import guarded
 from tui.app.list_source import ListSource
-from tui.app.screens.confirm_delete import ConfirmDelete
-from tui.app.screens.delete_progress import DeleteProgress
-from tui.app.screens.help import HelpScreen
-from tui.app.screens.interrupted import InterruptedDeletions
-from tui.app.screens.metadata import MetadataDialog
-from tui.app.screens.new_item import NewItem, NewItemDialog
-from tui.app.screens.prompt import PromptDialog, PromptResult
 from tui.app.services import Services
 from tui.app.widgets.banner import Banner
 from tui.app.widgets.chat_panel import ChatPanel
@@ -38,17 +31,17 @@ from tui.app.widgets.details import Details
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.sidebar import Sidebar
 from tui.model import ItemState, Kind, Tracked
-from tui.ops.capabilities import lacking
-from tui.ops.deleting import BulkDelete, Progress, Result
-from tui.ops.exporting import as_json, load_history, markdown
-from tui.ops.importing import ImportResult, import_found, scan_text
 from tui.ops.items import create_item, refresh_item, rename_item, unbroken
-from tui.ops.metadata import save_metadata
-from tui.ops.plan import Policy, make_plan
-from tui.ops.resume import Pending, interrupted, put_back, resumed
 
+# Dialogs, the deletion engine, export and import load on first use (``from … import``
+# inside the action): the first frame needs none of them.
 if TYPE_CHECKING:
+    from tui.app.screens.new_item import NewItem
+    from tui.app.screens.prompt import PromptResult
     from tui.app.widgets.thread_list import ThreadList
+    from tui.ops.deleting import Progress
+    from tui.ops.importing import ImportResult
+    from tui.ops.resume import Pending
 
 ServicesFactory = Callable[[], Awaitable[Services]]
 DELETED_READ_ONLY = (
@@ -60,6 +53,10 @@ DELETED_READ_ONLY = (
 class MainScreen(Screen[None]):
     """Browse, search, continue and clean up threads and conversations."""
 
+    class Opened(Message):
+        """The registry is open (or failed to open): input may act now."""
+
+    AUTO_FOCUS = ""  # the list takes focus once the registry is open; keys wait till then
     BINDINGS = [
         Binding("slash", "filter", "Filter"),
         Binding("n", "new", "New"),
@@ -130,16 +127,27 @@ class MainScreen(Screen[None]):
         """Row keys of the items marked for deletion."""
         return self.sidebar.marked
 
-    async def on_mount(self) -> None:
+    def on_mount(self) -> None:
         """Show the rows read before start, then open the registry and the first item.
 
         The registry opens once those rows are on screen: opening uses a thread, which
-        would compete with painting them. Keys typed meanwhile wait, as messages do.
+        would compete with painting them. Keys typed meanwhile wait (see the app's
+        ``on_event``).
         """
-        sidebar = self.sidebar
         if self._first is not None:
-            sidebar.show_first(self._first)
-            await self.wait_for_refresh()
+            self.sidebar.show_first(self._first)
+        self.call_after_refresh(self._start)
+
+    async def _start(self) -> None:
+        """Open the registry and the services; input waits for them (the app holds it)."""
+        try:
+            await self._open()
+        finally:
+            self.post_message(self.Opened())
+        await self.offer_resume()
+
+    async def _open(self) -> None:
+        sidebar = self.sidebar
         services = await self._open_services()
         if self._unmounted:  # quit while the registry was opening
             await services.close()
@@ -161,7 +169,6 @@ class MainScreen(Screen[None]):
             sidebar.adopt_first(first)
         self.items.focus()
         self.call_after_refresh(self._open_current)
-        await self.offer_resume()
 
     def _open_current(self) -> None:
         current = self.items.current
@@ -205,6 +212,8 @@ class MainScreen(Screen[None]):
     @guarded("reading what the server offers", "Details shows it after the next open.")
     async def _learn_server(self, item: Tracked) -> None:
         """Tell Details what the item's server was found to lack (nothing when it lacks nothing)."""
+        from tui.ops.capabilities import lacking
+
         text = await lacking(self.svc.registry, item.connection)
         self.query_one(Details).know_server(item.connection.key, text)
 
@@ -242,6 +251,8 @@ class MainScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Show the keys."""
+        from tui.app.screens.help import HelpScreen
+
         self.app.push_screen(HelpScreen())
 
     async def action_toggle_deleted(self) -> None:
@@ -262,9 +273,9 @@ class MainScreen(Screen[None]):
 
     # chat
 
-    def action_chat(self) -> None:
+    async def action_chat(self) -> None:
         """Open the composer under the opened item's history."""
-        self.chat.start_chat()
+        await self.chat.start_chat()
 
     async def action_cancel_run(self) -> None:
         """Cancel the reply running on the opened item."""
@@ -282,6 +293,8 @@ class MainScreen(Screen[None]):
 
     def copy_text(self, text: str, what: str) -> None:
         """Copy with the system clipboard, or OSC 52 where there is none (SSH, headless)."""
+        import pyperclip
+
         try:
             pyperclip.copy(text)
             how = "clipboard"
@@ -300,6 +313,8 @@ class MainScreen(Screen[None]):
     @guarded("copying as Markdown", "Nothing was copied; press Y to try again.")
     async def action_copy_markdown(self) -> None:
         """Copy the whole history as Markdown."""
+        from tui.ops.exporting import load_history, markdown
+
         item = self._current()
         if item is None:
             return
@@ -309,6 +324,8 @@ class MainScreen(Screen[None]):
 
     def action_export(self) -> None:
         """Export the highlighted item to a file (.md or .json)."""
+        from tui.app.screens.prompt import PromptDialog
+
         item = self._current()
         if item is None:
             return
@@ -322,6 +339,8 @@ class MainScreen(Screen[None]):
     @work(exclusive=True, group="export", exit_on_error=False, description="exporting")
     @guarded("exporting", "Press e to try again.")
     async def _export(self, item: Tracked, result: PromptResult | None) -> None:
+        from tui.ops.exporting import as_json, load_history, markdown
+
         if result is None or not result.text.strip():
             return
         path = Path(result.text.strip()).expanduser()
@@ -340,6 +359,8 @@ class MainScreen(Screen[None]):
 
     def action_rename(self) -> None:
         """Rename the highlighted item (locally, or also as metadata.title)."""
+        from tui.app.screens.prompt import PromptDialog
+
         item = self._current()
         if item is None:
             return
@@ -385,6 +406,8 @@ class MainScreen(Screen[None]):
 
     def action_metadata(self) -> None:
         """Edit the highlighted item's metadata."""
+        from tui.app.screens.metadata import MetadataDialog
+
         item = self._live()
         if item is None:
             return
@@ -401,6 +424,8 @@ class MainScreen(Screen[None]):
         "Nothing was saved here; the server may have applied it: press r to reload the item.",
     )
     async def _metadata(self, item: Tracked, result: dict[str, str] | None) -> None:
+        from tui.ops.metadata import save_metadata
+
         if result is None:
             return
         api, why = self.svc.api_for(item)
@@ -421,6 +446,8 @@ class MainScreen(Screen[None]):
 
     def action_new(self) -> None:
         """Create a thread or conversation."""
+        from tui.app.screens.new_item import NewItemDialog
+
         kind = self.svc.profile.kind or Kind.CONVERSATION
 
         def create(wanted: NewItem | None) -> None:
@@ -464,6 +491,8 @@ class MainScreen(Screen[None]):
         self.app.push_screen(ImportDialog(self._import_text), self._imported)
 
     async def _import_text(self, text: str) -> list[ImportResult]:
+        from tui.ops.importing import import_found, scan_text
+
         api_for = self.svc.api_for_kind if self.svc.has_key else None
         found = scan_text(text)
         if found.cut:
@@ -502,6 +531,11 @@ class MainScreen(Screen[None]):
     @guarded("deleting", "Items not deleted stay as they were; press d to try again.")
     async def action_delete(self) -> None:
         """Delete the marked items (or the highlighted one), after confirmation."""
+        from tui.app.screens.confirm_delete import ConfirmDelete
+        from tui.app.screens.delete_progress import DeleteProgress
+        from tui.ops.deleting import BulkDelete
+        from tui.ops.plan import Policy, make_plan
+
         current = self.items.current
         keys = sorted(self.marked) or ([current.pk] if current else [])
         found = await self.svc.registry.get_many(keys)
@@ -526,6 +560,8 @@ class MainScreen(Screen[None]):
 
     async def offer_resume(self) -> None:
         """On start: offer to finish deletions an earlier run left unfinished."""
+        from tui.ops.resume import interrupted
+
         pending = await interrupted(self.svc.registry)
         if pending:
             self._resume(pending)
@@ -533,6 +569,10 @@ class MainScreen(Screen[None]):
     @work(group="delete", exclusive=True, exit_on_error=False, description="resuming deletions")
     @guarded("resuming deletions", "They are offered again the next time the app starts.")
     async def _resume(self, pending: list[Pending]) -> None:
+        from tui.app.screens.delete_progress import DeleteProgress
+        from tui.app.screens.interrupted import InterruptedDeletions
+        from tui.ops.resume import put_back, resumed
+
         choice = await self.app.push_screen_wait(InterruptedDeletions(pending))
         registry = self.svc.registry
         if choice == "put back":
@@ -547,6 +587,8 @@ class MainScreen(Screen[None]):
 
     async def _after_delete(self, progress: Progress) -> None:
         """Unmark what is gone, redraw the list, show a deleted item as read-only."""
+        from tui.ops.deleting import Result
+
         gone = {o.item.pk for o in progress.outcomes if o.result in (Result.DELETED, Result.GONE)}
         self.marked.difference_update(gone)
         await self.reload_list()

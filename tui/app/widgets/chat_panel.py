@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from textual import work
 from textual.app import ComposeResult
@@ -21,13 +21,8 @@ from textual.worker import Worker
 from tui.api.errors import ApiError, Conflict, ServerError
 from tui.api.protocol import ConversationApi
 from tui.app.failures import NOTICE_SECONDS, advice, describe, guarded, record, report
-from tui.app.screens.choice import ChoiceDialog
-from tui.app.screens.new_assistant import NewAssistantDialog
-from tui.app.screens.tool_outputs import ToolOutputsDialog
-from tui.app.screens.tools import ToolsDialog
 from tui.app.sent_check import Before, kept_turn, may_have_arrived
 from tui.app.services import Services
-from tui.app.widgets.composer import Composer
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.run_status import RunStatusLine
 from tui.model import (
@@ -44,10 +39,10 @@ from tui.model import (
     UsageReported,
 )
 from tui.ops import chat
-from tui.ops.history import archive_after_run
 from tui.ops.items import set_choice, set_tools, unbroken
 
 if TYPE_CHECKING:
+    from tui.app.widgets.composer import Composer
     from tui.app.widgets.live_reply import LiveReply
 
 # The Assistants API takes at most 256,000 characters in one message; the same limit keeps
@@ -92,10 +87,24 @@ class ChatPanel(Vertical):
         self._conflicts: dict[int, str] = {}
 
     def compose(self) -> ComposeResult:
-        """The message pane, the run status line, the composer (hidden until c)."""
+        """The message pane and the run status line; the composer is mounted by the first c."""
         yield MessagePane(id="messages")
         yield RunStatusLine(id="run-status")
-        yield Composer(id="composer")
+
+    @property
+    def composer(self) -> Composer | None:
+        """The composer, once the first c mounted it (a text area the first frame lacks)."""
+        found = self.query("#composer")
+        return cast("Composer", found.first()) if found else None
+
+    async def _mounted_composer(self) -> Composer:
+        from tui.app.widgets.composer import Composer
+
+        composer = self.composer
+        if composer is None:
+            composer = Composer(id="composer")
+            await self.mount(composer)
+        return composer
 
     @property
     def svc(self) -> Services:
@@ -110,19 +119,19 @@ class ChatPanel(Vertical):
 
     # actions
 
-    def start_chat(self) -> None:
+    async def start_chat(self) -> None:
         """Open the composer under the pane of the opened item."""
         if self.opened is None:
             self.notify("Open a thread or conversation first (enter on the list).")
             return
-        composer = self.query_one(Composer)
+        composer = await self._mounted_composer()
         composer.display = True
         composer.focus()
 
     def on_composer_left(self, event: Composer.Left) -> None:
         """Escape: hide an empty composer, give the focus to the pane."""
-        composer = self.query_one(Composer)
-        if not composer.text.strip():
+        composer = self.composer
+        if composer is not None and not composer.text.strip():
             composer.display = False
         self.query_one(MessagePane).focus()
 
@@ -192,6 +201,8 @@ class ChatPanel(Vertical):
     @work(exclusive=True, group="tools", exit_on_error=False, description="editing tools")
     @guarded("saving the tools", "The tools are unchanged; try again.")
     async def _edit_tools(self, item: Tracked) -> None:
+        from tui.app.screens.tools import ToolsDialog  # dialogs load on first use
+
         tools = await self.app.push_screen_wait(ToolsDialog(item.id, item.tools))
         if tools is None:
             return
@@ -219,6 +230,9 @@ class ChatPanel(Vertical):
 
     async def _pick(self, item: Tracked, api: ConversationApi) -> str | None:
         """Ask for a choice (creating an assistant on request) and remember it."""
+        from tui.app.screens.choice import ChoiceDialog
+        from tui.app.screens.new_assistant import NewAssistantDialog
+
         dialog = ChoiceDialog(item.kind, api.list_choices, item.choice)
         choice = await self.app.push_screen_wait(dialog)
         if choice == "+new":
@@ -362,6 +376,8 @@ class ChatPanel(Vertical):
                     requested = event
             if requested is None:
                 return
+            from tui.app.screens.tool_outputs import ToolOutputsDialog
+
             outputs = await self.app.push_screen_wait(ToolOutputsDialog(requested.calls))
             if outputs is None:
                 if run.item.kind is Kind.THREAD:
@@ -377,8 +393,8 @@ class ChatPanel(Vertical):
 
     async def _sent(self, run: ActiveRun, turn: Turn) -> None:
         """The server accepted the message: clear the composer, show the message."""
-        composer = self.query_one(Composer)
-        if composer.text == run.text:
+        composer = self.composer
+        if composer is not None and composer.text == run.text:
             composer.clear()
         run.shown.add(turn.id)
         await self.query_one(MessagePane).add_turn(turn)
@@ -419,6 +435,8 @@ class ChatPanel(Vertical):
         After an interrupted reply the pane is left as it is: the part that arrived and
         the note saying so stay on screen until the user loads the rest (r).
         """
+        from tui.ops.history import archive_after_run  # loaded by the first open already
+
         if not run.shown:
             return
         done = await unbroken(

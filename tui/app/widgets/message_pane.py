@@ -16,10 +16,10 @@ from tui.app.failures import guarded, report
 from tui.app.services import Services
 from tui.app.widgets.message_view import MessageView, estimated_height
 from tui.model import Tracked, Turn
-from tui.ops.history import HistoryReader, Newest, open_history
 
 if TYPE_CHECKING:
     from tui.app.widgets.live_reply import LiveReply
+    from tui.ops.history import HistoryReader, Newest
 
 FIRST_SCREEN = 4  # newest messages mounted first when the pane has no size yet
 CHUNK = 8
@@ -110,6 +110,8 @@ class MessagePane(VerticalScroll, can_focus=True):
         The SDK loads in a thread first (on the first opening only), so the screen keeps
         answering keys meanwhile; opening another item cancels this one's worker.
         """
+        from tui.ops.history import open_history  # with the API's paging, on first open
+
         await self.services.sdk_ready()
         try:
             api, why = self.services.api_for(item)
