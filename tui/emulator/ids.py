@@ -36,8 +36,13 @@ class IdFactory:
     def new(self, prefix: str) -> str:
         """A fresh ID with this prefix (``msg`` in conversations uses ``item``'s shape)."""
         alphabet, length = _SHAPES[prefix]
-        return f"{prefix}_" + "".join(self._rng.choices(alphabet, k=length))
+        return f"{prefix}_" + self._draw(alphabet, length)
 
     def conversation_message(self) -> str:
         """A ``msg_`` ID shaped like the Responses API's (48 hex digits)."""
-        return "msg_" + "".join(self._rng.choices(_HEX, k=48))
+        return "msg_" + self._draw(_HEX, 48)
+
+    def _draw(self, alphabet: str, length: int) -> str:
+        """``length`` characters of ``alphabet``: what ``rng.choices`` draws, made faster."""
+        draw, size = self._rng.random, len(alphabet)
+        return "".join([alphabet[int(draw() * size)] for _ in range(length)])

@@ -7,6 +7,7 @@ generator, so adding them shifts no other seeded ID.
 
 from __future__ import annotations
 
+import functools
 import random
 import string
 from typing import Any
@@ -17,8 +18,13 @@ Obj = dict[str, Any]
 _BASE62 = string.ascii_letters + string.digits
 
 
+@functools.lru_cache(maxsize=65_536)
 def step_id(run_id: str, number: int) -> str:
-    """The ID of step ``number`` of run ``run_id`` (24 base-62 characters, like the API's)."""
+    """The ID of step ``number`` of run ``run_id`` (24 base-62 characters, like the API's).
+
+    Kept once made: every demo seeds the same runs, and seeding a generator from a string
+    is the slow part.
+    """
     rng = random.Random(f"{run_id}|step|{number}")
     return "step_" + "".join(rng.choices(_BASE62, k=24))
 
