@@ -39,6 +39,15 @@ async def until(check: Callable[[], Any], what: str, timeout: float = PATIENCE) 
     return found
 
 
+def frame(app: Any) -> str:
+    """The bytes the screen's full frame would write to a terminal now.
+
+    What ``export_screenshot`` shows, without making an SVG of it (a sixth of the cost).
+    """
+    update = app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    return str(update.render_segments(app.console))
+
+
 async def settle(pilot: Any, timeout: float = PATIENCE, frames: int = 3) -> None:
     """Wait until the app is quiet: no worker runs, nothing waits for the next refresh,
     no animation is scheduled, and ``frames`` frames in a row are the same."""
@@ -51,7 +60,7 @@ async def settle(pilot: Any, timeout: float = PATIENCE, frames: int = 3) -> None
         await pilot.wait_for_scheduled_animations()
         await pilot.pause()
         busy = any(w.is_running for w in app.workers) or bool(app.screen._callbacks)
-        shots = [] if busy else [*shots[-(frames - 1) :], app.export_screenshot()]
+        shots = [] if busy else [*shots[-(frames - 1) :], frame(app)]
         if len(shots) == frames and len(set(shots)) == 1:
             return
         if time.monotonic() > deadline:
