@@ -25,6 +25,8 @@ from tests.cli.conftest import cli_env
 from tests.conftest import TEST_KEY
 
 DURATION_S = 60
+APP_PACE_S = 1.5  # at most one action per app in this time (a brisk user)
+HOOK_PACE_S = 0.5  # at most one round of the user's program (two creations) in this time
 LOCK_WORDS = re.compile(r"locked|busy", re.IGNORECASE)
 IDS = re.compile(r"\b[a-z]+_[A-Za-z0-9]{16,}")  # random IDs could spell "busy"
 
@@ -191,8 +193,12 @@ APP = textwrap.dedent(
                     app.screen.query_one("#value").value = f"{tag} renamed {step}"
                     await pilot.press("enter")
                 await settle(pilot)
+                # a steady rate (a user's pace, not a wait for anything): the three writers
+                # overlap all minute without spending the machine's every cycle on it
+                await asyncio.sleep(max(0.0, started + step * PACE_S - time.monotonic()))
             emit(op="done", steps=step, seconds=time.monotonic() - started)
 
+    PACE_S = float(sys.argv[4])
     asyncio.run(main(sys.argv[1], sys.argv[2], float(sys.argv[3])))
     """
 )
@@ -223,6 +229,7 @@ USER_PROGRAM = textwrap.dedent(
         if n % 5 == 0:
             client.beta.threads.delete(thread.id)
             emit(op="deleted", id=thread.id)
+        time.sleep(max(0.0, started + n * float(sys.argv[3]) - time.monotonic()))  # its pace
     emit(op="done", steps=n, seconds=time.monotonic() - started)
     """
 )
@@ -240,7 +247,7 @@ def test_two_app_instances_and_a_hook_for_a_minute(make_server, tmp_path) -> Non
     names = ("app A", "app B", "hook")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", APP, str(db), tag, str(DURATION_S)],
+            [sys.executable, "-c", APP, str(db), tag, str(DURATION_S), str(APP_PACE_S)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -250,7 +257,7 @@ def test_two_app_instances_and_a_hook_for_a_minute(make_server, tmp_path) -> Non
     ]
     procs.append(
         subprocess.Popen(
-            [sys.executable, "-c", USER_PROGRAM, str(db), str(DURATION_S)],
+            [sys.executable, "-c", USER_PROGRAM, str(db), str(DURATION_S), str(HOOK_PACE_S)],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
