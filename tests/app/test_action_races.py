@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+from textual import events
+
 from tests.app.test_chat import SIZE, opened
 from tests.app.test_chat import chat_setup as chat_setup  # a fixture
 from tests.conftest import settle, until
 from tui.api.conversations import ConversationsAdapter
+from tui.app.app import ThreadBrowserApp
 from tui.app.screens.new_item import NewItemDialog
+from tui.app.services import Services
 from tui.model import Connection, Kind
 from tui.store import Registry
 
@@ -46,3 +50,37 @@ async def test_a_refresh_during_a_create_leaves_the_new_conversation_tracked(
         tracked = await registry.get(Connection(chat.server.base_url), made[0])
     assert tracked is not None, "the server holds a conversation the registry lost"
     assert tracked.title == "Made while refreshing"
+
+
+async def test_keys_wait_while_the_registry_opens_and_quitting_does_not(app_factory) -> None:
+    """A key typed before the registry is open acts once it is; q is never held.
+
+    The keys are sent as the terminal sends them: ``pilot.press`` would wait for the main
+    screen, which is busy opening the registry.
+    """
+    real = app_factory()
+    gate = asyncio.Event()
+
+    async def slow_open() -> Services:
+        await gate.wait()
+        return await real._open_services()
+
+    app = ThreadBrowserApp(slow_open, real._first)
+    async with app.run_test(size=SIZE) as pilot:
+        app.post_message(events.Key("n", "n"))
+        await until(lambda: app._held, "the key to be held")
+        assert app.services is None and not isinstance(app.screen, NewItemDialog)
+        gate.set()
+        await until(lambda: isinstance(app.screen, NewItemDialog), "the held key to act")
+        await pilot.press("escape")
+        await settle(pilot)
+    assert app.return_code in (0, None)  # ended by the test, without a failure
+
+    gate = asyncio.Event()
+    app = ThreadBrowserApp(slow_open, real._first)
+    async with app.run_test(size=SIZE):
+        app.post_message(events.Key("q", "q"))
+        await until(lambda: app.return_code is not None, "q, the registry still opening")
+        gate.set()  # the registry finishes opening after the quit
+        await until(lambda: not app.is_running, "the app to end")
+    assert app.return_code == 0

@@ -144,7 +144,8 @@ class MainScreen(Screen[None]):
             await self._open()
         finally:
             self.post_message(self.Opened())
-        await self.offer_resume()
+        if self.services is not None:  # not when the app quit while the registry opened
+            await self.offer_resume()
 
     async def _open(self) -> None:
         sidebar = self.sidebar
