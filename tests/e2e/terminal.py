@@ -10,6 +10,7 @@ import struct
 import subprocess
 import termios
 import time
+from collections.abc import Callable
 
 import pyte
 
@@ -54,31 +55,30 @@ class Terminal:
         """The screen's text."""
         return "\n".join(self.screen.display)
 
+    def wait_until(self, check: Callable[[], bool], failure: str, timeout: float = 30) -> str:
+        """The screen once ``check()`` holds, the output read meanwhile (a full pty blocks)."""
+        end = time.monotonic() + timeout
+        while not check():
+            if time.monotonic() > end:
+                raise AssertionError(f"{failure}:\n{self.text()}")
+            self.pump(0.05)
+        return self.text()
+
     def wait_for(self, needle: str, timeout: float = 30) -> str:
         """The screen once ``needle`` shows on it."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            self.pump(0.2)
-            if needle in self.text():
-                return self.text()
-        raise AssertionError(f"{needle!r} never appeared on screen:\n{self.text()}")
+        return self.wait_until(
+            lambda: needle in self.text(), f"{needle!r} never appeared on screen", timeout
+        )
 
     def wait_gone(self, needle: str, timeout: float = 30) -> str:
         """The screen once ``needle`` no longer shows on it."""
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            self.pump(0.2)
-            if needle not in self.text():
-                return self.text()
-        raise AssertionError(f"{needle!r} stayed on screen:\n{self.text()}")
+        return self.wait_until(
+            lambda: needle not in self.text(), f"{needle!r} stayed on screen", timeout
+        )
 
     def wait_exit(self, timeout: float = 30) -> int:
-        """The program's exit code, its output read meanwhile (a full pty would block it)."""
-        end = time.monotonic() + timeout
-        while self.proc.poll() is None:
-            if time.monotonic() > end:
-                raise AssertionError(f"the program did not exit:\n{self.text()}")
-            self.pump(0.05)
+        """The program's exit code."""
+        self.wait_until(lambda: self.proc.poll() is not None, "the program did not exit", timeout)
         return self.proc.returncode
 
     def send(self, keys: str) -> None:
