@@ -52,6 +52,17 @@ async def test_a_refresh_during_a_create_leaves_the_new_conversation_tracked(
     assert tracked.title == "Made while refreshing"
 
 
+def gated(real: ThreadBrowserApp) -> tuple[ThreadBrowserApp, asyncio.Event]:
+    """The app of ``real``'s registry, whose registry opens only once the event is set."""
+    gate = asyncio.Event()
+
+    async def slow_open() -> Services:
+        await gate.wait()
+        return await real._open_services()
+
+    return ThreadBrowserApp(slow_open, real._first), gate
+
+
 async def test_keys_wait_while_the_registry_opens_and_quitting_does_not(app_factory) -> None:
     """A key typed before the registry is open acts once it is; q is never held.
 
@@ -59,13 +70,7 @@ async def test_keys_wait_while_the_registry_opens_and_quitting_does_not(app_fact
     screen, which is busy opening the registry.
     """
     real = app_factory()
-    gate = asyncio.Event()
-
-    async def slow_open() -> Services:
-        await gate.wait()
-        return await real._open_services()
-
-    app = ThreadBrowserApp(slow_open, real._first)
+    app, gate = gated(real)
     async with app.run_test(size=SIZE) as pilot:
         app.post_message(events.Key("n", "n"))
         await until(lambda: app._held, "the key to be held")
@@ -76,8 +81,7 @@ async def test_keys_wait_while_the_registry_opens_and_quitting_does_not(app_fact
         await settle(pilot)
     assert app.return_code in (0, None)  # ended by the test, without a failure
 
-    gate = asyncio.Event()
-    app = ThreadBrowserApp(slow_open, real._first)
+    app, gate = gated(real)
     async with app.run_test(size=SIZE):
         app.post_message(events.Key("q", "q"))
         await until(lambda: app.return_code is not None, "q, the registry still opening")
