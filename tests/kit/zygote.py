@@ -9,6 +9,7 @@ thread, so forking it is safe. A child that outlives its timeout is killed.
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import json
 import os
@@ -38,6 +39,11 @@ PRELOAD = (
     "tui.ops.deleting",
     "tui.ops.migrating",
     "tui.ops.importing",
+    "tui.store.archive",
+    "tui.store.migrations",
+    "anyio._backends._asyncio",
+    "difflib",
+    "tomllib",
     "httpcore2",
     "markdown_it",
     "openai.pagination",
@@ -139,6 +145,8 @@ def serve(commands: IO[str], replies: IO[str]) -> None:
         except ImportError:
             continue
     asyncio.run(_exercise())
+    gc.collect()
+    gc.freeze()  # children inherit these objects: neither scanned nor copied by the collector
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     replies.write("ready\n")
     replies.flush()
