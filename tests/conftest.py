@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
-from openai import AsyncOpenAI, OpenAI
+from openai import AsyncOpenAI, DefaultAsyncHttpxClient, DefaultHttpxClient, OpenAI
 from starlette.types import ASGIApp
 
+from tui.api.client import tls_context
 from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
 from tui.emulator.server import LoopbackServer
 
@@ -107,12 +109,14 @@ def server(make_server: ServerFactory) -> EmulatorServer:
 def strict_client(base_url: str, key: str = TEST_KEY, **kw: object) -> OpenAI:
     """A synchronous SDK client that fails on any shape the real types reject."""
     kw.setdefault("max_retries", 0)
+    kw.setdefault("http_client", DefaultHttpxClient(verify=tls_context()))
     return OpenAI(api_key=key, base_url=base_url, _strict_response_validation=True, **kw)  # type: ignore[arg-type]
 
 
 def strict_async_client(base_url: str, key: str = TEST_KEY, **kw: object) -> AsyncOpenAI:
     """An asynchronous SDK client with strict response validation."""
     kw.setdefault("max_retries", 0)
+    kw.setdefault("http_client", DefaultAsyncHttpxClient(verify=tls_context()))
     return AsyncOpenAI(api_key=key, base_url=base_url, _strict_response_validation=True, **kw)  # type: ignore[arg-type]
 
 
@@ -134,3 +138,21 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """Two workers per core for ``-n auto``: much of the suite waits on child processes
     and servers, so one worker per core leaves the cores idle half the time."""
     return 2 * (os.cpu_count() or 1)
+
+
+# What collection imported lives all session: kept out of the collector's scans, and the
+# youngest generation collected less often (the suite makes millions of short-lived objects).
+GC_THRESHOLDS = (50_000, 20, 100)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Freeze what collection made and raise the collector's thresholds (about a quarter
+    of the app tests' CPU went to scanning objects that live all session)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``long`` first: started last, one of them would run alone at the end."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
