@@ -326,6 +326,7 @@ def pasted_log(key: str, *ids: str) -> str:
     )
 
 
+@pytest.mark.long
 async def test_the_app_never_writes_or_shows_the_key(
     quarantine: Quarantine, make_server, monkeypatch: pytest.MonkeyPatch, capfd
 ) -> None:
@@ -475,6 +476,7 @@ class Cli:
         return done
 
 
+@pytest.mark.long
 def test_the_cli_never_writes_or_prints_the_key(quarantine: Quarantine, make_server) -> None:
     key = quarantine.key
     server = make_server(api_keys=(key,))

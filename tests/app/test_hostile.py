@@ -91,6 +91,7 @@ async def open_and_look(pilot: Any, tap: TerminalTap, item: Tracked) -> tuple[st
     return tap.check(), list(pane.turns)
 
 
+@pytest.mark.long
 async def test_the_corpus_opens_literally_and_nothing_leaks(app_factory, tmp_path: Path) -> None:
     app = app_factory()
     async with app.run_test(size=SIZE) as pilot:
@@ -121,6 +122,7 @@ async def test_the_corpus_opens_literally_and_nothing_leaks(app_factory, tmp_pat
         assert "[bold red]not bold[/]" in shown and "[link=https://evil.example]" in shown
 
 
+@pytest.mark.long
 async def test_the_corpus_is_found_by_search_and_copied_clean(
     app_factory, monkeypatch: pytest.MonkeyPatch
 ) -> None:

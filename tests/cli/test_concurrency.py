@@ -21,6 +21,8 @@ import time
 from collections import Counter
 from contextlib import closing
 
+import pytest
+
 from tests.cli.conftest import cli_env
 from tests.conftest import TEST_KEY
 
@@ -239,6 +241,7 @@ def records(stdout: str) -> list[dict]:
     return [json.loads(line) for line in stdout.splitlines() if line.startswith("{")]
 
 
+@pytest.mark.long
 def test_two_app_instances_and_a_hook_for_a_minute(make_server, tmp_path) -> None:
     server = make_server()
     db = tmp_path / "shared.sqlite3"

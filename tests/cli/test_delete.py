@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import cli_env
 from tests.conftest import TEST_KEY, strict_client
 from tui.emulator import EmulatorServer
@@ -120,6 +122,7 @@ def _wait_for_deleted(db: Path, at_least: int) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.long
 def test_a_killed_run_leaves_nothing_in_doubt_and_resumes(make_server, cli, tmp_path):
     server = make_server(latency_ms=40)
     ids = seed_threads(server.emulator, TEST_KEY, 150)
@@ -155,6 +158,7 @@ def test_a_killed_run_leaves_nothing_in_doubt_and_resumes(make_server, cli, tmp_
     assert final[bystanders[1]] == "active" and on_server(server, bystanders[1])
 
 
+@pytest.mark.long
 def test_ctrl_c_stops_sending_and_puts_the_rest_back(make_server, cli, tmp_path):
     server = make_server(latency_ms=40)
     ids = seed_threads(server.emulator, TEST_KEY, 300)
@@ -197,6 +201,7 @@ def _on_a_terminal(server: EmulatorServer, db: Path, answer: str, *args: str):
     return process.returncode, out, err
 
 
+@pytest.mark.long
 def test_on_a_terminal_it_asks_and_a_wrong_number_deletes_nothing(server, cli, tmp_path):
     ids = seed_threads(server.emulator, TEST_KEY, 25)
     run = cli(server.base_url)

@@ -13,6 +13,8 @@ import sys
 from collections import Counter
 from contextlib import closing
 
+import pytest
+
 from tests.cli.conftest import cli_env
 from tui.store import files
 
@@ -20,6 +22,7 @@ COUNT = 10_000
 RUNS = 3
 
 
+@pytest.mark.long
 def test_concurrent_imports_of_the_same_ids_add_each_once(tmp_path) -> None:
     db = tmp_path / "registry.sqlite3"
     files.prepare(db)  # made beforehand, so the three runs race on the IDs alone

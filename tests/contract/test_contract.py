@@ -214,6 +214,7 @@ def _clean_environ() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("workers", ["0", "1"])
 def test_the_plugin_fails_the_session_with_a_summary(tmp_path: Path, workers: str) -> None:
     (tmp_path / "test_wrong.py").write_text(PLUGIN_RUN)

@@ -166,6 +166,7 @@ def emulator() -> Iterator[EmulatorServer]:
         yield server
 
 
+@pytest.mark.long
 def test_fuzz_finds_no_5xx_and_no_off_spec_answer(
     emulator: EmulatorServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 
+import pytest
 from openai import OpenAI
 
 from tests.bench.server import emulator_process
@@ -58,6 +59,7 @@ def seed(base_url: str) -> list[str]:
     return ids
 
 
+@pytest.mark.long
 def test_cli_and_app_on_a_pty_show_the_corpus_without_its_sequences(tmp_path) -> None:
     with emulator_process("--token-delay-ms", "0") as base_url:
         ids = seed(base_url)

@@ -77,6 +77,7 @@ def told(app: ThreadBrowserApp, seen: Seen, error: ApiError) -> bool:
     return str(error) in banner or any(str(error) in text for _, text in seen.notes)
 
 
+@pytest.mark.long
 async def test_opening_every_item_ends_in_its_history_or_a_reason(
     session, tmp_path, monkeypatch
 ) -> None:
@@ -117,6 +118,7 @@ async def test_opening_every_item_ends_in_its_history_or_a_reason(
     print(f"browse: {len(opened)} items, {len(failed)} not loaded, faults {faults}, {took:.1f} s")
 
 
+@pytest.mark.long
 async def test_older_pages_load_in_the_end_despite_faults(session, tmp_path, monkeypatch) -> None:
     settings = demo_settings(session, Settings())
     app = make_app(

@@ -61,6 +61,7 @@ def history_size(server: EmulatorServer, item_id: str) -> int:
     return len(ns.conversations[item_id].items)
 
 
+@pytest.mark.long
 async def test_every_item_ends_deleted_or_failed_with_its_reason(make_server, tmp_path) -> None:
     server = make_server(**{**FAULTS, "fault_retry_after": SHORT_WAIT})
     ids = small_items(server, seed_demo(server.emulator, TEST_KEY), ITEMS)

@@ -30,6 +30,7 @@ REQUESTS = 120
     [("export", "--format", "json", "{conv}"), ("delete", "--yes", "--json", "{thread}", "{conv}")],
     ids=["export-json", "delete"],
 )
+@pytest.mark.long
 def test_a_million_parts_end_bounded_and_say_what_was_cut(
     args: tuple[str, ...], kit_cli: Cli, served: Served
 ) -> None:
