@@ -153,8 +153,12 @@ OPERATIONS: dict[str, Callable[[Cli], Cell]] = {
 
 
 ONLY = {"retry_after": ("delete", "prune"), "metadata_dropped": ("migrate",)}
+# Deletions retry a 5xx with backoff (0.5 s, doubling, four times): these cells wait ~8 s.
+WAITING = {("delete", "html_502"), ("prune", "html_502")}
 CELLS = [
-    (operation, fault)
+    pytest.param(
+        operation, fault, marks=[pytest.mark.long] if (operation, fault) in WAITING else []
+    )
     for operation in OPERATIONS
     for fault in FAULTS
     if operation in ONLY.get(fault, (operation,))

@@ -25,6 +25,7 @@ from tui.api.errors import (
     Offline,
     RateLimited,
     ServerError,
+    Unreadable,
     Unsupported,
 )
 from tui.api.protocol import ConversationApi
@@ -323,6 +324,8 @@ class BulkDelete:
                     raise Stopped from exc
                 self.pacer.limited(sent, exc.retry_after)
                 continue
+            except Unreadable:
+                raise  # the same request would get the same unreadable reply
             except (ServerError, Offline):
                 failures += 1
                 if failures > RETRIES:
