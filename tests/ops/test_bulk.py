@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TEST_KEY, ServerFactory, strict_client
+from tests.kit.fixtures import Served
 from tui.commands.context import ConnectionApis
 from tui.config import Profile, Settings
 from tui.emulator import EmulatorServer
@@ -232,3 +233,24 @@ async def test_a_rejected_key_fails_every_item_of_its_connection_without_hammeri
         for item in items:
             fresh = await reg.get_pk(item.pk)
             assert fresh is not None and fresh.state is ItemState.ACTIVE
+
+
+async def test_an_unreadable_reply_fails_its_item_without_asking_again(
+    served: Served, tmp_path: Path
+) -> None:
+    served.switch("wrong_shape")  # one message's content is a number
+    kit = served.kit
+    settings = Settings({"kit": Profile("kit", served.connection, key_env=KEY_ENV)}, "kit")
+    async with await Registry.open(tmp_path / "r.sqlite3") as reg:
+        item, _ = await reg.track(kit.thread.id, Kind.THREAD, served.connection, source="test")
+        served.reset_counts()
+        progress, _ = await run(reg, settings, [item])
+        [outcome] = progress.outcomes
+        assert outcome.result is Result.FAILED, outcome
+        assert "content" in outcome.reason, outcome.reason
+        # two pages, each asked for once (the unreadable one was asked for five times, with
+        # 7.5 s of waits, though the same request gets the same reply)
+        assert kit.requests("/messages") == 2
+        assert kit.exists(kit.thread.id)
+        fresh = await reg.get_pk(item.pk)
+        assert fresh is not None and fresh.state is ItemState.ACTIVE
