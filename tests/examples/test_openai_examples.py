@@ -1,7 +1,8 @@
 """openai-python's own example scripts, run unchanged against the emulator.
 
 Each script in ``tests/data/openai-examples`` (copied byte for byte; see its PROVENANCE.md)
-runs in a subprocess with ``OPENAI_BASE_URL`` at an emulator on 127.0.0.1 that accepts only
+runs in a child process (forked from the zygote, which has imported the SDK) with
+``OPENAI_BASE_URL`` at an emulator on 127.0.0.1 that accepts only
 ``OPENAI_API_KEY=test-key-alpha``, and must exit 0 (and, where it prints a sign that it got
 through, print it). ``CATALOGUE`` names every example of the repository: "runs", or the reason
 it cannot run against the emulator. Print the table with
@@ -13,14 +14,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import PATIENCE, TEST_KEY, ServerFactory
+from tests.kit.zygote import Finished, Zygote
 
 EXAMPLES = Path(__file__).parents[1] / "data" / "openai-examples"
 RUNS = "runs"
@@ -143,29 +143,20 @@ def _env(base_url: str) -> dict[str, str]:
     }
 
 
-def run_example(path: Path, base_url: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run one script unchanged; a hang is reported with what it printed so far."""
-    try:
-        return subprocess.run(
-            [sys.executable, str(path)],
-            env=_env(base_url),
-            cwd=cwd,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            encoding="utf-8",
-            timeout=PATIENCE,
-        )
-    except subprocess.TimeoutExpired as hang:
-        raise AssertionError(f"{path.name} still running after {PATIENCE:g} s: {hang}") from None
+def run_example(zygote: Zygote, path: Path, base_url: str, cwd: Path) -> Finished:
+    """Run one script unchanged, in a child of the zygote (its imports paid once)."""
+    done = zygote.run_script(path, _env(base_url), cwd, PATIENCE)
+    if done.timed_out:
+        raise AssertionError(f"{path.name} still running after {PATIENCE:g} s: {done.output}")
+    return done
 
 
 @pytest.mark.parametrize("example", [pytest.param(e, id=e.path) for e in RUNNABLE])
 def test_example_runs_unchanged(
-    example: Example, make_server: ServerFactory, tmp_path: Path
+    example: Example, make_server: ServerFactory, zygote: Zygote, tmp_path: Path
 ) -> None:
     server = make_server(api_keys=frozenset({TEST_KEY}))
-    done = run_example(EXAMPLES / example.path, server.base_url, tmp_path)
+    done = run_example(zygote, EXAMPLES / example.path, server.base_url, tmp_path)
     said = f"--- stderr ---\n{done.stderr[-4000:]}\n--- stdout ---\n{done.stdout[-2000:]}"
     assert done.returncode == 0, f"{example.path} exited {done.returncode}\n{said}"
     assert re.search(example.shows, done.stdout), f"{example.path}: no {example.shows!r}\n{said}"

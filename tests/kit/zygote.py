@@ -3,7 +3,8 @@
 A zygote process imports :mod:`tui.cli` once (about two seconds) and then forks one child
 per command; each child sets its environment and standard streams, calls
 :func:`tui.cli.main` exactly as ``python -m tui`` does, and exits. The zygote starts no
-thread, so forking it is safe. A child that outlives its timeout is killed.
+thread, so forking it is safe. A child that outlives its timeout is killed. A child can
+run a Python script instead (:meth:`Zygote.run_script`), as ``python SCRIPT`` would.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import importlib
 import json
 import os
 import resource
+import runpy
 import select
 import signal
 import subprocess
@@ -83,12 +85,18 @@ def _child(request: dict[str, Any]) -> None:
     sys.stdin = open(0, encoding="utf-8", errors="surrogateescape", closefd=False)  # noqa: SIM115
     sys.stdout = open(1, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
     sys.stderr = open(2, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
-    sys.argv = ["thread-browser", *request["args"]]
+    script = request.get("script")
+    sys.argv = [script] if script else ["thread-browser", *request["args"]]
     code = 0
     try:
-        from tui.cli import main
+        if script:  # as ``python SCRIPT`` runs it: its folder first on the path, as __main__
+            os.chdir(request["cwd"])
+            sys.path.insert(0, os.path.dirname(script))
+            runpy.run_path(script, run_name="__main__")
+        else:
+            from tui.cli import main
 
-        main()
+            main()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     finally:
@@ -163,6 +171,12 @@ def serve(commands: IO[str], replies: IO[str]) -> None:
         replies.flush()
 
 
+def _finished(args: list[str], done: dict[str, Any], out: bytes, err: bytes) -> Finished:
+    """A child's end, its output read as text (undecodable bytes replaced)."""
+    text = (out.decode(errors="replace"), err.decode(errors="replace"))
+    return Finished(args, done["code"], *text, done["seconds"], done["rss"], done["timed_out"])
+
+
 class Zygote:
     """A client of one zygote process; :meth:`run` runs one command in a fresh child."""
 
@@ -195,9 +209,16 @@ class Zygote:
 
         Output is read as text (undecodable bytes replaced); :meth:`run_raw` keeps bytes.
         """
-        done, out, err = self.run_raw(args, env, input=input, timeout=timeout)
+        return _finished(args, *self.run_raw(args, env, input=input, timeout=timeout))
+
+    def run_script(self, script: Path, env: dict[str, str], cwd: Path, timeout: float) -> Finished:
+        """Run a Python script unchanged, as ``python SCRIPT`` would, in ``cwd``."""
+        extra = {"script": str(script), "cwd": str(cwd)}
+        done, out, err = self.run_raw([], env, timeout=timeout, extra=extra)
         text = (out.decode(errors="replace"), err.decode(errors="replace"))
-        return Finished(args, done["code"], *text, done["seconds"], done["rss"], done["timed_out"])
+        return Finished(
+            [str(script)], done["code"], *text, done["seconds"], done["rss"], done["timed_out"]
+        )
 
     def run_raw(
         self,
@@ -206,12 +227,13 @@ class Zygote:
         *,
         input: str | bytes = "",
         timeout: float = 60.0,
+        extra: dict[str, str] | None = None,
     ) -> tuple[dict[str, Any], bytes, bytes]:
         """Run one command; its reply (code, seconds, rss, timed_out) and raw output."""
         paths = {name: self._file(name) for name in ("stdin", "stdout", "stderr")}
         raw = input.encode("utf-8") if isinstance(input, str) else input
         paths["stdin"].write_bytes(raw)
-        request = {"args": args, "env": env, "timeout": timeout}
+        request = {"args": args, "env": env, "timeout": timeout, **(extra or {})}
         request.update({name: str(path) for name, path in paths.items()})
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._proc.stdin.write(json.dumps(request) + "\n")
