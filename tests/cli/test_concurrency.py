@@ -27,8 +27,8 @@ from tests.cli.conftest import cli_env
 from tests.conftest import TEST_KEY
 
 DURATION_S = 60
-APP_PACE_S = 1.5  # at most one action per app in this time (a brisk user)
-HOOK_PACE_S = 0.5  # at most one round of the user's program (two creations) in this time
+APP_PACE_S = 3.0  # at most one action per app in this time (a user working quickly)
+HOOK_PACE_S = 1.0  # at most one round of the user's program (two creations) in this time
 LOCK_WORDS = re.compile(r"locked|busy", re.IGNORECASE)
 IDS = re.compile(r"\b[a-z]+_[A-Za-z0-9]{16,}")  # random IDs could spell "busy"
 
