@@ -14,7 +14,7 @@ import json
 import os
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -106,6 +106,24 @@ class Tally:
                 self.answers += 1
                 self.answers_valid += item.valid
             self.violations += item.problems
+
+    def merge(self, other: Tally) -> None:
+        """Count what ``other`` counted too."""
+        self.answers += other.answers
+        self.answers_valid += other.answers_valid
+        self.ours += other.ours
+        self.ours_valid += other.ours_valid
+        self.violations += other.violations
+
+    def to_json(self) -> dict[str, Any]:
+        """The figures and violations as JSON-able values."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Tally:
+        """A tally :meth:`to_json` wrote."""
+        violations = [Violation(**v) for v in data.pop("violations")]
+        return cls(**data, violations=violations)
 
     @property
     def failed(self) -> list[Violation]:

@@ -2,10 +2,11 @@
 
 Each process that runs tests registers a recorder with the emulator
 (``tui.emulator.recording``) that appends each exchange to its own JSON-lines file in a
-session directory. At the end of the session, the process that started it (the xdist
-controller, or the only process with ``-n0``) checks every record against OpenAI's spec
-(``tests.contract.check``), prints the figures and the distinct violations, and fails the
-session when there is any. Load it with ``-p tests.contract.recorder``.
+session directory. At the end of the session each xdist worker checks its own records
+against OpenAI's spec (``tests.contract.check``); the process that started the session (the
+controller, or the only process with ``-n0``) adds those tallies up, prints the figures and
+the distinct violations, and fails the session when there is any. Load it with
+``-p tests.contract.recorder``.
 """
 
 from __future__ import annotations
@@ -47,13 +48,28 @@ class FileRecorder:
             self._file.close()
 
 
+def tally_file(path: Path) -> Tally:
+    """Every record of one file, checked."""
+    result = Tally()
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            result.add(json.loads(line))
+    return result
+
+
 def tally(directory: Path) -> Tally:
-    """Every record of every file in ``directory``, checked."""
+    """Every record of every file in ``directory``, checked.
+
+    A file a worker checked itself has its tally beside it (``NAME.tally.json``); the
+    others are checked here.
+    """
     result = Tally()
     for path in sorted(directory.glob("*.jsonl")):
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                result.add(json.loads(line))
+        done = path.with_suffix(".tally.json")
+        if done.exists():
+            result.merge(Tally.from_json(json.loads(done.read_text(encoding="utf-8"))))
+        else:
+            result.merge(tally_file(path))
     return result
 
 
@@ -99,6 +115,10 @@ class ContractPlugin:
             remove_recorder(self.recorder)
             self.recorder.close()
         if not self.owner:
+            if self.recorder is not None:  # checked here, beside the other workers' checks
+                checked = tally_file(self.recorder.path).to_json()
+                done = self.recorder.path.with_suffix(".tally.json")
+                done.write_text(json.dumps(checked), encoding="utf-8")
             return
         self.result = tally(self.dir)
         if self.result.failed:
