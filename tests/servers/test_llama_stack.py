@@ -7,7 +7,8 @@ import pytest
 from tests.servers import operations as op
 from tests.servers.conftest import Target
 
-pytestmark = pytest.mark.xdist_group("llama-stack")  # one server for the session
+# One worker runs every server test: one of each server per session, started first.
+pytestmark = [pytest.mark.xdist_group("servers"), pytest.mark.long]
 
 
 @pytest.fixture

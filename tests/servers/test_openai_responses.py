@@ -9,7 +9,8 @@ from tests.servers.conftest import Target
 from tests.servers.counting import Counter
 from tests.servers.tally import TALLY
 
-pytestmark = pytest.mark.xdist_group("openai-responses")  # one server for the session
+# One worker runs every server test: one of each server per session, started first.
+pytestmark = [pytest.mark.xdist_group("servers"), pytest.mark.long]
 
 
 @pytest.fixture(scope="module")
