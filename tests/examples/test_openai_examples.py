@@ -162,6 +162,14 @@ def test_example_runs_unchanged(
     assert re.search(example.shows, done.stdout), f"{example.path}: no {example.shows!r}\n{said}"
 
 
+def test_a_script_that_raises_fails_with_its_traceback(zygote: Zygote, tmp_path: Path) -> None:
+    script = tmp_path / "fails.py"
+    script.write_text("print('before')\nraise RuntimeError('the script failed')\n")
+    done = zygote.run_script(script, {}, tmp_path, PATIENCE)
+    assert done.returncode == 1 and done.stdout == "before\n"
+    assert "RuntimeError: the script failed" in done.stderr
+
+
 def _git_blob(path: Path) -> str:
     data = path.read_bytes()
     return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
