@@ -288,9 +288,13 @@ def identify(path: Path) -> int:
         raise corrupt(path, "file is not a database")
     looked = sqlite3.connect(_look_uri(path, header), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
+        # One read transaction, so one snapshot: another process may be making this
+        # registry right now, and its version, id and tables must be read as of one moment.
+        looked.execute("BEGIN")
         version = schema.version(looked)
         app_id = int(looked.execute("PRAGMA application_id").fetchone()[0])
         found = looked.execute("SELECT type, name FROM sqlite_master").fetchall()
+        looked.execute("COMMIT")
     finally:
         looked.close()
     objects = [name for _, name in found if not str(name).startswith("sqlite_")]
