@@ -10,7 +10,6 @@ import base64
 import logging
 import os
 import secrets
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from openai import AsyncOpenAI, OpenAI
 from tests.app.test_browse import settle
 from tests.app.test_chat import finished, send, until
 from tests.cli.conftest import cli_env
+from tests.kit.ports import spare_port
 from tui import track
 from tui.api import adapter_for
 from tui.api.client import make_client
@@ -165,10 +165,8 @@ def quarantine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Quar
 
 
 def closed_port() -> int:
-    """A loopback port nothing listens on."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on (nor will: outside the ephemeral range)."""
+    return spare_port()
 
 
 # The scanner itself

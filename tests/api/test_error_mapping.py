@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from tests.conftest import TEST_KEY
+from tests.kit.ports import spare_port
 from tui.api import adapter_for
 from tui.api.client import make_client
 from tui.api.errors import (
@@ -28,11 +27,8 @@ def adapter(base_url: str, kind: Kind = Kind.THREAD, key: str = TEST_KEY, **kw):
 
 
 def closed_port() -> int:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    return port
+    """A loopback port nothing listens on (nor will: outside the ephemeral range)."""
+    return spare_port()
 
 
 async def test_not_found_names_the_item_and_the_likely_causes(server) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.app.conftest import EPOCH, NOW, SIZE
 from tests.conftest import settle
+from tests.kit.ports import spare_port
 from tui.app.demo import demo_settings, start_demo
 from tui.app.launch import make_app
 from tui.app.widgets.banner import Banner
@@ -16,14 +17,6 @@ from tui.emulator import EmulatorConfig
 def banner_text(app) -> str:
     banner = app.query_one(Banner)
     return str(banner.render()) if banner.has_class("-shown") else ""
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 async def open_with(tmp_path, *, config=None, stop_server=False, key_env=None, port=0):
@@ -52,7 +45,7 @@ async def archive_first_item(tmp_path, port: int) -> None:
 
 
 async def test_no_key_banner_and_archive_readable(tmp_path) -> None:
-    port = free_port()
+    port = spare_port()
     await archive_first_item(tmp_path, port)
     session, app = await open_with(tmp_path, key_env="THREAD_BROWSER_TEST_UNSET_KEY", port=port)
     async with app.run_test(size=SIZE) as pilot:
@@ -63,7 +56,7 @@ async def test_no_key_banner_and_archive_readable(tmp_path) -> None:
 
 
 async def test_offline_banner(tmp_path) -> None:
-    port = free_port()
+    port = spare_port()
     await archive_first_item(tmp_path, port)
     _session, app = await open_with(tmp_path, stop_server=True, port=port)
     async with app.run_test(size=SIZE) as pilot:

@@ -9,12 +9,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from tests.kit.ports import spare_port
+
 
 def start_emulator(*options: str) -> tuple[subprocess.Popen[bytes], str]:
     """``thread-browser emulator OPTIONS`` on a free loopback port; (process, base URL)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = spare_port()
     command = [sys.executable, "-c", "from tui.cli import main; main()", "emulator"]
     command += ["--port", str(port), *options]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -19,7 +19,7 @@ from tests.cli.conftest import cli, cli_env
 from tests.conftest import TEST_KEY
 from tests.servers.counting import Counter, CountingProxy
 from tests.servers.fake_model import fake_model_app
-from tests.servers.serving import ServerProcess, free_port, offline_env
+from tests.servers.serving import offline_env, start_server
 from tests.servers.tally import TALLY
 from tui.api import ConversationApi, adapter_for
 from tui.api.client import make_client
@@ -88,19 +88,21 @@ def llama_stack(
     """llama-stack serving Responses and Conversations on SQLite, inference from the fake."""
     llama = venv_bin("llama-stack", "llama")
     data = tmp_path_factory.mktemp("llama-stack")
-    port = free_port()
     env = offline_env(
         FAKE_MODEL_URL=fake_model.base_url,
         LLAMA_STACK_DATA=str(data),
         TIKTOKEN_CACHE_DIR=str(servers_home() / "tiktoken"),
         LLAMA_STACK_LOGGING="all=warning",
     )
-    argv = [str(llama), "stack", "run", str(HERE / "llama_stack.yaml"), "--port", str(port)]
-    server = ServerProcess("llama-stack", argv, env, data / "server.log")
-    base = f"http://127.0.0.1:{port}/v1"
-    server.wait_ready(f"{base}/health", START_TIMEOUT)
+    config = str(HERE / "llama_stack.yaml")
+
+    def argv(port: int) -> list[str]:
+        return [str(llama), "stack", "run", config, "--port", str(port)]
+
+    log = data / "server.log"
+    server, base = start_server("llama-stack", argv, env, log, "/health", START_TIMEOUT)
     print(f"\nllama-stack answered after {server.started_in:.1f} s")
-    proxy, counter = _proxied(f"http://127.0.0.1:{port}", "llama-stack")
+    proxy, counter = _proxied(base.removesuffix("/v1"), "llama-stack")
     yield Target("llama-stack", Kind.CONVERSATION, base, proxy.base_url, counter, "fake/fake-model")
     proxy.stop()
     server.stop()
@@ -111,13 +113,15 @@ def openai_responses(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Targe
     """The ``openai-responses`` package's Assistants state behind the tests' relay."""
     python = venv_bin("openai-responses", "python")
     data = tmp_path_factory.mktemp("openai-responses")
-    port = free_port()
-    argv = [str(python), str(HERE / "relay.py"), "--port", str(port)]
-    server = ServerProcess("openai-responses", argv, offline_env(), data / "server.log")
-    base = f"http://127.0.0.1:{port}/v1"
-    server.wait_ready(f"{base}/models", START_TIMEOUT)
+    relay = str(HERE / "relay.py")
+
+    def argv(port: int) -> list[str]:
+        return [str(python), relay, "--port", str(port)]
+
+    env, log = offline_env(), data / "server.log"
+    server, base = start_server("openai-responses", argv, env, log, "/models", START_TIMEOUT)
     print(f"\nopenai-responses relay answered after {server.started_in:.1f} s")
-    proxy, counter = _proxied(f"http://127.0.0.1:{port}", "openai-responses")
+    proxy, counter = _proxied(base.removesuffix("/v1"), "openai-responses")
     yield Target("openai-responses", Kind.THREAD, base, proxy.base_url, counter)
     proxy.stop()
     server.stop()

@@ -5,20 +5,15 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import httpx2
 
-from tui.emulator.server import LOOPBACK, bind
+from tests.kit.ports import spare_port
 
-
-def free_port() -> int:
-    """A port nobody listens on now."""
-    sock = bind(LOOPBACK, 0)
-    port = sock.getsockname()[1]
-    sock.close()
-    return int(port)
+BIND_ATTEMPTS = 3
+PORT_TAKEN = "address already in use"
 
 
 class ServerProcess:
@@ -47,9 +42,14 @@ class ServerProcess:
                 except httpx2.TransportError:
                     pass
                 time.sleep(0.1)
-        tail = self.log.read_text(errors="replace")[-3000:]
+        tail = self.tail()
         self.stop()
         raise RuntimeError(f"{self.name} did not answer {url} within {timeout:.0f} s:\n{tail}")
+
+    def tail(self) -> str:
+        """The end of the server's log."""
+        self._out.flush()
+        return self.log.read_text(errors="replace")[-3000:]
 
     def stop(self) -> None:
         """Terminate the server (kill it if it does not stop)."""
@@ -61,6 +61,31 @@ class ServerProcess:
                 self.process.kill()
                 self.process.wait(timeout=5)
         self._out.close()
+
+
+def start_server(
+    name: str,
+    argv: Callable[[int], Sequence[str]],
+    env: dict[str, str],
+    log: Path,
+    ready_path: str,
+    timeout: float,
+) -> tuple[ServerProcess, str]:
+    """Start a server on a spare port and wait for ``ready_path``; its process and ``/v1`` URL.
+
+    A server that finds its port taken (another test picked the same one) is started again
+    on another port, at most ``BIND_ATTEMPTS`` times.
+    """
+    for attempt in range(1, BIND_ATTEMPTS + 1):
+        port = spare_port()
+        base = f"http://127.0.0.1:{port}/v1"
+        server = ServerProcess(name, argv(port), env, log)
+        try:
+            return server.wait_ready(f"{base}{ready_path}", timeout), base
+        except RuntimeError as error:
+            if attempt == BIND_ATTEMPTS or PORT_TAKEN not in str(error).lower():
+                raise
+    raise AssertionError("unreachable")
 
 
 def offline_env(**extra: str) -> dict[str, str]:
