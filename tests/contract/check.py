@@ -211,9 +211,7 @@ class _Judge:
             return self._items("body", [f"<body> ({record['type'] or 'no type'}): {bad}"], EMULATOR)
         if not routed and record["status"] >= 400:
             pointer = "/components/schemas/ErrorResponse"
-            return self._items(
-                "body", spec.describe(spec.validator(pointer).iter_errors(body)), EMULATOR
-            )
+            return self._items("body", spec.describe(spec.errors(pointer, body)), EMULATOR)
         problems = spec.response_problems(record["method"], record["path"], record["status"], body)
         return self._items("body", problems, EMULATOR)
 
@@ -245,7 +243,7 @@ def _chunk_problems(data: str) -> list[str]:
     if bad:
         return [f"<data>: {bad}"]
     pointer = "/components/schemas/CreateChatCompletionStreamResponse"
-    return spec.describe(spec.validator(pointer).iter_errors(parsed))
+    return spec.describe(spec.errors(pointer, parsed))
 
 
 def _json(text: str) -> tuple[Any, str]:

@@ -2,8 +2,9 @@
 
 The description (``spec/openai-openapi.json``, see ``spec/PROVENANCE.md``) is loaded on first
 use and cached, with its known defects patched (``KNOWN_DEFECTS``). Validation is JSON Schema
-Draft 2020-12 (``jsonschema``), with ``#/components/...`` references resolved by
-``referencing`` inside the one document.
+Draft 2020-12, with ``#/components/...`` references resolved inside the one document:
+``jsonschema-rs`` decides whether an instance is valid (compiled, fast), and only for one it
+refuses does ``jsonschema`` (with ``referencing``) list the errors, as the messages need.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
@@ -199,6 +201,26 @@ def validator(pointer: str, *, request: bool = False) -> Draft202012Validator:
     return Draft202012Validator({"$ref": f"{_URI}#{pointer}"}, registry=registry)
 
 
+@cache
+def _fast_registry(*, request: bool) -> jsonschema_rs.Registry:
+    return jsonschema_rs.Registry([(_URI, _load(request=request))])
+
+
+@cache
+def _fast(pointer: str, *, request: bool) -> jsonschema_rs.Draft202012Validator:
+    """The compiled check of the schema at ``pointer``: valid or not, no explanation."""
+    ref = {"$ref": f"{_URI}#{quote(pointer, safe='/~')}"}
+    registry = _fast_registry(request=request)
+    return jsonschema_rs.Draft202012Validator(ref, registry=registry, validate_formats=False)
+
+
+def errors(pointer: str, instance: Any, *, request: bool = False) -> Iterable[ValidationError]:
+    """Where ``instance`` breaks the schema at ``pointer``: nothing when it is valid."""
+    if _fast(pointer, request=request).is_valid(instance):
+        return ()
+    return validator(pointer, request=request).iter_errors(instance)
+
+
 # Operations
 
 
@@ -244,8 +266,8 @@ def request_problems(method: str, path: str, body: Any) -> list[Problem]:
     unknown = _unknown_parameters(pointer, body)
     if unknown:
         return unknown
-    errors = validator(pointer, request=True).iter_errors(body)
-    return [explain(error) for error in sorted(errors, key=_error_order)]
+    found = errors(pointer, body, request=True)
+    return [explain(error) for error in sorted(found, key=_error_order)]
 
 
 def query_problems(method: str, path: str, query: Mapping[str, Sequence[str]]) -> list[Problem]:
@@ -272,8 +294,8 @@ def _query_value(pointer: str, name: str, values: list[str]) -> list[Problem]:
     kind = schema.get("type")
     raw: Any = values if kind == "array" else values[-1]
     value = _coerce(raw, schema)
-    errors = validator(pointer, request=True).iter_errors(value)
-    return [explain(error, root=name) for error in sorted(errors, key=_error_order)]
+    found = errors(pointer, value, request=True)
+    return [explain(error, root=name) for error in sorted(found, key=_error_order)]
 
 
 def _coerce(raw: Any, schema: dict[str, Any]) -> Any:
@@ -365,13 +387,13 @@ def response_problems(method: str, path: str, status: int, body: Any) -> list[st
     if op is None:
         return [f"the spec has no operation {method.upper()} {path}"]
     if status >= 400:
-        return describe(validator("/components/schemas/ErrorResponse").iter_errors(body))
+        return describe(errors("/components/schemas/ErrorResponse", body))
     responses = op.body.get("responses", {})
     key = next((k for k in (str(status), f"{status // 100}XX", "default") if k in responses), None)
     pointer = _json_schema_pointer(op, f"/responses/{key}") if key else None
     if pointer is None:
         return []
-    return describe(validator(pointer).iter_errors(body))
+    return describe(errors(pointer, body))
 
 
 def event_problems(path: str, event: Mapping[str, Any]) -> list[str]:
@@ -391,7 +413,7 @@ def event_problems(path: str, event: Mapping[str, Any]) -> list[str]:
     if pointer is None:
         known = ", ".join(sorted(branches)[:5])
         return [f"{tag}: {value!r} is not an event the spec declares (e.g. {known}, ...)"]
-    return describe(validator(pointer).iter_errors(dict(event)))
+    return describe(errors(pointer, dict(event)))
 
 
 @cache
