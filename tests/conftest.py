@@ -16,6 +16,7 @@ from starlette.types import ASGIApp
 from tui.api.client import tls_context
 from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
 from tui.emulator.server import LoopbackServer
+from tui.model import Kind
 
 # the misbehaving-server kit's fixtures; the contract recorder (every exchange with an
 # emulator checked against OpenAI's spec at the end of the session)
@@ -23,6 +24,7 @@ pytest_plugins = ["tests.kit.fixtures", "tests.contract.recorder"]
 
 TEST_KEY = "test-key-alpha"
 OTHER_KEY = "test-key-beta"
+CHATTING = (Kind.THREAD, Kind.CONVERSATION)  # the kinds new messages are added to
 
 ServerFactory = Callable[..., EmulatorServer]
 # How long a condition may take before a test fails. Only a hang reaches it: a test waits

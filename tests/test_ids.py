@@ -83,7 +83,7 @@ def test_parse_item_id() -> None:
     assert parse_item_id(CONV) == (Kind.CONVERSATION, CONV)
     with pytest.raises(IdError, match="is a run ID"):
         parse_item_id(RUN)
-    with pytest.raises(IdError, match="start with thread_ or conv_"):
+    with pytest.raises(IdError, match="start with thread_, conv_ or chatcmpl-"):
         parse_item_id("hello")
 
 

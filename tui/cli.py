@@ -17,6 +17,10 @@ COMMANDS = {
         "tui.commands.deleting:delete",
         "Delete threads or conversations on their servers (archived first, after asking).",
     ),
+    "discover": Lazy(
+        "tui.commands.discovering:discover_items",
+        "Track what the server lists: stored completions, threads and conversations.",
+    ),
     "doctor": Lazy(
         "tui.commands.doctor:doctor",
         "Check the registry: its file, its schema, and that its tables agree.",

@@ -195,7 +195,7 @@ def _profile(name: str, table: object, path: Path) -> Profile:
     if unknown:
         raise ConfigError(f"{path}: [profiles.{name}] has unknown keys: {sorted(unknown)}.")
     kind = table.get("kind")
-    if kind is not None and kind not in (k.value for k in Kind):
+    if kind is not None and kind not in (Kind.THREAD.value, Kind.CONVERSATION.value):
         raise ConfigError(f"{path}: [profiles.{name}] kind must be 'thread' or 'conversation'.")
     url = str(table.get("base_url") or DEFAULT_BASE_URL)
     return Profile(

@@ -1,7 +1,7 @@
 """IDs: find them in any text, tell their kind, and explain the wrong ones.
 
-Only ``thread_…`` and ``conv_…`` IDs name something the app can open. Every other
-OpenAI ID kind gets a message that says what it is and where the wanted ID lives.
+``thread_…``, ``conv_…`` and ``chatcmpl-…`` IDs name something the app can open. Every
+other OpenAI ID kind gets a message that says what it is and where the wanted ID lives.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class FoundId:
         """The item kind for a usable ID."""
         if self.verdict is not Verdict.OK:
             return None
-        return Kind.THREAD if self.prefix == "thread" else Kind.CONVERSATION
+        return _KINDS[self.prefix]
 
 
 _WRONG: dict[str, tuple[str, str]] = {
@@ -86,7 +86,9 @@ _WRONG: dict[str, tuple[str, str]] = {
     ),
 }
 
-_PREFIXES = ("thread", "conv", *_WRONG)
+_KINDS = {kind.stem: kind for kind in Kind}
+_PREFIXES = (*_KINDS, *_WRONG)
+OPENED = "thread_, conv_ or chatcmpl-"  # how the IDs the app opens start
 # An ID starts after anything but a letter, digit or underscore, or right after an
 # escape that text gets in JSON (``\n``, ``\t``, ``\r``), in a URL (``%22``) or both
 # (``%5Cn``). The start is checked apart from the shape: a pattern that opens with these
@@ -98,12 +100,29 @@ _START = re.compile(r"(?:(?<![A-Za-z0-9_])|(?<=\\[nrt])|(?<=%[0-9A-Fa-f]{2})|(?<
 MAX_BODY = 256
 _UUID = r"[0-9A-Fa-f]{8}(?:-[0-9A-Fa-f]{4}){3}-[0-9A-Fa-f]{12}(?![A-Za-z0-9])"
 _BODY = rf"(?:{_UUID}|[A-Za-z0-9]{{1,{MAX_BODY}}}(?![A-Za-z0-9]))"
-_SHAPE = re.compile(r"(" + "|".join(_PREFIXES) + r")_(" + _BODY + r")(…|\.\.\.)?")
+_SHAPE = re.compile(
+    r"(?:(" + "|".join(p for p in _PREFIXES if p != "chatcmpl") + r")_|(chatcmpl)-)"
+    r"(" + _BODY + r")(…|\.\.\.)?"
+)
 # The longest text a match can span, and the characters before it that decide where one
 # may start: what a reader of text in pieces must keep from one piece to the next.
 MAX_MATCH = max(map(len, _PREFIXES)) + 1 + MAX_BODY + 3
 LOOKBEHIND = 5
-_SHAPES = {"thread": (24, "24 letters and digits"), "conv": (48, "48 hexadecimal digits")}
+_SHAPES = {
+    "thread": (24, "24 letters and digits"),
+    "conv": (48, "48 hexadecimal digits"),
+    "chatcmpl": (29, "29 letters and digits"),
+}
+
+
+def _parts(match: re.Match[str]) -> tuple[str, str, bool]:
+    """The prefix, body and whether an ellipsis followed, of a match of ``_SHAPE``."""
+    return match.group(1) or match.group(2), match.group(3), bool(match.group(4))
+
+
+def joined(prefix: str, body: str) -> str:
+    """The ID of ``prefix`` and ``body``, with the separator of its kind."""
+    return f"{prefix}{'-' if prefix == 'chatcmpl' else '_'}{body}"
 
 
 def _looks_like_id(body: str) -> bool:
@@ -115,7 +134,7 @@ def _looks_like_id(body: str) -> bool:
 
 def classify(prefix: str, body: str, ellipsis: bool = False) -> FoundId:
     """The verdict on one ``prefix_body`` ID."""
-    text = f"{prefix}_{body}"
+    text = joined(prefix, body)
     if prefix in _WRONG:
         what, where = _WRONG[prefix]
         return FoundId(
@@ -124,7 +143,8 @@ def classify(prefix: str, body: str, ellipsis: bool = False) -> FoundId:
             Verdict.WRONG_KIND,
             f"{text} is {what}, not a thread or conversation ID; {where}.",
         )
-    noun = "thread" if prefix == "thread" else "conversation"
+    kind = _KINDS[prefix]
+    noun = kind.noun
     length, shape = _SHAPES[prefix]
     if ellipsis:
         return FoundId(
@@ -138,7 +158,7 @@ def classify(prefix: str, body: str, ellipsis: bool = False) -> FoundId:
             text,
             prefix,
             Verdict.MALFORMED,
-            f"{text} looks truncated: {noun} IDs have {shape} after {prefix}_, "
+            f"{text} looks truncated: {noun} IDs have {shape} after {kind.prefix}, "
             f"this one has {len(body)}.",
         )
     if prefix == "conv" and len(body) == length and not re.fullmatch(r"[0-9a-f]+", body):
@@ -164,10 +184,10 @@ def _candidates(text: str, pos: int = 0) -> Iterator[re.Match[str]]:
 
 def _found(match: re.Match[str]) -> FoundId | None:
     """The ID a candidate match stands for, or ``None`` for a word in code."""
-    prefix, body, ellipsis = match.group(1), match.group(2), match.group(3)
+    prefix, body, ellipsis = _parts(match)
     if not _looks_like_id(body):
         return None
-    return classify(prefix, body, bool(ellipsis))
+    return classify(prefix, body, ellipsis)
 
 
 def extract(text: str) -> list[FoundId]:
@@ -230,7 +250,7 @@ class Scan:
 
 
 class IdError(ValueError):
-    """A command-line argument is not a usable thread or conversation ID."""
+    """A command-line argument is not the ID of an item the app opens."""
 
 
 def parse_item_id(text: str) -> tuple[Kind, str]:
@@ -238,10 +258,8 @@ def parse_item_id(text: str) -> tuple[Kind, str]:
     value = text.strip()
     match = _SHAPE.fullmatch(value)
     if match is None:
-        raise IdError(
-            f"{value!r} is not a thread or conversation ID: those start with thread_ or conv_."
-        )
-    found = classify(match.group(1), match.group(2), bool(match.group(3)))
+        raise IdError(f"{value!r} is not an ID the app opens: those start with {OPENED}.")
+    found = classify(*_parts(match))
     if found.kind is None:
         raise IdError(found.message)
     return found.kind, found.text
@@ -265,16 +283,18 @@ def server_id_problem(value: object, prefix: str | None = None) -> str | None:
     """Why ``value`` is not an ID a server may send (of ``prefix`` when given), or ``None``.
 
     ``thread`` and ``conv`` IDs follow the grammar of IDs found in text (:func:`classify`);
-    other kinds are one token of letters, digits, ``_`` and ``-`` starting ``prefix_``.
+    other kinds are one token of letters, digits, ``_`` and ``-`` starting ``prefix_``
+    (``chatcmpl-`` for stored completions: servers write their bodies in many ways).
     """
     if not isinstance(value, str):
         return f"{type(value).__name__} instead of an ID"
-    if prefix in _SHAPES:
+    if prefix in ("thread", "conv"):
         return _item_problem(value, prefix)
     if len(value) > MAX_SERVER_ID or not _SERVER_TOKEN.fullmatch(value):
         return f"{shown(value)} is not an ID (letters, digits, _ and - only)"
-    if prefix is not None and not value.startswith(f"{prefix}_"):
-        return f"{shown(value)} is not a {prefix}_… ID"
+    start = joined(prefix, "") if prefix is not None else ""
+    if not value.startswith(start):
+        return f"{shown(value)} is not a {start}… ID"
     return None
 
 
@@ -291,6 +311,6 @@ def _item_problem(value: str, prefix: str) -> str | None:
     """
     noun = "thread" if prefix == "thread" else "conversation"
     match = _SHAPE.fullmatch(value)
-    if match is None or match.group(1) != prefix or match.group(3):
+    if match is None or match.group(1) != prefix or match.group(4):
         return f"{shown(value)} is not a {noun} ID ({prefix}_ then letters and digits)"
     return None

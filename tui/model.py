@@ -15,15 +15,39 @@ from tui.redact import remember, url_secrets, without_credentials
 
 
 class Kind(StrEnum):
-    """The two kinds of server-side conversation state the app browses."""
+    """The kinds of server-side conversation state the app browses."""
 
     THREAD = "thread"
     CONVERSATION = "conversation"
+    COMPLETION = "completion"  # a stored chat completion (``store: true``)
+
+    @property
+    def stem(self) -> str:
+        """The word an ID of this kind starts with (``thread``, ``conv``, ``chatcmpl``)."""
+        return _STEMS[self]
 
     @property
     def prefix(self) -> str:
-        """The ID prefix of this kind (``thread_`` or ``conv_``)."""
-        return "thread_" if self is Kind.THREAD else "conv_"
+        """The ID prefix of this kind (``thread_``, ``conv_``, ``chatcmpl-``)."""
+        return self.stem + ("-" if self is Kind.COMPLETION else "_")
+
+    @property
+    def noun(self) -> str:
+        """What a user calls an item of this kind."""
+        return _NOUNS[self]
+
+    @property
+    def object(self) -> str:
+        """The ``object`` field of this kind's objects."""
+        return "chat.completion" if self is Kind.COMPLETION else self.value
+
+
+_STEMS = {Kind.THREAD: "thread", Kind.CONVERSATION: "conv", Kind.COMPLETION: "chatcmpl"}
+_NOUNS = {
+    Kind.THREAD: "thread",
+    Kind.CONVERSATION: "conversation",
+    Kind.COMPLETION: "stored completion",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import TEST_KEY
+from tests.conftest import CHATTING, TEST_KEY
 from tui.api import adapter_for
 from tui.api.client import make_client
 from tui.api.errors import NotFound
@@ -38,7 +38,7 @@ async def choice_for(api, kind: Kind, tools=None) -> str:
     return asst.id
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_lifecycle_same_shapes(server, kind: Kind) -> None:
     api = adapter(server, kind)
     item = await api.create(metadata={"title": "Hello"}, first_message="first question")
@@ -65,7 +65,7 @@ async def test_lifecycle_same_shapes(server, kind: Kind) -> None:
     await api.client.close()
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_send_streams_status_text_and_usage(server, kind: Kind) -> None:
     api = adapter(server, kind)
     item = await api.create()
@@ -91,7 +91,7 @@ async def test_send_streams_status_text_and_usage(server, kind: Kind) -> None:
     await api.client.close()
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_history_pages_newest_first_with_cursor(server, kind: Kind) -> None:
     api = adapter(server, kind)
     item = await api.create()
@@ -113,7 +113,7 @@ async def test_history_pages_newest_first_with_cursor(server, kind: Kind) -> Non
     await raw.close()
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_tool_calls_requested_then_answered(server, kind: Kind) -> None:
     api = adapter(server, kind)
     item = await api.create()
@@ -149,7 +149,7 @@ async def test_tool_calls_requested_then_answered(server, kind: Kind) -> None:
     await api.client.close()
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_failed_run_reports_reason(server, kind: Kind) -> None:
     api = adapter(server, kind)
     item = await api.create()

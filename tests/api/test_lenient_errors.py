@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_lenient_shapes import OddServer, api_of, odd
+from tests.conftest import CHATTING
 from tui.api.errors import ApiError, ApiGone, Invalid, NotFound, RateLimited, ServerError
 from tui.model import Kind, Turn, Usage
 
@@ -80,7 +81,7 @@ async def test_405_and_501_say_the_server_does_not_support_it(odd: OddServer, st
     ],
     ids=["fastapi", "html", "plain"],
 )
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_a_generic_404_on_a_route_family_says_the_api_is_missing(
     odd: OddServer, kind: Kind, body: Any, media: str | None
 ) -> None:

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from tests.conftest import TEST_KEY
+from tests.conftest import CHATTING, TEST_KEY
 from tui.api import adapter_for
 from tui.api.client import make_client
 from tui.api.errors import ApiError, ServerError
@@ -158,7 +158,7 @@ async def test_conversation_item_with_string_content_is_one_text_part(odd: OddSe
     [1714564800, 1714564800000, 1714564800.0, "2024-05-01T12:00:00Z", "2024-05-01T12:00:00"],
     ids=["seconds", "milliseconds", "float", "iso-zulu", "iso-naive"],
 )
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_times_in_seconds_milliseconds_and_iso_are_read(
     odd: OddServer, kind: Kind, sent: Any
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.api.test_lenient_shapes import Canned, OddServer, api_of, odd, page
+from tests.conftest import CHATTING
 from tui.api.errors import ApiError
 from tui.api.polling import Backoff
 from tui.model import Kind, RunStatus, StatusChanged, TextDelta, TurnCompleted
@@ -153,7 +154,7 @@ async def test_response_stream_events_are_named_by_event_line_or_payload(
     assert "".join(e.text for e in events if isinstance(e, TextDelta)) == "Hello!"
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_unknown_events_comments_and_non_json_data_are_skipped(
     odd: OddServer, kind: Kind
 ) -> None:
@@ -191,7 +192,7 @@ async def test_a_thread_stream_naming_no_run_finds_the_active_run(odd: OddServer
     assert [e.turn.text for e in events if isinstance(e, TurnCompleted)][-1] == "Hello!"
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_a_stream_that_ends_naming_nothing_ends_with_a_clear_error(
     odd: OddServer, kind: Kind
 ) -> None:
@@ -235,7 +236,7 @@ async def test_an_event_over_the_size_limit_is_refused() -> None:
         [e async for e in decode(chunks(), limit=1_000)]
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_a_stream_that_never_ends_is_stopped_with_a_clear_error(
     odd: OddServer, kind: Kind
 ) -> None:

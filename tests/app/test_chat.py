@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from openai import OpenAI
 
-from tests.conftest import TEST_KEY, settle, until
+from tests.conftest import CHATTING, TEST_KEY, settle, until
 from tui.app.launch import make_app
 from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.new_assistant import NewAssistantDialog
@@ -145,7 +145,7 @@ def is_subsequence(small: list, big: list) -> bool:
     return all(x in it for x in small)
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_a_reply_streams_live_and_is_archived(chat_setup, pieces, kind: Kind) -> None:
     chat = await chat_setup(kind)
     app = chat.app()

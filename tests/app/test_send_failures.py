@@ -18,7 +18,7 @@ from tests.app.failure_kit import (
     validation_error,
 )
 from tests.app.test_chat import opened
-from tests.conftest import TEST_KEY, until
+from tests.conftest import CHATTING, TEST_KEY, until
 from tui.api.conversations import ConversationsAdapter
 from tui.api.threads import ThreadsAdapter
 from tui.app.widgets.composer import Composer
@@ -66,7 +66,7 @@ def user_views(app) -> list[str]:
     return [v.turn.text for v in app.query(MessageView) if v.turn.role == "user"]
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_a_send_broken_after_the_server_kept_the_message_is_not_offered_again(
     item_setup, monkeypatch, caplog, kind
 ) -> None:

@@ -39,8 +39,18 @@ class Known:
 
 
 # Short on purpose: each entry is a place where the real API and the spec disagree and
-# ``tui.emulator.spec`` does not patch it.
+# ``tui.emulator.spec`` does not patch it, or a list other servers add (``--list``).
 KNOWN: tuple[Known, ...] = (
+    Known(
+        "GET /threads",
+        r"^the spec has no operation",
+        "Azure AI Foundry's agents list threads; the emulator does when told to (--list)",
+    ),
+    Known(
+        "GET /conversations",
+        r"^the spec has no operation",
+        "OGX lists conversations; the emulator does when told to (--list)",
+    ),
     Known(
         "GET /files/{file_id}/content",
         r"^<body> \(application/octet-stream\)",

@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tests.conftest import TEST_KEY
+from tests.conftest import CHATTING, TEST_KEY
 from tests.contract import check
 from tests.contract.check import CLIENT, DEFECT, EMULATOR, Known, Tally, record_of
 from tui.api import adapter_for
@@ -178,7 +178,7 @@ async def test_nothing_registered_passes_straight_through(monkeypatch: pytest.Mo
     assert getattr(receive, "__name__", "") != "tapped_receive"
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_our_adapters_and_the_emulator_agree_with_the_spec(
     server: Any, recorded: list[dict[str, Any]], kind: Kind
 ) -> None:

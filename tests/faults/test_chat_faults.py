@@ -13,7 +13,7 @@ from openai import OpenAI
 from tests.app.conftest import SIZE
 from tests.app.test_chat import KEY_ENV
 from tests.app.test_chat import Chat as BaseChat
-from tests.conftest import TEST_KEY, until
+from tests.conftest import CHATTING, TEST_KEY, until
 from tests.faults.conftest import FAULTS, assert_healthy, fault_summary
 from tui.app.widgets.composer import Composer
 from tui.app.widgets.live_reply import LiveReply
@@ -115,7 +115,7 @@ def assistant_texts(app) -> list[str]:
     return [v.turn.text for v in app.query(MessageView) if v.turn.role == "assistant"]
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_a_cut_stream_keeps_the_partial_reply_and_says_what_to_do(chat_setup, kind) -> None:
     chat = await chat_setup(kind, fault_rate=1.0, fault_kinds=("drop",), fault_cut_after=3)
     app = chat.app()
@@ -183,7 +183,7 @@ async def one_turn(pilot, text: str) -> str:
     return outcome
 
 
-@pytest.mark.parametrize("kind", list(Kind))
+@pytest.mark.parametrize("kind", CHATTING)
 async def test_every_message_ends_in_a_reply_or_a_reason_and_nothing_is_lost(
     chat_setup, kind
 ) -> None:

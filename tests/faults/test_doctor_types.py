@@ -46,14 +46,14 @@ DAMAGE: dict[str, tuple[Callable[[Path], list[str]], str]] = {
     ),
     "ID wrapped in quotes and spaces": (
         lambda db: [f"UPDATE items SET id = ' \"{THREAD}\"' WHERE pk = {pk_of(db, THREAD)}"],
-        "Items whose ID is not a thread or conversation ID of their kind: 1",
+        "Items whose ID is not a usable ID of their kind: 1",
     ),
     "ID that is no ID": (
         lambda db: [
             "INSERT INTO items (id, kind, connection_id, title, last_activity, source, "
             f"tracked_at) VALUES ('{STRAY}', 'thread', 1, 'x', {SECONDS}, 'track', {SECONDS})"
         ],
-        "Items whose ID is not a thread or conversation ID of their kind: 1",
+        "Items whose ID is not a usable ID of their kind: 1",
     ),
 }
 
@@ -90,7 +90,7 @@ def test_every_wrong_value_at_once_is_named_and_repaired(registry, doctor, cli) 
     problems = " | ".join(f["problem"] for f in report["findings"])
     for name in ("items.created_at", "items.tracked_at", "messages.created_at"):
         assert name in problems
-    assert "Items whose ID is not a thread or conversation ID of their kind: 2" in problems
+    assert "Items whose ID is not a usable ID of their kind: 2" in problems
 
     code, report, _ = doctor("--db", str(registry), "--repair")
     assert code == 0 and report["healthy"], report["findings"]

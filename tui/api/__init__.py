@@ -17,12 +17,14 @@ from tui.model import Connection, Kind
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from tui.api.completions import CompletionsAdapter
     from tui.api.conversations import ConversationsAdapter
     from tui.api.protocol import ConversationApi
     from tui.api.threads import ThreadsAdapter
 
 # Names this package offers, and the module each is imported from when first asked for.
 _LAZY = {
+    "CompletionsAdapter": "tui.api.completions",
     "ConversationApi": "tui.api.protocol",
     "ConversationsAdapter": "tui.api.conversations",
     "ThreadsAdapter": "tui.api.threads",
@@ -35,6 +37,11 @@ def adapter_for(kind: Kind, client: AsyncOpenAI, connection: Connection) -> Conv
         from tui.api.threads import ThreadsAdapter
 
         return ThreadsAdapter(client, connection)
+    if kind is Kind.COMPLETION:
+        from tui.api.completions import CompletionsAdapter
+
+        return CompletionsAdapter(client, connection)
+    from tui.api.completions import CompletionsAdapter
     from tui.api.conversations import ConversationsAdapter
 
     return ConversationsAdapter(client, connection)
@@ -49,4 +56,10 @@ def __getattr__(name: str) -> Any:
     return found
 
 
-__all__ = ["ConversationApi", "ConversationsAdapter", "ThreadsAdapter", "adapter_for"]
+__all__ = [
+    "CompletionsAdapter",
+    "ConversationApi",
+    "ConversationsAdapter",
+    "ThreadsAdapter",
+    "adapter_for",
+]

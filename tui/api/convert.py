@@ -217,9 +217,9 @@ def remote_item(obj: Any, kind: Kind, asked: str | None = None) -> RemoteItem:
 
 def _item_id(obj: object, kind: Kind, asked: str | None) -> str:
     """The ID of a thread or conversation object, checked (see :func:`remote_item`)."""
-    found = ident(obj, prefix=kind.prefix.rstrip("_"))
+    found = ident(obj, prefix=kind.stem)
     if asked is not None and found != asked:
-        raise BadId("id", other_than_asked(found, asked, kind.value))
+        raise BadId("id", other_than_asked(found, asked, kind.noun))
     return found
 
 
@@ -396,6 +396,84 @@ def conversation_item(item: Any) -> Turn:
         return Turn(role="tool", kind=TurnKind.TOOL_OUTPUT, tool_calls=(call,), **common)
     other = Part(clean(kind) or "unknown")
     return Turn(role="system", kind=TurnKind.OTHER, parts=(other,), **common)
+
+
+def _chat_part(part: Any) -> Part:
+    """One part of a chat message's content (``text``, ``image_url``, ``file``, audio)."""
+    if isinstance(part, str):
+        return Part("text", part)
+    kind = text(get(part, "type")) or ""
+    if kind == "image_url":
+        return Part("image", ref=label(get(get(part, "image_url"), "url")))
+    if kind == "file":
+        found = get(part, "file")
+        return Part("file", ref=label(get(found, "file_id")) or label(get(found, "filename")))
+    return _item_part(part)
+
+
+def _chat_call(call: Any) -> ToolCall:
+    function = get(call, "function")
+    return ToolCall(
+        optional_ident(call, "id") or "",
+        label(get(function, "name")) or "",
+        _capped(get(function, "arguments")),
+        type=label(get(call, "type")) or "function",
+    )
+
+
+@valid_text
+def chat_message(msg: Any, turn_id: str | None = None, created: object = None) -> Turn:
+    """A chat message (a stored completion's input, or its choice) as a :class:`Turn`.
+
+    ``turn_id`` names a message that has no ID of its own (a choice's), ``created`` is the
+    completion's time (chat messages carry none).
+    """
+    obj_of(msg, "message")
+    role = _role(get(msg, "role"))
+    parts_of = get(msg, "content_parts")
+    content = parts_of if isinstance(parts_of, list) and parts_of else get(msg, "content")
+    common: dict[str, Any] = {
+        "id": turn_id or optional_ident(msg, "id") or "",
+        "role": role,
+        "created_at": timestamp(created),
+    }
+    if role == "tool":
+        call_id = optional_ident(msg, "tool_call_id") or ""
+        output = ToolCall(call_id, "", output=_output_text(content))
+        return Turn(kind=TurnKind.TOOL_OUTPUT, tool_calls=(output,), **common)
+    calls = tuple(_chat_call(c) for c in items_of(get(msg, "tool_calls"), "tool_calls"))
+    parts = content_parts(content, _chat_part)
+    refusal = text(get(msg, "refusal"))
+    if refusal:
+        parts = (*parts, Part("refusal", refusal))
+    if calls and not parts:
+        return Turn(kind=TurnKind.TOOL_CALL, tool_calls=calls[:MAX_PARTS], **common)
+    return Turn(parts=parts, tool_calls=calls[:MAX_PARTS], **common)
+
+
+def completion_replies(completion: Any) -> tuple[Turn, ...]:
+    """The reply of a stored completion: each choice's message, with its usage on the last."""
+    cid = ident(completion, prefix=Kind.COMPLETION.stem)
+    created = get(completion, "created")
+    turns = [
+        chat_message(get(c, "message"), f"{cid}-choice-{n}", created)
+        for n, c in enumerate(items_of(get(completion, "choices"), "choices")[:MAX_PARTS])
+    ]
+    usage = run_usage(get(completion, "usage"))
+    if turns and usage is not None:
+        turns[-1] = dataclasses.replace(turns[-1], usage=usage)
+    return tuple(turns)
+
+
+def completion_item(obj: Any, asked: str | None = None) -> RemoteItem:
+    """A stored chat completion as a :class:`RemoteItem` (its ``created`` is its time)."""
+    obj_of(obj, Kind.COMPLETION.noun)
+    return RemoteItem(
+        id=_item_id(obj, Kind.COMPLETION, asked),
+        kind=Kind.COMPLETION,
+        created_at=timestamp(get(obj, "created")) or datetime.now(UTC),
+        metadata=str_metadata(get(obj, "metadata")),
+    )
 
 
 def run_status(value: object) -> RunStatus:

@@ -416,7 +416,7 @@ def _not_found(
             "them to conversations (M in the app, or `thread-browser migrate ID`).",
             status=404,
         )
-    noun = f"{kind.value} {item_id}" if kind and item_id else (item_id or "The object")
+    noun = f"{kind.noun} {item_id}" if kind and item_id else (item_id or "The object")
     return NotFound(
         f"{noun} was not found on {where}. It may belong to another project or "
         "organization (check the key and OPENAI_PROJECT_ID), have expired, or have been "

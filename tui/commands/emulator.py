@@ -135,6 +135,13 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     help="Answer every Assistants route with the 404 api.openai.com gives since 2026-08-26.",
 )
 @click.option("--no-stream", is_flag=True, help="Ignore stream=true and answer with JSON.")
+@click.option(
+    "--list",
+    "listing",
+    multiple=True,
+    type=click.Choice(["threads", "conversations"]),
+    help="Offer GET /threads (as Azure's agents) or GET /conversations (as OGX); repeatable.",
+)
 @click.option("--seed", default=0, show_default=True, help="Seed of IDs, replies and faults.")
 @click.option(
     "--keys",
@@ -161,6 +168,7 @@ def emulator(
     seed_threads: int,
     sunset: bool,
     no_stream: bool,
+    listing: tuple[str, ...],
     seed: int,
     keys: str | None,
 ) -> None:
@@ -184,6 +192,7 @@ def emulator(
         fault_cut_after=fault_cut_after,
         sunset=sunset,
         no_stream=no_stream,
+        listing=frozenset(listing),
         seed=seed,
         api_keys=_accepted(keys, demo_key),
     )

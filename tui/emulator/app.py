@@ -178,11 +178,16 @@ class Emulator:
     def asgi(self) -> ASGIApp:
         """Build the ASGI application."""
         from tui.emulator.assistants import AssistantsApi
+        from tui.emulator.listing import ListingApi
         from tui.emulator.recording import Recording
         from tui.emulator.responses import ResponsesApi
         from tui.emulator.runs import RunsApi
 
         routes: list[Route] = []
+        listing = ListingApi(self)
+        routes += [
+            self._route(p, m, h, assistants=(p == "/threads")) for p, m, h in listing.routes()
+        ]
         # RunsApi first: POST /threads/runs must win over POST /threads/{thread_id}.
         for api in (RunsApi(self), AssistantsApi(self)):
             routes += [self._route(p, m, h, assistants=True) for p, m, h in api.routes()]

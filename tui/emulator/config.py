@@ -35,6 +35,8 @@ class EmulatorConfig:
         seed: seed of IDs, replies and injected faults.
         api_keys: when set, only these keys are accepted (others get a 401).
         epoch: base time (Unix seconds) of the demo data; ``None`` means now.
+        listing: the lists the real API lacks that this emulator offers, as other servers
+            do: ``threads`` (Azure's agents), ``conversations`` (OGX).
 
     """
 
@@ -54,6 +56,7 @@ class EmulatorConfig:
     seed: int = 0
     api_keys: frozenset[str] | None = None
     epoch: float | None = None
+    listing: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0 or not 0.0 <= self.throttle_rate <= 1.0:
@@ -61,6 +64,9 @@ class EmulatorConfig:
         if self.throttle_after < 0:
             raise ValueError("throttle_after cannot be negative")
         self._check_faults()
+        unlisted = sorted(set(self.listing) - {"threads", "conversations"})
+        if unlisted:
+            raise ValueError(f"unknown lists {unlisted}: choose from threads, conversations")
         if self.rate_limit < 0 or self.latency_ms < 0 or self.token_delay_ms < 0:
             raise ValueError("latency, token delay and rate limit cannot be negative")
 

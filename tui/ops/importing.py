@@ -230,7 +230,7 @@ class _Importer:
             self.connection.base_url,
             f"the request for {item_id}",
             "id",
-            other_than_asked(found, item_id, kind.value),
+            other_than_asked(found, item_id, kind.noun),
         )
         return ImportResult(item_id, Outcome.ERROR, str(error), kind=kind)
 

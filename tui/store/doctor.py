@@ -531,7 +531,7 @@ async def _stored_values(registry: Registry) -> list[Finding]:
         found.append(
             Finding(
                 "stored values",
-                "Items whose ID is not a thread or conversation ID of their kind: "
+                "Items whose ID is not a usable ID of their kind: "
                 f"{len(ids):,}{_sample([repr(i[1]) for i in ids])}.",
                 "They cannot be opened, checked or deleted on a server.",
                 "Run `thread-browser doctor --repair`: an ID with spaces or quotes around a "

@@ -34,10 +34,10 @@ def item_id(value: object, kind: Kind) -> str:
     The grammar is the one of IDs found in text (:func:`tui.ids.server_id_problem`): a
     server's ID with path characters, spaces or control sequences is never stored.
     """
-    noun = "thread" if kind is Kind.THREAD else "conversation"
+    noun = kind.noun
     if not isinstance(value, str):
         raise Unfit(f"the server gave a {noun} ID that is not text ({type(value).__name__})")
-    problem = server_id_problem(value, kind.prefix.rstrip("_"))
+    problem = server_id_problem(value, kind.stem)
     if problem is not None:
         raise Unfit(f"the server gave a {noun} ID that cannot be used: {problem}")
     return value

@@ -41,6 +41,7 @@ class Registry:
         from tui.store.archive import Archive
         from tui.store.capabilities import Capabilities
         from tui.store.deletions import Deletions
+        from tui.store.discoveries import Discoveries
         from tui.store.migrations import Migrations
         from tui.store.search import Search
 
@@ -54,6 +55,7 @@ class Registry:
         self.archive = Archive(self)
         self.capabilities = Capabilities(self)
         self.deletions = Deletions(self)
+        self.discoveries = Discoveries(self)
         self.migrations = Migrations(self)
         self.search = Search(self)
 

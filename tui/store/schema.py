@@ -278,11 +278,61 @@ def _merge_connection(conn: sqlite3.Connection, old: int, survivor: int) -> None
     )
 
 
+_KINDS_BEFORE = "CHECK (kind IN ('thread', 'conversation'))"
+_KINDS_NOW = "CHECK (kind IN ('thread', 'conversation', 'completion', 'response'))"
+
+
+def v10_more_kinds(conn: sqlite3.Connection) -> None:
+    """Let items be stored chat completions and response chains too.
+
+    Widening a CHECK constraint changes no stored row, so the table's SQL is edited in place
+    (SQLite's documented way for such changes: ``writable_schema``, then a new
+    ``schema_version`` so every connection reads the schema again) instead of copying a
+    table of millions of rows. ``response`` is admitted ahead of the kind itself.
+    """
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'items'"
+    ).fetchone()
+    if _KINDS_BEFORE not in sql:
+        raise sqlite3.DatabaseError(f"the items table has an unknown kind constraint: {sql}")
+    (stamp,) = conn.execute("PRAGMA schema_version").fetchone()
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'items'",
+            (sql.replace(_KINDS_BEFORE, _KINDS_NOW),),
+        )
+        conn.execute(f"PRAGMA schema_version = {int(stamp) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
+# Where discovery stopped on each list of each connection: the last ID listed (lists are
+# read oldest first, so it stays a valid cursor as new items are made), how many it listed,
+# and when it last reached the end. The next run resumes there, an interrupted one too.
+V11 = """
+CREATE TABLE discoveries (
+    connection_id INTEGER NOT NULL REFERENCES connections (id),
+    endpoint TEXT NOT NULL,
+    cursor TEXT,
+    listed INTEGER NOT NULL DEFAULT 0,
+    finished_at REAL,
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (connection_id, endpoint)
+);
+"""
+
+
 Step = str | Callable[[sqlite3.Connection], None]
 # UPGRADES[n] takes a registry from user_version n to n + 1 (a schema upgrade; "migration"
 # here means only carrying a thread into a conversation): a script, or a function for
 # what SQL alone cannot do. Append only; never edit.
-UPGRADES: tuple[Step, ...] = (V1, V2, V3, V4, V5, V6, V7, V8, v9_connections_without_credentials)
+UPGRADES: tuple[Step, ...] = (
+    *(V1, V2, V3, V4, V5, V6, V7, V8),
+    v9_connections_without_credentials,
+    v10_more_kinds,
+    V11,
+)
 LATEST = len(UPGRADES)
 
 

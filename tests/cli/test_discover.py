@@ -1,0 +1,80 @@
+"""``thread-browser discover`` in a subprocess, against the emulator listing like other servers."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import strict_client
+
+MODEL = "gpt-4o-mini"
+
+
+def make_completions(client, count: int, start: int = 0) -> list[str]:
+    return [
+        client.chat.completions.create(
+            model=MODEL,
+            store=True,
+            messages=[{"role": "user", "content": f"question {n}"}],
+            metadata={"user_id": f"u{n % 3}"},
+        ).id
+        for n in range(start, start + count)
+    ]
+
+
+def listed(cli_run, kind: str) -> list[dict]:
+    out = cli_run("list", "--kind", kind, "--json", "--limit", "1000")
+    assert out.returncode == 0, out.stderr
+    return [json.loads(line) for line in out.stdout.splitlines()]
+
+
+def test_each_list_gets_its_line_and_a_second_run_lists_only_what_is_new(make_server, cli) -> None:
+    server = make_server(listing=frozenset({"threads"}))
+    client = strict_client(server.base_url)
+    made = make_completions(client, 130)
+    threads = [client.beta.threads.create(metadata={"title": f"t{n}"}).id for n in range(3)]
+    run = cli(server.base_url)
+
+    first = run("discover")
+    assert first.returncode == 0, first.stderr
+    lines = first.stdout.splitlines()
+    assert lines[0].split() == ["GET", "/chat/completions", "listed", "130", "(130", "new)"]
+    assert lines[1].split() == ["GET", "/threads", "listed", "3", "(3", "new)"]
+    assert (
+        lines[2] == "GET /conversations       not offered: the server has no such list (HTTP 404)"
+    )
+    assert {i["id"] for i in listed(run, "completion")} == set(made)
+    assert {i["id"] for i in listed(run, "thread")} == set(threads)
+    assert {i["metadata"]["user_id"] for i in listed(run, "completion")} == {"u0", "u1", "u2"}
+
+    newer = make_completions(client, 2, start=130)
+    again = run("discover", "--only", "completions")
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.split() == [
+        *("GET", "/chat/completions", "listed", "2", "(2", "new),"),
+        *("resumed", "where", "the", "last", "run", "stopped"),
+    ]
+    assert {i["id"] for i in listed(run, "completion")} == {*made, *newer}
+
+
+def test_a_rejected_key_is_refused_and_the_exit_status_says_so(make_server, cli) -> None:
+    server = make_server(api_keys=frozenset({"only-this-key"}))
+    result = cli(server.base_url)("discover", "--only", "completions")
+    assert result.returncode == 1
+    assert result.stdout.startswith("GET /chat/completions    refused:")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_discovered_completion_opens_exports_and_deletes(make_server, cli) -> None:
+    server = make_server()
+    client = strict_client(server.base_url)
+    [made] = make_completions(client, 1)
+    run = cli(server.base_url)
+    assert run("discover", "--only", "completions").returncode == 0
+    exported = run("export", made, "--format", "json")
+    assert exported.returncode == 0, exported.stderr
+    body = json.loads(exported.stdout)
+    assert body["kind"] == "completion"
+    assert [t["role"] for t in body["turns"]] == ["user", "assistant"]
+    deleted = run("delete", made, "--yes")
+    assert deleted.returncode == 0, deleted.stderr + deleted.stdout
+    assert client.chat.completions.list().data == []

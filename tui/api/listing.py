@@ -1,0 +1,96 @@
+"""The lists a server offers of what a key made, read a page at a time.
+
+Stored completions are listed by the API itself; threads (Azure's agents) and conversations
+(OGX) only by some servers.
+
+One request is one page, read oldest first after a cursor; what the server sent is read
+leniently: an entry that cannot be read is counted and skipped, the rest of the page kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import httpx2
+from openai import AsyncOpenAI
+
+from tui.api import convert
+from tui.api.convert import get
+from tui.api.errors import BadShape, translate
+from tui.api.polling import Reply
+from tui.model import Connection, Kind, RemoteItem
+
+WIDEST = 100  # the most entries one list request may ask for (the API's limit)
+PATHS = {
+    Kind.COMPLETION: "/chat/completions",
+    Kind.THREAD: "/threads",
+    Kind.CONVERSATION: "/conversations",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a list: the items read, how many could not be, and the server's word."""
+
+    items: tuple[RemoteItem, ...]
+    unreadable: int
+    has_more: bool
+    last_id: str | None  # the last entry's ID, read or not: the cursor of the next page
+
+
+def _item(entry: Any, kind: Kind) -> RemoteItem:
+    if kind is Kind.COMPLETION:
+        return convert.completion_item(entry)
+    return convert.remote_item(entry, kind)
+
+
+def _page(body: Any, kind: Kind) -> ListPage:
+    data = convert.list_data(body)
+    items: list[RemoteItem] = []
+    for entry in data:
+        try:
+            items.append(_item(entry, kind))
+        except BadShape:
+            continue
+    last = _last_id(body, data) or (items[-1].id if items else None)
+    more = get(body, "has_more") in (True, "true")
+    return ListPage(tuple(items), len(data) - len(items), more, last)
+
+
+def _last_id(body: Any, data: Sequence[Any]) -> str | None:
+    """The cursor after this page: the page's ``last_id``, else its last entry's ID."""
+    for where, name in ((body, "last_id"), (data[-1] if data else None, "id")):
+        try:
+            found = convert.optional_ident(where, name)
+        except BadShape:
+            continue
+        if found:
+            return found
+    return None
+
+
+async def list_page(
+    client: AsyncOpenAI,
+    connection: Connection,
+    kind: Kind,
+    after: str | None,
+    limit: int = WIDEST,
+) -> ListPage:
+    """The page of ``kind`` items after ``after`` (``None``: the first), oldest first.
+
+    Raises the :mod:`tui.api.errors` errors: a server without the list gives
+    ``NotFound``, ``Unsupported`` or ``RouteMissing``; a page that is not a list,
+    ``Unreadable``.
+    """
+    path = PATHS[kind]
+    params: dict[str, Any] = {"limit": limit, "order": "asc"}
+    if after:
+        params["after"] = after
+    headers = {"OpenAI-Beta": "assistants=v2"} if kind is Kind.THREAD else {}
+    options: Any = {"params": params, "headers": headers}
+    with translate(connection):
+        response = await client.get(path, cast_to=httpx2.Response, options=options)
+    reply = Reply(connection, f"GET {path}", response.headers, response.content)
+    return reply.read(lambda body: _page(body, kind))

@@ -1,0 +1,190 @@
+"""Discovery: track everything a server will list for this key.
+
+The API lists stored chat completions; some servers also list threads (Azure's agents) or
+conversations (OGX). Each list is read oldest first, a page at a time; each page's new items
+and the cursor after it are kept together, so an interrupted discovery resumes where it
+stopped, and the next one lists only what was made since. The paging is verified, not
+trusted: a cursor that does not move, a page sent again, a ``has_more: false`` on a full
+page and an endless list each end the walk with a reason, within a page budget.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from tui.api.errors import ApiError, ApiGone, AuthFailed, Invalid, NotFound, Unsupported
+from tui.api.listing import PATHS, WIDEST, ListPage
+from tui.model import Connection, Kind, RemoteItem
+from tui.store import Registry
+from tui.store.discoveries import Progress
+
+SOURCE = "discover"
+MAX_PAGES = 20_000  # 2,000,000 items at 100 a page, per list and run
+ORDER = (Kind.COMPLETION, Kind.THREAD, Kind.CONVERSATION)
+
+Lister = Callable[[Kind, str | None], Awaitable[ListPage]]
+"""Reads the page of a kind's list after a cursor (``None``: the first page)."""
+Heard = Callable[[Kind, int], None]
+"""Hears how many items of a kind were listed so far in this run."""
+
+
+class Outcome(StrEnum):
+    """How the walk through one list ended."""
+
+    LISTED = "listed"  # read to its end
+    STOPPED = "stopped"  # ended early; the next run resumes where it stopped
+    REFUSED = "refused"  # the server refused the key or the request
+    NOT_OFFERED = "not offered"  # the server has no such list
+
+
+@dataclass
+class Listing:
+    """The result of one list: how it ended, what it listed and added, and why it stopped."""
+
+    kind: Kind
+    outcome: Outcome = Outcome.LISTED
+    listed: int = 0
+    added: int = 0
+    unreadable: int = 0
+    detail: str = ""
+    resumed: bool = False
+    seen: set[str] = field(default_factory=set, repr=False)
+
+    @property
+    def endpoint(self) -> str:
+        """The list's route, as the server knows it."""
+        return f"GET {PATHS[self.kind]}"
+
+    def line(self) -> str:
+        """One line for the user: the route, then what happened."""
+        if self.outcome in (Outcome.REFUSED, Outcome.NOT_OFFERED):
+            said = f"{self.outcome.value}: {self.detail}" if self.detail else self.outcome.value
+            return f"{self.endpoint:<24} {said}"
+        counts = f"listed {self.listed:,} ({self.added:,} new)"
+        if self.unreadable:
+            counts += f", {self.unreadable:,} unreadable entries skipped"
+        if self.resumed:
+            counts += ", resumed where the last run stopped"
+        if self.outcome is Outcome.STOPPED:
+            counts += f"; stopped: {self.detail} Run discover again to resume."
+        return f"{self.endpoint:<24} {counts}"
+
+
+async def discover(
+    registry: Registry,
+    connection: Connection,
+    lister: Lister,
+    *,
+    kinds: tuple[Kind, ...] = ORDER,
+    heard: Heard | None = None,
+    max_pages: int = MAX_PAGES,
+) -> list[Listing]:
+    """Walk every list of ``kinds`` the server offers and track what it lists."""
+    results = []
+    for kind in kinds:
+        walk = _Walk(registry, connection, lister, kind, heard, max_pages)
+        results.append(await walk.run())
+    return results
+
+
+class _Walk:
+    """One list, walked page by page from where the last run stopped."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        connection: Connection,
+        lister: Lister,
+        kind: Kind,
+        heard: Heard | None,
+        max_pages: int,
+    ) -> None:
+        self.registry = registry
+        self.connection = connection
+        self.lister = lister
+        self.result = Listing(kind)
+        self.heard = heard
+        self.max_pages = max_pages
+        self.endpoint = PATHS[kind]
+
+    async def run(self) -> Listing:
+        """Walk the list; an error ends it with its reason (what was kept stays kept)."""
+        found = self.registry.discoveries
+        start = await found.progress(self.connection, self.endpoint)
+        self.result.resumed = start.cursor is not None
+        try:
+            await self._pages(start)
+        except (NotFound, Unsupported, ApiGone) as exc:
+            if self.result.listed:
+                self._end(Outcome.STOPPED, exc)
+            else:
+                self.result.outcome = Outcome.NOT_OFFERED
+                self.result.detail = f"the server has no such list (HTTP {exc.status or 404})"
+        except AuthFailed as exc:
+            self._end(Outcome.REFUSED, exc)
+        except ApiError as exc:
+            self._end(Outcome.STOPPED if self.result.listed else Outcome.REFUSED, exc)
+        return self.result
+
+    def _end(self, outcome: Outcome, exc: ApiError) -> None:
+        self.result.outcome = outcome
+        self.result.detail = str(exc)
+
+    async def _pages(self, start: Progress) -> None:
+        cursor, total = start.cursor, start.listed
+        for _ in range(self.max_pages):
+            page = await self._read(cursor, start)
+            if page is None:  # the saved cursor is gone: list from the start
+                cursor, total, self.result.resumed = None, 0, False
+                continue
+            fresh = [i for i in page.items if i.id not in self.result.seen]
+            if page.items and not fresh:
+                return self._stop("the server sent the same items again (it ignores the cursor).")
+            moved = page.last_id is not None and page.last_id != cursor
+            after = page.last_id if moved else cursor
+            total += len(fresh)
+            await self._keep(fresh, Progress(after, total, None), page.unreadable)
+            if not moved and page.has_more:
+                return self._stop(f"the server's paging cursor does not move (at {cursor}).")
+            full = len(page.items) + page.unreadable >= WIDEST
+            if not moved or (not page.has_more and not full):
+                return await self._finish(after, total)
+            cursor = after  # more, or a full page that says it is the last: one more look
+        self._stop(f"read {self.max_pages:,} pages, the most one run reads.")
+
+    async def _read(self, cursor: str | None, start: Progress) -> ListPage | None:
+        """The page after ``cursor``; ``None`` when the server refuses the saved cursor.
+
+        A saved cursor names the last item listed; when that item has been deleted since,
+        the server refuses it (400), and the list is read again from its start.
+        """
+        try:
+            return await self.lister(self.result.kind, cursor)
+        except Invalid:
+            if cursor is None or cursor != start.cursor or not self.result.resumed:
+                raise
+            return None
+
+    async def _keep(self, fresh: list[RemoteItem], progress: Progress, unreadable: int) -> None:
+        added = await self.registry.discoveries.keep(
+            self.connection, self.endpoint, fresh, progress, source=SOURCE
+        )
+        self.result.seen.update(i.id for i in fresh)
+        self.result.listed += len(fresh)
+        self.result.added += len(added)
+        self.result.unreadable += unreadable
+        if self.heard is not None:
+            self.heard(self.result.kind, self.result.listed)
+
+    async def _finish(self, cursor: str | None, total: int) -> None:
+        done = Progress(cursor, total, time.time())
+        await self.registry.discoveries.keep(
+            self.connection, self.endpoint, [], done, source=SOURCE
+        )
+
+    def _stop(self, why: str) -> None:
+        self.result.outcome = Outcome.STOPPED
+        self.result.detail = why

@@ -1,0 +1,112 @@
+"""Discovery's record: items a server listed, stored a page at a time with where it stopped.
+
+A page's items and the cursor after them are written in one transaction, so a discovery
+that is interrupted (Ctrl+C, a lost connection, a killed process) resumes exactly after the
+last page it kept: nothing listed twice, nothing skipped.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from tui.model import Connection, RemoteItem
+from tui.store import intake, sql
+
+if TYPE_CHECKING:
+    import aiosqlite
+
+    from tui.store.registry import Registry
+
+SAVE = """
+INSERT INTO discoveries (connection_id, endpoint, cursor, listed, finished_at, updated_at)
+VALUES (?, ?, ?, ?, ?, ?)
+ON CONFLICT (connection_id, endpoint) DO UPDATE SET
+    cursor = excluded.cursor, listed = excluded.listed,
+    finished_at = coalesce(excluded.finished_at, discoveries.finished_at),
+    updated_at = excluded.updated_at
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """Where discovery of one list stands: the cursor to resume after, and the count so far."""
+
+    cursor: str | None
+    listed: int
+    finished_at: float | None
+
+
+class Discoveries:
+    """Every connection's discovery progress, and the items it lists."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    async def progress(self, connection: Connection, endpoint: str) -> Progress:
+        """Where the last discovery of ``endpoint`` stopped (nothing yet: no cursor, 0)."""
+        row = await self.registry.fetchone(
+            "SELECT cursor, listed, finished_at FROM discoveries JOIN connections "
+            "ON connections.id = discoveries.connection_id WHERE connections.base_url = ? "
+            "AND connections.organization = ? AND connections.project = ? AND endpoint = ?",
+            (*sql.connection_params(connection), endpoint),
+        )
+        if row is None:
+            return Progress(None, 0, None)
+        return Progress(row[0], int(row[1]), row[2])
+
+    async def keep(
+        self,
+        connection: Connection,
+        endpoint: str,
+        listed: Sequence[RemoteItem],
+        progress: Progress,
+        *,
+        source: str,
+    ) -> set[str]:
+        """Track a page of listed items and save ``progress``, in one transaction.
+
+        Returns the IDs this page added (items already tracked are left as they are).
+        """
+        async with self.registry.writing() as db:
+            conn_id = await self.registry.connection_id(db, connection)
+            added = await _insert(db, listed, conn_id, source) if listed else set()
+            stamp = time.time()
+            await db.execute(
+                SAVE,
+                (conn_id, endpoint, progress.cursor, progress.listed, progress.finished_at, stamp),
+            )
+        return added
+
+
+async def _insert(
+    db: aiosqlite.Connection, listed: Sequence[RemoteItem], conn_id: int, source: str
+) -> set[str]:
+    """Insert the items not tracked yet, with their metadata and a journal line each."""
+    params = [
+        sql.item_params(
+            item.id,
+            item.kind,
+            conn_id,
+            metadata=intake.metadata(item.metadata),
+            created_at=intake.seconds(item.created_at.timestamp()),
+            source=source,
+        )
+        for item in {item.id: item for item in listed}.values()
+    ]
+    async with db.execute(sql.items_insert(len(params)), sql.items_values(params)) as cursor:
+        made = [(int(pk), str(item_id)) for pk, item_id in await cursor.fetchall()]
+    by_id = {item.id: item for item in listed}
+    meta = [
+        row
+        for pk, item_id in made
+        for row in sql.meta_rows(pk, intake.metadata(by_id[item_id].metadata))
+    ]
+    await db.executemany(sql.META_INSERT, meta)
+    stamp = time.time()
+    await db.executemany(
+        sql.JOURNAL_INSERT, [(stamp, pk, "discovered", source, "") for pk, _ in made]
+    )
+    return {item_id for _, item_id in made}
