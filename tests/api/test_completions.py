@@ -7,7 +7,6 @@ import pytest
 from tests.conftest import TEST_KEY, strict_client
 from tui.api import adapter_for
 from tui.api.client import make_client
-from tui.api.completions import NO_ADDING
 from tui.api.errors import Invalid, NotFound, Unsupported
 from tui.api.paging import Walk
 from tui.model import Connection, Kind, TurnKind
@@ -101,4 +100,3 @@ async def test_nothing_is_added_to_a_stored_completion(server) -> None:
             pass
     with pytest.raises(Invalid, match="no empty one"):
         await api.create(first_message="hi")
-    assert "Continue it" in NO_ADDING

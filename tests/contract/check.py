@@ -42,12 +42,12 @@ class Known:
 # ``tui.emulator.spec`` does not patch it, or a list other servers add (``--list``).
 KNOWN: tuple[Known, ...] = (
     Known(
-        "GET /threads",
+        "GET /v1/threads",
         r"^the spec has no operation",
         "Azure AI Foundry's agents list threads; the emulator does when told to (--list)",
     ),
     Known(
-        "GET /conversations",
+        "GET /v1/conversations",
         r"^the spec has no operation",
         "OGX lists conversations; the emulator does when told to (--list)",
     ),

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-import httpx2
-from openai import AsyncOpenAI
+from typing import TYPE_CHECKING, Any
 
 from tui.api import convert
 from tui.api.convert import get
 from tui.api.errors import BadShape, translate
 from tui.api.polling import Reply
 from tui.model import Connection, Kind, RemoteItem
+
+if TYPE_CHECKING:  # the SDK loads with the client that is passed in, not with this module
+    from openai import AsyncOpenAI
 
 WIDEST = 100  # the most entries one list request may ask for (the API's limit)
 PATHS = {
@@ -90,6 +90,8 @@ async def list_page(
         params["after"] = after
     headers = {"OpenAI-Beta": "assistants=v2"} if kind is Kind.THREAD else {}
     options: Any = {"params": params, "headers": headers}
+    import httpx2
+
     with translate(connection):
         response = await client.get(path, cast_to=httpx2.Response, options=options)
     reply = Reply(connection, f"GET {path}", response.headers, response.content)

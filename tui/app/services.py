@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from tui.api.errors import ApiError
 from tui.api.protocol import ConversationApi
@@ -16,9 +17,18 @@ from tui.config import ConfigError, Profile, Settings
 from tui.model import Connection, Kind, Tracked
 from tui.store import Registry
 
+if TYPE_CHECKING:
+    from tui.api.listing import ListPage
+    from tui.ops.discovering import Lister
+
 Clock = Callable[[], datetime]
 # What the first API client needs: the SDK, its types and the adapters (most of a second).
-SDK_MODULES = ("tui.api.client", "tui.api.threads", "tui.api.conversations")
+SDK_MODULES = (
+    "tui.api.client",
+    "tui.api.threads",
+    "tui.api.conversations",
+    "tui.api.completions",
+)
 
 
 def utc_now() -> datetime:
@@ -106,7 +116,7 @@ class Services:
             "until the file and its folder are writable by you."
         )
 
-    def _api(self, profile: Profile, kind: Kind, retries: int = 2) -> ConversationApi:
+    def _client(self, profile: Profile, retries: int) -> object:
         cache_key = f"{profile.name}|{profile.connection.key}|{profile.key_env}|{retries}"
         client = self._clients.get(cache_key)
         if client is None:
@@ -114,9 +124,24 @@ class Services:
 
             client = client_for(profile, max_retries=retries)
             self._clients[cache_key] = client
+        return client
+
+    def _api(self, profile: Profile, kind: Kind, retries: int = 2) -> ConversationApi:
+        client = self._client(profile, retries)
         from tui.api import adapter_for
 
         return adapter_for(kind, client, profile.connection)  # type: ignore[arg-type]  # held as object: the app names no SDK type
+
+    def lister(self) -> Lister:
+        """Reads the chosen profile's server lists, a page at a time (for discovery)."""
+        profile = self.profile
+        client = self._client(profile, 4)
+        from tui.api.listing import list_page
+
+        async def read(kind: Kind, after: str | None) -> ListPage:
+            return await list_page(client, profile.connection, kind, after)  # type: ignore[arg-type]  # held as object: the app names no SDK type
+
+        return read
 
     def api_for_kind(self, kind: Kind) -> ConversationApi:
         """An adapter on the chosen profile (raises ``AuthFailed`` without a key)."""

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from tui.api.protocol import ConversationApi
-from tui.model import Choice, HistoryPage, RunStatus, StreamEvent, ToolOutput, Tracked
+from tui.api.protocol import NO_ADDING, ConversationApi
+from tui.model import Choice, HistoryPage, Kind, RunStatus, StreamEvent, ToolOutput, Tracked
+
+
+def closed(item: Tracked) -> str | None:
+    """Why no message can be added to ``item``; ``None`` when one can."""
+    if item.kind is Kind.COMPLETION:
+        return NO_ADDING
+    return None
 
 
 def send(

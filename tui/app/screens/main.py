@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from tui.app.screens.prompt import PromptResult
     from tui.app.widgets.thread_list import ThreadList
     from tui.ops.deleting import Progress
+    from tui.ops.discovering import Heard, Listing
     from tui.ops.importing import ImportResult
     from tui.ops.resume import Pending
 
@@ -61,6 +62,7 @@ class MainScreen(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("n", "new", "New"),
         Binding("i", "import", "Import"),
+        Binding("I", "discover", "Discover", show=False),
         Binding("r", "refresh", "Refresh"),
         Binding("c", "chat", "Chat"),
         Binding("x", "cancel_run", "Cancel run", show=False),
@@ -504,6 +506,23 @@ class MainScreen(Screen[None]):
         if api_for is None and results:
             self.notify("No API key: IDs were recorded without checking them.", severity="warning")
         return results
+
+    def action_discover(self) -> None:
+        """Track what the chosen profile's server lists (a line per list)."""
+        from tui.app.screens.discover_dialog import DiscoverDialog
+        from tui.ops.discovering import discover
+
+        if not self.svc.has_key:
+            self.notify(self.svc.no_key_banner() or "", severity="warning", markup=False)
+            return
+
+        async def discoverer(heard: Heard) -> list[Listing]:
+            lister = self.svc.lister()
+            return await discover(
+                self.svc.registry, self.svc.profile.connection, lister, heard=heard
+            )
+
+        self.app.push_screen(DiscoverDialog(discoverer), self._imported)
 
     async def _imported(self, added: int | None) -> None:
         if added:

@@ -124,6 +124,10 @@ class ChatPanel(Vertical):
         if self.opened is None:
             self.notify("Open a thread or conversation first (enter on the list).")
             return
+        why_not = chat.closed(self.opened)
+        if why_not:
+            self.notify(why_not, severity="warning", markup=False)
+            return
         composer = await self._mounted_composer()
         composer.display = True
         composer.focus()

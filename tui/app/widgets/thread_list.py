@@ -45,6 +45,9 @@ def _combine(widget: Style, segment: Style, cursor: Style) -> Style:
     return widget + segment + cursor
 
 
+MARKS = {Kind.THREAD: "◆ ", Kind.CONVERSATION: "● ", Kind.COMPLETION: "■ "}
+
+
 class ThreadList(ScrollView, can_focus=True):
     """Tracked threads and conversations, most recently active first.
 
@@ -154,7 +157,7 @@ class ThreadList(ScrollView, can_focus=True):
 
     def _title(self, item: Tracked, width: int) -> list[tuple[str, Style]]:
         age = describe((self.now or datetime.now(item.last_activity.tzinfo)) - item.last_activity)
-        mark, mark_style = ("◆ " if item.kind is Kind.THREAD else "● "), Style(bold=True)
+        mark, mark_style = MARKS[item.kind], Style(bold=True)
         if item.pk in self.marked:
             mark, mark_style = "✗ ", self.get_component_rich_style("thread-list--marked")
         title = clean(item.title).replace("\n", " ")
