@@ -9,7 +9,8 @@ thread = client.beta.threads.create()   # now in `thread-browser list`
 ```
 
 The hook reads the client's HTTP responses: it records what ``threads.create``,
-``threads.create_and_run`` and ``conversations.create`` made, marks deletions, and moves
+``threads.create_and_run`` and ``conversations.create`` made, and the chat completions
+created with ``store=True`` (plain or streamed), marks deletions, and moves
 ``last_activity`` on messages, runs and responses. It never raises into your code: a
 registry it cannot write (read-only, full disk, damaged, from a newer version) is named
 once in a warning on the ``tui.tracking`` logger, and your program goes on. Each record
@@ -43,7 +44,8 @@ from tui.store.errors import (
 log = logging.getLogger("tui.tracking")
 SOURCE = "track"
 _MARK = "_thread_browser_tracked"
-_ROUTE = re.compile(r"/(threads|conversations|responses)(?:/([^/]+))?(?:/(.*))?$")
+_ROUTE = re.compile(r"/(threads|conversations|responses|chat/completions)(?:/([^/]+))?(?:/(.*))?$")
+CHAT = "chat/completions"
 _SCAN_LIMIT = 64 * 1024
 
 ClientT = TypeVar("ClientT")
@@ -150,6 +152,14 @@ def _first_user_text(entries: Any) -> str | None:
     return None
 
 
+def _json_object(data: str) -> dict[str, Any]:
+    """A JSON object from an event's data; an empty one for anything else."""
+    try:
+        return _mapping(json.loads(data))
+    except ValueError:
+        return {}
+
+
 def _mapping(value: object) -> dict[str, Any]:
     """``value`` when it is a JSON object, else an empty one."""
     return value if isinstance(value, dict) else {}
@@ -192,11 +202,25 @@ class _Observer:
             self.writer.created(self.connection, kind, payload, first)
         elif method == "POST" and resource == "threads" and object_id == "runs":
             self._created_by_run(payload, body)
+        elif method == "POST" and resource == CHAT and object_id is None:
+            self.stored_completion(payload, body)
         elif method == "DELETE" and object_id and not rest and payload.get("deleted"):
-            if resource in ("threads", "conversations"):
+            if resource in ("threads", "conversations", CHAT):
                 self.writer.deleted(self.connection, object_id)
         else:
             self.touch(method, resource, object_id, rest, body)
+
+    def stored_completion(self, completion: dict[str, Any], body: dict[str, Any]) -> None:
+        """Record a chat completion the server stores (``store: true`` in the request)."""
+        if body.get("store") is not True:
+            return
+        obj = {
+            "id": completion.get("id"),
+            "created_at": completion.get("created"),
+            "metadata": body.get("metadata") or completion.get("metadata") or {},
+        }
+        first = _first_user_text(body.get("messages"))
+        self.writer.created(self.connection, Kind.COMPLETION, obj, first)
 
     def _created_by_run(self, run: dict[str, Any], body: dict[str, Any]) -> None:
         thread_id = run.get("thread_id")
@@ -230,16 +254,24 @@ class _Observer:
             if isinstance(conv_id, str):
                 self.writer.touched(self.connection, conv_id)
 
-    def stream_event(self, request: httpx2.Request, event: str, data: str) -> None:
-        """Record what a streamed event says (the thread of ``create_and_run``)."""
-        if event != "thread.created":
-            return
-        try:
-            thread = json.loads(data)
-        except ValueError:
-            return
-        first = _first_user_text(_mapping(_body(request).get("thread")).get("messages"))
-        self.writer.created(self.connection, Kind.THREAD, thread, first)
+    def stream_event(self, request: httpx2.Request, event: str, data: str) -> bool:
+        """Record what a streamed event says; ``True`` once the stream told what it made.
+
+        The thread of ``create_and_run`` comes in its ``thread.created`` event; a stored
+        chat completion's ID in every chunk (the first one is read).
+        """
+        if event == "thread.created":
+            thread = _json_object(data)
+            first = _first_user_text(_mapping(_body(request).get("thread")).get("messages"))
+            self.writer.created(self.connection, Kind.THREAD, thread, first)
+            return True
+        found = self.route(request)
+        if not event and found is not None and found[0] == CHAT and found[1] is None:
+            chunk = _json_object(data)
+            if chunk.get("object") == "chat.completion.chunk":
+                self.stored_completion(chunk, _body(request))
+                return True
+        return False
 
     def streamed(self, request: httpx2.Request) -> None:
         """A streamed answer: touch what it worked on."""
@@ -268,13 +300,13 @@ class _Scanner:
                 for line in block.decode("utf-8", "replace").splitlines()
                 if ": " in line
             )
-            _guard(
+            said = _guard(
                 self.observer.stream_event,
                 self.request,
                 fields.get("event", ""),
                 fields.get("data", ""),
             )
-            if fields.get("event") == "thread.created":
+            if said:
                 self.done = True
                 return
         if len(self.buffer) > _SCAN_LIMIT:
@@ -309,12 +341,13 @@ class _AsyncTee(httpx2.AsyncByteStream):
         await self.inner.aclose()
 
 
-def _guard(fn: Any, *args: Any) -> None:
-    """Run a recording step; never let it raise into the user's code."""
+def _guard(fn: Any, *args: Any) -> Any:
+    """Run a recording step; never let it raise into the user's code (``None`` if it did)."""
     try:
-        fn(*args)
+        return fn(*args)
     except Exception as exc:
         log.warning("thread-browser tracking skipped a record: %s", exc)
+        return None
 
 
 def _wants_body(observer: _Observer, response: httpx2.Response, tee: type) -> bool:

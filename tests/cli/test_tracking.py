@@ -96,3 +96,28 @@ def test_tracking_never_raises_into_user_code(server, tmp_path, caplog) -> None:
 def test_tracking_twice_records_once(server, db) -> None:
     client = track(track(OpenAI(api_key=TEST_KEY, base_url=server.base_url), db=db), db=db)
     assert len(client._client.event_hooks["response"]) == 1
+
+
+async def test_stored_chat_completions_are_recorded_plain_streamed_and_deleted(
+    server, cli, db
+) -> None:
+    client = track(strict_client(server.base_url), db=db)
+    said = [{"role": "user", "content": "Where is 京都?"}]
+    plain = client.chat.completions.create(
+        model="gpt-4o-mini", store=True, messages=said, metadata={"user_id": "u7"}
+    )
+    with client.chat.completions.create(
+        model="gpt-4o-mini", store=True, messages=said, stream=True
+    ) as stream:
+        streamed_id = next(iter(stream)).id
+        for _ in stream:
+            pass
+    unstored = client.chat.completions.create(model="gpt-4o-mini", messages=said)
+    aclient = track(strict_async_client(server.base_url), db=db)
+    awaited = await aclient.chat.completions.create(model="gpt-4o-mini", store=True, messages=said)
+    rows = listed(cli, server.base_url)
+    assert {plain.id, streamed_id, awaited.id} <= set(rows) and unstored.id not in rows
+    assert rows[plain.id]["kind"] == "completion" and rows[plain.id]["title"] == "Where is 京都?"
+    assert rows[plain.id]["metadata"] == {"user_id": "u7"}
+    client.chat.completions.delete(plain.id)
+    assert listed(cli, server.base_url)[plain.id]["state"] == "deleted"

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import os
 import pwd
 import re
@@ -51,6 +50,7 @@ from tui.store.errors import (
     translated,
     unsafe,
 )
+from tui.store.held import Held, held
 
 T = TypeVar("T")
 APP_NAME = "thread-browser"
@@ -158,25 +158,28 @@ def _tighten(path: Path) -> None:
 
 
 def why_read_only(path: Path) -> str:
-    """Why the registry at ``path`` cannot be written, or ``""`` when it can."""
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except IsADirectoryError as exc:
+    """Why the registry at ``path`` cannot be written, or ``""`` when it can.
+
+    The file itself is not opened (see :mod:`tui.store.held`): its mode, owner and file
+    system say it.
+    """
+    if path.is_dir():
         raise RegistryError(
             f"The registry {path} is a folder, not a file. Point --db / THREAD_BROWSER_DB at "
             "a file (it is created if missing)."
-        ) from exc
-    except PermissionError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        return f"the file is read-only for you (mode {mode:04o})"
+        )
+    try:
+        read_only_fs = bool(os.statvfs(path).f_flag & os.ST_RDONLY)
     except OSError as exc:
-        if exc.errno == errno.EROFS:
-            return "it is on a read-only file system"
         raise RegistryReadOnly(
             f"The registry {path} cannot be opened ({exc.strerror}). Check the file and its "
             "folder, or point --db / THREAD_BROWSER_DB at another file."
         ) from exc
-    os.close(fd)
+    if read_only_fs:
+        return "it is on a read-only file system"
+    if not os.access(path, os.R_OK | os.W_OK):
+        mode = stat.S_IMODE(path.stat().st_mode)
+        return f"the file is read-only for you (mode {mode:04o})"
     folder = path.parent
     if not os.access(folder, os.W_OK | os.X_OK):
         return (
@@ -242,7 +245,10 @@ def refuse_unsafe(path: Path) -> None:
         )
 
 
-def _header(path: Path) -> bytes:
+def _header(path: Path) -> bytes | None:
+    """The file's first bytes; ``None`` while this process holds it open (not read then)."""
+    if held(path):
+        return None
     try:
         with path.open("rb") as handle:
             return handle.read(HEADER_SIZE)
@@ -253,13 +259,17 @@ def _header(path: Path) -> bytes:
         ) from exc
 
 
-def _look_uri(path: Path, header: bytes) -> str:
+def _look_uri(path: Path, header: bytes | None) -> str:
     """A read-only URI that creates no file and changes no byte.
 
     A WAL database with no pending ``-wal`` is read ``immutable`` (no ``-wal``/``-shm``
     files are made); a rollback-journal one is read with its locks, which create nothing.
+    One this process holds open (no header read) is read with its locks, as its other
+    connections are.
     """
     base = "file:" + urllib.parse.quote(str(path)) + "?mode=ro"
+    if header is None:
+        return base
     wal = path.with_name(path.name + "-wal")
     pending = wal.exists() and wal.stat().st_size > 0
     rollback_mode = len(header) > 18 and header[18] == 1
@@ -282,9 +292,9 @@ def identify(path: Path) -> int:
     nothing. Call it inside :func:`translated`.
     """
     header = _header(path)
-    if not header:
+    if header is not None and not header:
         return 0
-    if not header.startswith(SQLITE_MAGIC):
+    if header is not None and not header.startswith(SQLITE_MAGIC):
         raise corrupt(path, "file is not a database")
     looked = sqlite3.connect(_look_uri(path, header), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
@@ -392,7 +402,9 @@ def connect(target: Target, *, any_thread: bool = False) -> sqlite3.Connection:
         isolation_level=None,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=not any_thread,
+        factory=Held,
     )
+    conn.hold(target.path)
     try:
         configure(conn, target)
     except BaseException:
@@ -409,7 +421,9 @@ def reader(target: Target) -> sqlite3.Connection:
         isolation_level=None,
         timeout=BUSY_TIMEOUT_MS / 1000,
         check_same_thread=False,
+        factory=Held,
     )
+    conn.hold(target.path)
     try:
         for pragma in READER_PRAGMAS:
             conn.execute(pragma)
@@ -422,8 +436,11 @@ def reader(target: Target) -> sqlite3.Connection:
 async def aconnect(target: Target, *, writer: bool = True) -> aiosqlite.Connection:
     """An aiosqlite connection: configured for writing, or for reads only."""
     db = await aiosqlite.connect(
-        target.uri(), uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+        target.uri(), uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000, factory=Held
     )
+    held_conn = db._conn  # the sqlite3 connection aiosqlite made (its own thread's)
+    if isinstance(held_conn, Held):
+        held_conn.hold(target.path)
     try:
         pragmas = writer_pragmas() if writer and target.writable else READER_PRAGMAS
         for pragma in pragmas:
