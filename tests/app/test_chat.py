@@ -352,6 +352,7 @@ async def test_ctrl_b_sends_a_background_response_that_is_polled(chat_setup, pie
         await until(lambda: finished(app), "the background response to end")
         assert statuses[0] is RunStatus.QUEUED and statuses[-1] is RunStatus.COMPLETED
         assert not pieces  # nothing streamed: it was polled
+        await until(lambda: texts(app, "assistant"), "the polled reply to show")
         [reply] = texts(app, "assistant")
         response = chat.sdk.responses.retrieve(app.query_one(RunStatusLine).run_id)
         assert response.background and response.output_text == reply

@@ -87,3 +87,24 @@ def test_delete_long_never_loses_a_message(target, run) -> None:
 
 def test_track_hook(target, run, db) -> None:
     op.track_hook(target, run, str(db))
+
+
+def test_discover_lists_its_stored_chat_completions(target, run) -> None:
+    from tests.conftest import strict_client
+
+    client = strict_client(target.direct_url)
+    made = {
+        client.chat.completions.create(
+            model=target.choice,
+            messages=[{"role": "user", "content": f"discover me {n}"}],
+            store=True,
+        ).id
+        for n in range(3)
+    }
+    found = run("discover")
+    lines = dict(line.split(maxsplit=2)[1:] for line in found.stdout.splitlines())
+    assert lines["/chat/completions"].startswith("listed"), found.stdout + found.stderr
+    listed = run("list", "--kind", "completion", "--json", "--limit", "1000")
+    assert made <= {row.split('"id": "')[1].split('"')[0] for row in listed.stdout.splitlines()}
+    again = run("discover", "--only", "completions")
+    assert again.returncode == 0 and "(0 new)" in again.stdout, again.stdout + again.stderr
