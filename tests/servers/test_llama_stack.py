@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import time
+
+import httpx2
 import pytest
 
+from tests.conftest import PATIENCE, strict_client
 from tests.servers import operations as op
 from tests.servers.conftest import Target
 
@@ -89,9 +94,19 @@ def test_track_hook(target, run, db) -> None:
     op.track_hook(target, run, str(db))
 
 
-def test_discover_lists_its_stored_chat_completions(target, run) -> None:
-    from tests.conftest import strict_client
+def listing(target: Target) -> set[str] | None:
+    """The IDs llama-stack lists as stored completions; ``None`` while it cannot list."""
+    try:
+        page = httpx2.get(f"{target.direct_url}/chat/completions", params={"limit": 100})
+    except httpx2.TransportError:
+        return None
+    return {c["id"] for c in page.json()["data"]} if page.status_code == 200 else None
 
+
+def test_discover_lists_its_stored_chat_completions(target, run) -> None:
+    # llama-stack makes its completion store on first use, and loses what it is asked to
+    # store before that (its log: "no such table: inference_store"): it is listed first.
+    wait_until(lambda: listing(target) is not None, "llama-stack's completion store")
     client = strict_client(target.direct_url)
     made = {
         client.chat.completions.create(
@@ -101,10 +116,23 @@ def test_discover_lists_its_stored_chat_completions(target, run) -> None:
         ).id
         for n in range(3)
     }
+
+    # It writes the store in the background, a moment after it answers.
+    wait_until(lambda: made <= (listing(target) or set()), "llama-stack to list them")
     found = run("discover")
+    assert found.returncode == 0, found.stdout + found.stderr
     lines = dict(line.split(maxsplit=2)[1:] for line in found.stdout.splitlines())
-    assert lines["/chat/completions"].startswith("listed"), found.stdout + found.stderr
+    assert lines["/chat/completions"].startswith("listed")
+    assert lines["/conversations"].startswith("not offered: the server has no such list")
     listed = run("list", "--kind", "completion", "--json", "--limit", "1000")
-    assert made <= {row.split('"id": "')[1].split('"')[0] for row in listed.stdout.splitlines()}
+    assert made <= {json.loads(row)["id"] for row in listed.stdout.splitlines()}
     again = run("discover", "--only", "completions")
     assert again.returncode == 0 and "(0 new)" in again.stdout, again.stdout + again.stderr
+
+
+def wait_until(check, what: str) -> None:
+    """Return once ``check()`` holds; fail naming ``what`` after ``PATIENCE`` seconds."""
+    deadline = time.monotonic() + PATIENCE
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
