@@ -281,7 +281,18 @@ class UsageReported:
     usage: Usage
 
 
-StreamEvent = StatusChanged | TextDelta | ToolCallsRequested | TurnCompleted | UsageReported
+@dataclass(frozen=True, slots=True)
+class Continued:
+    """The reply goes into a new item: a stored completion continued as a new one."""
+
+    run_id: str
+    item: RemoteItem
+    previous: str  # the ID of the item it continues
+
+
+StreamEvent = (
+    StatusChanged | TextDelta | ToolCallsRequested | TurnCompleted | UsageReported | Continued
+)
 
 
 class ItemState(StrEnum):

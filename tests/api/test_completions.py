@@ -9,7 +9,17 @@ from tui.api import adapter_for
 from tui.api.client import make_client
 from tui.api.errors import Invalid, NotFound, Unsupported
 from tui.api.paging import Walk
-from tui.model import Connection, Kind, TurnKind
+from tui.model import (
+    Connection,
+    Continued,
+    Kind,
+    RunStatus,
+    StatusChanged,
+    TextDelta,
+    TurnCompleted,
+    TurnKind,
+    UsageReported,
+)
 
 MODEL = "gpt-4o-mini"
 
@@ -96,7 +106,39 @@ async def test_nothing_is_added_to_a_stored_completion(server) -> None:
     made = stored(server, talk(2))
     api = adapter(server)
     with pytest.raises(Unsupported, match="cannot take more messages"):
-        async for _ in api.send(made.id, "more", choice=MODEL):
+        async for _ in api.submit_tool_outputs(made.id, "run", [], choice=MODEL):
             pass
     with pytest.raises(Invalid, match="no empty one"):
         await api.create(first_message="hi")
+
+
+async def events_of(api, item_id: str, text: str) -> list:
+    return [event async for event in api.send(item_id, text, choice=MODEL)]
+
+
+@pytest.mark.parametrize("streamed", [True, False])
+async def test_continuing_makes_a_new_stored_completion_with_the_whole_history(
+    make_server, streamed: bool
+) -> None:
+    server = make_server(no_stream=not streamed)
+    metadata = {f"k{n:02d}": str(n) for n in range(16)}  # full: the link takes one place
+    made = stored(server, talk(131), metadata=metadata)
+    api = adapter(server)
+    events = await events_of(api, made.id, "one more thing")
+    first, sent = events[0], events[1]
+    assert isinstance(first, Continued) and first.previous == made.id
+    new = first.item
+    assert new.kind is Kind.COMPLETION and new.id != made.id
+    assert new.metadata["continues"] == made.id and len(new.metadata) == 16
+    assert isinstance(sent, TurnCompleted) and sent.turn.text == "one more thing"
+    deltas = [e.text for e in events if isinstance(e, TextDelta)]
+    [reply] = [e.turn for e in events if isinstance(e, TurnCompleted) and e.run_id]
+    assert ("".join(deltas) == reply.text) if streamed else not deltas
+    assert any(isinstance(e, UsageReported) for e in events)
+    assert events[-1] == StatusChanged(new.id, RunStatus.COMPLETED)
+    walk = Walk(lambda cursor, limit: api.history(new.id, before=cursor, limit=limit))
+    turns = [t for step in reversed([s async for s in walk]) for t in step.turns]
+    assert [t.text for t in turns[:131]] == [m["content"] for m in talk(131)]
+    assert turns[131].text == made.choices[0].message.content  # the reply it continues
+    assert turns[132].text == "one more thing" and turns[133].text == reply.text
+    assert (await api.retrieve(made.id)).metadata == metadata  # the original is untouched

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.app.conftest import SIZE
 from tests.conftest import settle, strict_client, until
+from tui.app.screens.choice import ChoiceDialog
 from tui.app.screens.discover_dialog import DiscoverDialog
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.message_view import MessageView
@@ -45,8 +46,22 @@ async def test_discover_tracks_the_stored_completions_and_one_opens(app_factory,
         await pilot.press("enter")
         pane = app.query_one(MessagePane)
         await until(lambda: len(pane.query(MessageView)) == 2, "the completion's history")
-        await pilot.press("c")
-        await until(
-            lambda: any("cannot take more messages" in str(n.message) for n in app._notifications),
-            "the refusal",
-        )
+        await pilot.press("a")  # the model the continuation is made with
+        await until(lambda: isinstance(app.screen, ChoiceDialog), "the model picker")
+        await pilot.press(*"gpt-4o-mini", "enter")
+        await until(lambda: not isinstance(app.screen, ChoiceDialog), "the picker to close")
+        await pilot.press("c", *"And in winter?", "ctrl+s")
+        await until(lambda: listing.count == 2, "the continuation in the list")
+        chat = app.main.chat
+        await until(lambda: chat.opened is not None and chat.opened.id not in made, "it opens")
+        new = chat.opened
+        await until(lambda: len(pane.query(MessageView)) == 4, "the whole history")
+        texts = [v.turn.text for v in pane.query(MessageView)]
+        assert texts[0] == "Stored question 2 京都" and texts[2] == "And in winter?"
+        assert new.kind is Kind.COMPLETION and new.metadata["continues"] == made[2]
+        assert new.title == "Stored 2" and new.choice == "gpt-4o-mini"
+        stored = client.chat.completions.retrieve(new.id)
+        assert stored.metadata["continues"] == made[2] and stored.choices[0].message.content
+        listing_raw = client.chat.completions.messages.with_raw_response.list(new.id)
+        said = listing_raw.http_response.json()["data"]  # (the SDK's type says assistant only)
+        assert [m["content"] for m in said][-1] == "And in winter?" and len(said) == 3

@@ -55,7 +55,8 @@ class CompletionsAdapter:
         with family(self.learned, "stored completions"):
             return await reply(call, self._errors(item_id), self.connection)
 
-    async def _completion(self, item_id: str) -> Reply:
+    async def completion(self, item_id: str) -> Reply:
+        """The stored completion's own reply (its time is remembered)."""
         found = await self._reply(lambda: self._raw.retrieve(item_id), item_id)
         if len(self._created) >= MAX_REMEMBERED:
             self._created.clear()
@@ -65,12 +66,12 @@ class CompletionsAdapter:
     async def _time_of(self, item_id: str) -> object:
         """The completion's time, fetched once."""
         if item_id not in self._created:
-            await self._completion(item_id)
+            await self.completion(item_id)
         return self._created[item_id]
 
     async def retrieve(self, item_id: str) -> RemoteItem:
         """The stored completion as the server has it."""
-        found = await self._completion(item_id)
+        found = await self.completion(item_id)
         return found.read(lambda body: convert.completion_item(body, item_id))
 
     async def create(
@@ -93,7 +94,8 @@ class CompletionsAdapter:
         with self._errors(item_id):
             await self._raw.delete(item_id)
 
-    async def _messages(self, item_id: str, params: dict[str, Any]) -> Reply:
+    async def messages_page(self, item_id: str, params: dict[str, Any]) -> Reply:
+        """One page of the stored input messages."""
         return await self._reply(lambda: self._raw.messages.list(item_id, **params), item_id)
 
     async def history(
@@ -103,11 +105,11 @@ class CompletionsAdapter:
         params: dict[str, Any] = {"order": "desc", "limit": limit}
         if before:
             params["after"] = before
-        page = await self._messages(item_id, params)
+        page = await self.messages_page(item_id, params)
         if before:
             created = await self._time_of(item_id)
             return page.read(lambda body: convert.history_page(body, _dated(created)))
-        found = await self._completion(item_id)
+        found = await self.completion(item_id)
         replies = found.read(convert.completion_replies)
         created = self._created[item_id]
         listed = page.read(lambda body: convert.history_page(body, _dated(created)))
@@ -124,8 +126,8 @@ class CompletionsAdapter:
 
     async def oldest(self, item_id: str, *, limit: int = MESSAGE_PAGE) -> tuple[Turn, ...]:
         """The oldest ``limit`` entries: the first messages (the reply, when they are all)."""
-        page = await self._messages(item_id, {"order": "asc", "limit": limit})
-        found = await self._completion(item_id)
+        page = await self.messages_page(item_id, {"order": "asc", "limit": limit})
+        found = await self.completion(item_id)
         created = self._created[item_id]
         data = page.read(convert.list_data)
         turns = page.read(lambda _: tuple(_dated(created)(entry) for entry in data))
@@ -142,9 +144,15 @@ class CompletionsAdapter:
         tools: Sequence[Tool] = (),
         background: bool = False,
     ) -> AsyncIterator[StreamEvent]:
-        """Nothing can be added to a stored completion."""
-        raise Unsupported(NO_ADDING)
-        yield  # an async generator, as the protocol's callers iterate it
+        """Continue it: a new stored completion with its whole history, then ``text``.
+
+        The events start with :class:`~tui.model.Continued` naming the new completion;
+        function tools are not offered (their outputs would need a continuation each).
+        """
+        from tui.api.continuing import continue_completion
+
+        async for event in continue_completion(self, item_id, text, choice):
+            yield event
 
     async def submit_tool_outputs(
         self,

@@ -398,7 +398,7 @@ def conversation_item(item: Any) -> Turn:
     return Turn(role="system", kind=TurnKind.OTHER, parts=(other,), **common)
 
 
-def _chat_part(part: Any) -> Part:
+def chat_part(part: Any) -> Part:
     """One part of a chat message's content (``text``, ``image_url``, ``file``, audio)."""
     if isinstance(part, str):
         return Part("text", part)
@@ -442,7 +442,7 @@ def chat_message(msg: Any, turn_id: str | None = None, created: object = None) -
         output = ToolCall(call_id, "", output=_output_text(content))
         return Turn(kind=TurnKind.TOOL_OUTPUT, tool_calls=(output,), **common)
     calls = tuple(_chat_call(c) for c in items_of(get(msg, "tool_calls"), "tool_calls"))
-    parts = content_parts(content, _chat_part)
+    parts = content_parts(content, chat_part)
     refusal = text(get(msg, "refusal"))
     if refusal:
         parts = (*parts, Part("refusal", refusal))

@@ -137,10 +137,15 @@ async def sse(
 
 
 def event_name(payload: Any) -> str | None:
-    """An event's name from its payload: ``type`` (Responses), or ``object`` and ``status``."""
+    """An event's name from its payload: ``type`` (Responses), or ``object`` and ``status``.
+
+    A chat completion chunk is named by its ``object``.
+    """
     if not isinstance(payload, dict):
         return None
     obj, status, kind = payload.get("object"), payload.get("status"), payload.get("type")
+    if obj == "chat.completion.chunk":
+        return obj
     if isinstance(obj, str) and obj.startswith("thread"):
         if obj in _THREAD_OBJECTS and isinstance(status, str) and status:
             return f"{obj}.{status}"

@@ -8,15 +8,33 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 
-from tui.api.protocol import NO_ADDING, ConversationApi
-from tui.model import Choice, HistoryPage, Kind, RunStatus, StreamEvent, ToolOutput, Tracked
+from tui.api.protocol import ConversationApi
+from tui.model import (
+    Choice,
+    Continued,
+    HistoryPage,
+    RunStatus,
+    StreamEvent,
+    TitleSource,
+    ToolOutput,
+    Tracked,
+)
+from tui.store import Registry
 
 
-def closed(item: Tracked) -> str | None:
-    """Why no message can be added to ``item``; ``None`` when one can."""
-    if item.kind is Kind.COMPLETION:
-        return NO_ADDING
-    return None
+async def continued(registry: Registry, item: Tracked, event: Continued) -> Tracked:
+    """Track the stored completion a reply went into, linked to the one it continues.
+
+    It takes the original's title (unless its metadata names one) and the model the
+    user chose; the link is its ``continues`` metadata, on the server and here.
+    """
+    said = item.title if item.title_source is not TitleSource.ID else None
+    new, _ = await registry.track_remote(
+        event.item, item.connection, source="app", first_user_text=said, event="continued"
+    )
+    if item.choice:
+        new = await registry.set_choice(new, item.choice, source="app")
+    return new
 
 
 def send(

@@ -208,8 +208,15 @@ class MainScreen(Screen[None]):
         self._learn_server(event.item)
 
     async def on_chat_panel_changed(self, event: ChatPanel.Changed) -> None:
-        """A run changed an item: it moves up the list, still highlighted."""
+        """A run changed an item: it moves up the list, still highlighted.
+
+        A stored completion continued as a new one: the new one is highlighted, and opened
+        in place of the one it continues.
+        """
         await self.reload_list(select_pk=event.item.pk)
+        opened = self.chat.opened
+        if event.previous is not None and opened is not None and opened.pk == event.previous.pk:
+            self.open_item(event.item)
 
     @work(group="server", exit_on_error=False, description="reading what the server offers")
     @guarded("reading what the server offers", "Details shows it after the next open.")

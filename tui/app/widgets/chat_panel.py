@@ -26,6 +26,7 @@ from tui.app.services import Services
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.run_status import RunStatusLine
 from tui.model import (
+    Continued,
     Kind,
     Part,
     RunStatus,
@@ -67,17 +68,22 @@ class ActiveRun:
     requested: bool = False  # the message was sent (it may have reached the server)
     found: bool = False  # the server was found to hold the message after a failure
     ended: bool = False  # the run reached a final status (completed, failed, cancelled…)
+    continued: Tracked | None = None  # the new stored completion the reply went into
 
 
 class ChatPanel(Vertical):
     """The opened item's history, its run's status, and the composer."""
 
     class Changed(Message):
-        """A run changed the item (its archive, its place in the list)."""
+        """A run changed the item (its archive, its place in the list).
 
-        def __init__(self, item: Tracked) -> None:
+        ``previous`` is the item it continues, when the reply went into a new one.
+        """
+
+        def __init__(self, item: Tracked, previous: Tracked | None = None) -> None:
             super().__init__()
             self.item = item
+            self.previous = previous
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -123,10 +129,6 @@ class ChatPanel(Vertical):
         """Open the composer under the pane of the opened item."""
         if self.opened is None:
             self.notify("Open a thread or conversation first (enter on the list).")
-            return
-        why_not = chat.closed(self.opened)
-        if why_not:
-            self.notify(why_not, severity="warning", markup=False)
             return
         composer = await self._mounted_composer()
         composer.display = True
@@ -376,6 +378,8 @@ class ChatPanel(Vertical):
                     await self._completed(run, event.turn)
                 elif isinstance(event, UsageReported):
                     status.set_usage(event.usage)
+                elif isinstance(event, Continued):
+                    run.continued = await chat.continued(self.svc.registry, run.item, event)
                 elif isinstance(event, ToolCallsRequested):
                     requested = event
             if requested is None:
@@ -443,12 +447,16 @@ class ChatPanel(Vertical):
 
         if not run.shown:
             return
+        target = run.continued or run.item
         done = await unbroken(
-            archive_after_run(self.svc.registry, run.api, run.item, self.svc.clock())
+            archive_after_run(self.svc.registry, run.api, target, self.svc.clock())
         )
         if done is None:
             return
         item = done.item
+        if run.continued is not None:  # the screen opens it in place of the one it continues
+            self.post_message(self.Changed(item, run.item))
+            return
         self.post_message(self.Changed(item))
         if self.opened is not None and self.opened.pk == item.pk:
             self.opened = item
