@@ -1,8 +1,8 @@
 """Screenshots of the real app in demo mode: ``python -m tui.screenshots [DIR]``.
 
 Writes SVG (and PNG, when ``rsvg-convert`` is installed) of the main screen, a long
-thread, the import dialog, a chat turn, a deletion
-confirmation, a thread migrated to a conversation and the help screen.
+thread, the import dialog, a chat turn, a deletion confirmation, a thread migrated to a
+conversation, a stored chat completion, discovery and the help screen.
 """
 
 from __future__ import annotations
@@ -99,6 +99,22 @@ async def _migrate(pilot: Any) -> None:
     await _settle(pilot)
 
 
+async def _completion(pilot: Any) -> None:
+    await pilot.press("slash", *"Kyoto", "enter")
+    await _settle(pilot)
+    await pilot.press("enter")
+    await _settle(pilot)
+
+
+async def _discover(pilot: Any) -> None:
+    await pilot.press("I")
+    for _ in range(400):
+        await asyncio.sleep(0.025)
+        if str(pilot.app.screen.query_one("#status").render()).startswith("done"):
+            break
+    await _settle(pilot)
+
+
 async def _help(pilot: Any) -> None:
     await pilot.press("question_mark")
     await pilot.pause(0.2)
@@ -111,6 +127,8 @@ SHOTS: dict[str, Step | None] = {
     "chat": _chat,
     "delete": _delete,
     "migrate": _migrate,
+    "completion": _completion,
+    "discover": _discover,
     "help": _help,
 }
 

@@ -15,13 +15,15 @@ from tui.app.screens.delete_progress import DeleteProgress
 from tui.app.screens.interrupted import InterruptedDeletions
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.thread_list import ThreadList
+from tui.emulator.chat import chat_store
 from tui.emulator.demo import DEMO_KEY
 from tui.model import Connection, ItemState, Kind
 
 
 def on_server(demo, item_id: str) -> bool:
     ns = demo.server.emulator.namespace(DEMO_KEY)
-    return item_id in ns.threads or item_id in ns.conversations
+    stored = chat_store(ns).completions
+    return item_id in ns.threads or item_id in ns.conversations or item_id in stored
 
 
 def screen_text(app) -> str:

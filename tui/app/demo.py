@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tui.config import DEMO_KEY_ENV, Profile, Settings
 from tui.emulator import Emulator, EmulatorConfig, EmulatorServer
+from tui.emulator.chat import chat_store
 from tui.emulator.demo import DEMO_KEY, DemoManifest, seed_demo
 from tui.model import Connection, Kind
 from tui.store import Registry
@@ -71,6 +72,17 @@ async def track_demo(session: DemoSession, registry: Registry) -> None:
         text = first["content"][0].get("text") if first and first["type"] == "message" else None
         stamp = conv.obj["created_at"] + 60 * len(conv.items)
         await _track(registry, connection, conv_id, Kind.CONVERSATION, conv.obj, text, stamp)
+    stored = chat_store(ns)
+    for completion_id in session.manifest.completions:
+        obj = stored.completions.get(completion_id)
+        if obj is None:
+            continue
+        said = [m for m in stored.messages[completion_id] if m["role"] == "user"]
+        text = said[0]["content"] if said else None
+        fields = {**obj, "created_at": obj["created"]}
+        await _track(
+            registry, connection, completion_id, Kind.COMPLETION, fields, text, obj["created"]
+        )
 
 
 async def _track(

@@ -141,11 +141,20 @@ class ChatApi:
                 "The 'metadata' parameter is only allowed when 'store' is enabled.", "metadata"
             )
         answer = self._answer(body, messages)
+        obj = self._made(body, messages, answer, objects.now())
+        if store:
+            self._keep(ns, obj, body, meta, messages)
+        if parse_bool(body.get("stream")) and not self.emu.config.no_stream:
+            return self._stream(obj, answer, body)
+        return JSONResponse(obj)
+
+    def _made(self, body: Obj, messages: list[Obj], answer: Answer, created: int) -> Obj:
+        """The completion object of ``answer``: one choice per ``n``."""
         count = body.get("n") or 1
-        obj = {
+        return {
             "id": self._new_id(),
             "object": "chat.completion",
-            "created": objects.now(),
+            "created": created,
             "model": body["model"],
             "choices": [
                 {
@@ -160,11 +169,16 @@ class ChatApi:
             "service_tier": "default",
             "system_fingerprint": FINGERPRINT,
         }
-        if store:
-            self._keep(ns, obj, body, meta, messages)
-        if parse_bool(body.get("stream")) and not self.emu.config.no_stream:
-            return self._stream(obj, answer, body)
-        return JSONResponse(obj)
+
+    def stored_at(self, ns: Namespace, body: Obj, created: int) -> Obj:
+        """Store what ``POST /chat/completions`` with ``body`` would, made at ``created``.
+
+        For demo data: the body is trusted (``store: true`` is implied).
+        """
+        messages = self._check(body)
+        obj = self._made(body, messages, self._answer(body, messages), created)
+        self._keep(ns, obj, body, metadata(body.get("metadata")), messages)
+        return obj
 
     def _check(self, body: Obj) -> list[Obj]:
         model = require(body, "model")

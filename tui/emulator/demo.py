@@ -62,6 +62,7 @@ class DemoManifest:
     threads: list[str] = field(default_factory=list)
     conversations: list[str] = field(default_factory=list)
     assistants: list[str] = field(default_factory=list)
+    completions: list[str] = field(default_factory=list)
     long_thread: str = ""
     long_conversation: str = ""
     tool_thread: str = ""
@@ -182,6 +183,24 @@ class _Seeder:
             )
         return rec
 
+    def completions(self, base: int, day: int) -> None:
+        """Stored chat completions, older than the rest of the demo."""
+        from tui.emulator.chat import ChatApi
+
+        chat = ChatApi(self.emu)
+        for title, prompt, at in COMPLETIONS:
+            body = {
+                "model": "gpt-4o-mini",
+                "messages": [
+                    {"role": "system", "content": "Answer briefly."},
+                    {"role": "user", "content": prompt},
+                ],
+                "metadata": {"title": title, "user_id": "u-42"},
+                "store": True,
+            }
+            made = chat.stored_at(self.ns, body, base + int(at * day))
+            self.manifest.completions.append(made["id"])
+
     def tool_conversation(self, start: int) -> None:
         rec = self.conversation(CONVERSATION_COUNT - 1, "Order status with a tool call", 1, start)
         call_id = self.ids.new("call")
@@ -215,6 +234,16 @@ def seed_threads(emulator: Emulator, api_key: str, count: int) -> list[str]:
         ns.threads[obj["id"]] = ThreadRec(obj)
         made.append(obj["id"])
     return made
+
+
+# Stored chat completions of the demo: title, question, day after the demo's first (before
+# it: they list below the threads and conversations, which the app's tests walk by place).
+COMPLETIONS = (
+    ("Kyoto in autumn 京都の秋 🍁", "Plan three days in Kyoto in November.", -0.4),
+    ("Summarise the refund policy", "Summarise our refund policy in two lines.", -1.2),
+    ("SQL for weekly signups", "Write SQL counting signups per week.", -2.5),
+    ("Rename variables in Go", "Suggest clearer names for these Go variables.", -3.1),
+)
 
 
 def seed_demo(emulator: Emulator, api_key: str = DEMO_KEY) -> DemoManifest:
@@ -255,4 +284,5 @@ def seed_demo(emulator: Emulator, api_key: str = DEMO_KEY) -> DemoManifest:
             index, _TOPICS[(index * 3) % len(_TOPICS)], turns, base + (index * 4) * day
         )
     seeder.tool_conversation(base + 58 * day)
+    seeder.completions(base, day)
     return seeder.manifest

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, ProgressBar, RichLog
+from textual.widgets import Button, Label, ProgressBar, Static
 
 from tui.app.failures import advice, describe, record
 from tui.model import Kind
@@ -32,8 +32,9 @@ class DiscoverDialog(ModalScreen[int]):
     DiscoverDialog { align: center middle; }
     DiscoverDialog > Vertical { width: 100; max-width: 100%; height: auto; max-height: 90%;
         border: thick $primary; background: $surface; padding: 1 2; }
+    DiscoverDialog Label { width: 1fr; }
     DiscoverDialog ProgressBar { margin: 1 0; }
-    DiscoverDialog RichLog { height: auto; max-height: 12; border: round $primary 50%; }
+    DiscoverDialog #results { height: auto; border: round $primary 50%; padding: 0 1; }
     DiscoverDialog Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
     """
     BINDINGS = [Binding("escape", "close", "Close")]
@@ -53,7 +54,7 @@ class DiscoverDialog(ModalScreen[int]):
             )
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="bar")
             yield Label("asking the server…", id="status")
-            yield RichLog(id="results", wrap=True, markup=False)
+            yield Static(id="results", markup=False)
             with Horizontal():
                 yield Button("Close", id="close", variant="primary")
 
@@ -67,20 +68,20 @@ class DiscoverDialog(ModalScreen[int]):
 
     @work(exclusive=True, group="discover", exit_on_error=False, description="discover")
     async def _discover(self) -> None:
-        log = self.query_one("#results", RichLog)
+        log = self.query_one("#results", Static)
         status = self.query_one("#status", Label)
         try:
             results = await self.discoverer(self.heard)
         except Exception as exc:  # every failure becomes a line, never a crash
             record("discovering", exc)
             todo = "Press I to try again: what was kept stays, and the next run resumes."
-            log.write(Text(f"{describe(exc)} {advice(exc, todo)}", style="red"))
+            log.update(Text(f"{describe(exc)} {advice(exc, todo)}", style="red"))
             status.update("stopped")
             return
         finally:
             self.query_one("#bar", ProgressBar).update(total=1, progress=1)
-        for result in results:
-            log.write(Text(result.line(), style=STYLES[result.outcome]))
+        lines = [Text(r.line(), style=STYLES[r.outcome]) for r in results]
+        log.update(Text("\n").join(lines))
         self.added = sum(r.added for r in results)
         status.update(f"done: {self.added:,} new items tracked")
 
