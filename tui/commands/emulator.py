@@ -130,6 +130,13 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     help="Create this many empty threads under --demo-key (their IDs follow from --seed).",
 )
 @click.option(
+    "--seed-completions",
+    default=0,
+    type=click.IntRange(0, 1_000_000),
+    show_default=True,
+    help="Store this many small chat completions under --demo-key (listable, for discover).",
+)
+@click.option(
     "--sunset",
     is_flag=True,
     help="Answer every Assistants route with the 404 api.openai.com gives since 2026-08-26.",
@@ -166,6 +173,7 @@ def emulator(
     fault_stall: float,
     fault_cut_after: int,
     seed_threads: int,
+    seed_completions: int,
     sunset: bool,
     no_stream: bool,
     listing: tuple[str, ...],
@@ -174,6 +182,7 @@ def emulator(
 ) -> None:
     """Serve an OpenAI-compatible emulator of threads and conversations."""
     from tui.emulator import Emulator, EmulatorConfig
+    from tui.emulator.demo import seed_completions as seed_completions_data
     from tui.emulator.demo import seed_demo as seed_demo_data
     from tui.emulator.demo import seed_threads as seed_threads_data
     from tui.emulator.server import bind, serve_forever
@@ -212,6 +221,9 @@ def emulator(
     if seed_threads:
         seed_threads_data(emu, demo_key, seed_threads)
         click.echo(f"{seed_threads} empty threads under API key '{demo_key}'", err=True)
+    if seed_completions:
+        seed_completions_data(emu, demo_key, seed_completions)
+        click.echo(f"{seed_completions} stored completions under API key '{demo_key}'", err=True)
     click.echo("serving until interrupted (Ctrl+C)", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         serve_forever(emu, sock)

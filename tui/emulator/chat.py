@@ -390,6 +390,9 @@ class ChatApi:
             if key.startswith("metadata[") and key.endswith("]")
         }
         model = query.get("model")
+        if not wanted and model is None:  # no filter: page the store itself
+            page = chat_store(ns).completions.page(**_asc_params(request))
+            return JSONResponse(page.body(conversation_style=True))
         chosen = OrderedStore()
         for obj in chat_store(ns).completions:
             meta = obj["metadata"]

@@ -10,6 +10,8 @@ page and an endless list each end the walk with a reason, within a page budget.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -109,6 +111,7 @@ class _Walk:
         self.heard = heard
         self.max_pages = max_pages
         self.endpoint = PATHS[kind]
+        self._ahead: asyncio.Future[ListPage | None] | None = None  # the next page, asked for
 
     async def run(self) -> Listing:
         """Walk the list; an error ends it with its reason (what was kept stays kept)."""
@@ -134,9 +137,21 @@ class _Walk:
         self.result.detail = str(exc)
 
     async def _pages(self, start: Progress) -> None:
+        """Walk the pages; the next page is asked for while this one is being kept."""
+        try:
+            await self._walk(start)
+        finally:
+            task, self._ahead = self._ahead, None
+            if task is not None and not task.done():
+                task.cancel()
+                with contextlib.suppress(BaseException):
+                    await task
+
+    async def _walk(self, start: Progress) -> None:
         cursor, total = start.cursor, start.listed
-        for _ in range(self.max_pages):
-            page = await self._read(cursor, start)
+        for number in range(1, self.max_pages + 1):
+            task, self._ahead = self._ahead, None
+            page = await (task if task is not None else self._read(cursor, start))
             if page is None:  # the saved cursor is gone: list from the start
                 cursor, total, self.result.resumed = None, 0, False
                 continue
@@ -146,13 +161,16 @@ class _Walk:
             moved = page.last_id is not None and page.last_id != cursor
             after = page.last_id if moved else cursor
             total += len(fresh)
+            full = len(page.items) + page.unreadable >= WIDEST
+            going_on = moved and (page.has_more or full)  # a full "last" page: one more look
+            if going_on and number < self.max_pages:
+                self._ahead = asyncio.ensure_future(self._read(after, start))
             await self._keep(fresh, Progress(after, total, None), page.unreadable)
             if not moved and page.has_more:
                 return self._stop(f"the server's paging cursor does not move (at {cursor}).")
-            full = len(page.items) + page.unreadable >= WIDEST
-            if not moved or (not page.has_more and not full):
+            if not going_on:
                 return await self._finish(after, total)
-            cursor = after  # more, or a full page that says it is the last: one more look
+            cursor = after
         self._stop(f"read {self.max_pages:,} pages, the most one run reads.")
 
     async def _read(self, cursor: str | None, start: Progress) -> ListPage | None:
