@@ -32,7 +32,6 @@ from tui.model import (
     Turn,
 )
 
-MAX_CHOICES = 1000
 MAX_REMEMBERED = 10_000  # completion times kept, for the pages of their messages
 
 
@@ -174,9 +173,7 @@ class CompletionsAdapter:
     async def list_choices(self) -> list[Choice]:
         """The server's models."""
         page = await self._reply(lambda: self.client.models.with_raw_response.list(), None)
-        data = page.read(convert.list_data)
-        choices = [found for m in data if (found := convert.model_choice(m)) is not None]
-        return choices[:MAX_CHOICES]
+        return page.read(convert.model_choices)
 
     async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
         """Completions answer from models: there is nothing to create."""

@@ -45,7 +45,6 @@ from tui.model import (
     UsageReported,
 )
 
-MAX_CHOICES = 1000
 LIST_PAGES = 20  # pages of 100 conversations read when looking one up by its metadata
 _CANNOT_LIST = (NotFound, Unsupported, ApiGone, Invalid, Unreadable)  # no list route
 T = TypeVar("T")
@@ -394,9 +393,7 @@ class ConversationsAdapter:
     async def list_choices(self) -> list[Choice]:
         """The server's models."""
         page = await self._reply(lambda: self.client.models.with_raw_response.list(), None)
-        data = page.read(convert.list_data)
-        choices = [found for m in data if (found := convert.model_choice(m)) is not None]
-        return choices[:MAX_CHOICES]
+        return page.read(convert.model_choices)
 
     async def create_choice(self, name: str, model: str, instructions: str) -> Choice:
         """Conversations answer from models: there is nothing to create."""

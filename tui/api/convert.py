@@ -52,6 +52,9 @@ CUT = "cut"  # the type of the part that says what of a message was left out
 _TEXT_KINDS = ("input_text", "output_text", "text", "summary_text", "reasoning_text")
 
 
+MAX_CHOICES = 1000  # assistants or models offered in the picker
+
+
 def scrubbed(value: Any) -> Any:
     """``value`` (strings, containers, model dataclasses) with every string scrubbed.
 
@@ -654,3 +657,9 @@ def model_choice(model: Any) -> Choice | None:
     """
     model_id = label(get(model, "id"))
     return Choice(model_id, model_id, model_id) if model_id else None
+
+
+def model_choices(page: Any) -> list[Choice]:
+    """The models of a models list, as choices, at most ``MAX_CHOICES``."""
+    found = (model_choice(m) for m in list_data(page))
+    return [choice for choice in found if choice is not None][:MAX_CHOICES]

@@ -53,7 +53,6 @@ from tui.model import (
     UsageReported,
 )
 
-MAX_CHOICES = 1000
 T = TypeVar("T")
 ENRICH_CONCURRENCY = 8
 # A run's details are optional: these say they are not there, never that the thread is not.
@@ -398,7 +397,7 @@ class ThreadsAdapter:
         with self._errors():
             async for asst in self.client.beta.assistants.list(limit=100):
                 choices.append(convert.choice(asst))
-                if len(choices) >= MAX_CHOICES:
+                if len(choices) >= convert.MAX_CHOICES:
                     break
         return choices
 
