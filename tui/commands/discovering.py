@@ -7,6 +7,7 @@ import sys
 import click
 
 from tui.commands.context import Options, common, run
+from tui.commands.progress import ProgressLine
 from tui.model import Kind
 from tui.ops.discovering import ORDER, Listing, Outcome, discover
 from tui.redact import redact
@@ -60,17 +61,8 @@ async def _discover(options: Options, kinds: tuple[Kind, ...]) -> list[Listing]:
             progress.clear()
 
 
-class _Progress:
-    """A line on the terminal that counts the items listed, cleared when done."""
-
-    def __init__(self) -> None:
-        self.shown = False
+class _Progress(ProgressLine):
+    """Counts the items listed."""
 
     def __call__(self, kind: Kind, listed: int) -> None:
-        click.echo(f"\rlisting {kind.noun}s: {listed:,}", err=True, nl=False)
-        self.shown = True
-
-    def clear(self) -> None:
-        """Remove the line."""
-        if self.shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
+        self.show(f"listing {kind.noun}s: {listed:,}")

@@ -8,6 +8,7 @@ from collections import Counter
 import click
 
 from tui.commands.context import Options, api_for_profile, common, run
+from tui.commands.progress import ProgressLine
 from tui.ids import FoundId
 from tui.ops.importing import Found, ImportResult, Outcome, import_found, read_ids
 from tui.redact import redact
@@ -103,20 +104,11 @@ async def _import(
             progress.clear()
 
 
-class _Progress:
-    """A line on the terminal that counts the IDs checked, cleared when done."""
-
-    def __init__(self) -> None:
-        self.shown = False
+class _Progress(ProgressLine):
+    """Counts the IDs checked."""
 
     def __call__(self, checked: int, total: int) -> None:
-        click.echo(f"\rchecking IDs with the API: {checked:,}/{total:,}", err=True, nl=False)
-        self.shown = True
-
-    def clear(self) -> None:
-        """Remove the line."""
-        if self.shown:
-            click.echo("\r\x1b[K", err=True, nl=False)
+        self.show(f"checking IDs with the API: {checked:,}/{total:,}")
 
 
 __all__ = ["Outcome", "import_ids"]
