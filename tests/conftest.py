@@ -137,9 +137,10 @@ async def aclient(server: EmulatorServer) -> AsyncIterator[AsyncOpenAI]:
 
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """Two workers per core for ``-n auto``: much of the suite waits on child processes
-    and servers, so one worker per core leaves the cores idle half the time."""
-    return 2 * (os.cpu_count() or 1)
+    """Two workers per core and one more for ``-n auto``: much of the suite waits on child
+    processes and servers, so one worker per core leaves the cores idle half the time (on 2
+    cores: 5 workers ran the suite in 251 s, 4 in 261 s)."""
+    return 2 * (os.cpu_count() or 1) + 1
 
 
 # What collection imported lives all session: kept out of the collector's scans, and the
