@@ -35,6 +35,7 @@ class Lists:
     more_forever: bool = False  # an empty page that says there is more
     last_page_lies: bool = False  # ``has_more: false`` on every full page
     garbage_every: int = 0  # every Nth entry has a number for an ID and a list for metadata
+    newest_first: bool = False  # order=asc ignored: listed newest first, ``after`` goes back
     requests: int = 0
     gone: set[str] = field(default_factory=set)  # deleted: a cursor naming one is refused
 
@@ -60,12 +61,15 @@ class Lists:
         if self.more_forever:
             return JSONResponse({"object": "list", "data": [], "has_more": True})
         ids = [f"chatcmpl-{n:029d}" for n in range(self.size)]
+        order = list(range(self.size))[:: -1 if self.newest_first else 1]
         after = request.query_params.get("after")
         if after in self.gone:
             return JSONResponse({"error": {"message": "no such after", "param": "after"}}, 400)
-        start = 0 if self.ignore_cursor or after is None else ids.index(after) + 1
+        listed = [(n, ids[n]) for n in order]
+        at = [i for _, i in listed]
+        start = 0 if self.ignore_cursor or after is None else at.index(after) + 1
         limit = int(request.query_params.get("limit", "20"))
-        window = [(n, i) for n, i in enumerate(ids) if n >= start and i not in self.gone]
+        window = [(n, i) for n, i in listed[start:] if i not in self.gone]
         page = window[:limit]
         more = len(window) > limit and not self.last_page_lies
         data = [self.entry(n, i) for n, i in page]
@@ -187,3 +191,14 @@ async def test_a_server_without_the_list_or_the_key_says_so(
     assert result.outcome is outcome and result.listed == 0
     assert result.line().startswith("GET /chat/completions")
     assert str(status) in result.line() or outcome is Outcome.REFUSED
+
+
+async def test_a_server_that_lists_newest_first_is_read_again_from_the_top(
+    base_url, tmp_path
+) -> None:
+    lists = Lists(size=250, newest_first=True)
+    first, tracked = await run(lists, base_url, tmp_path / "r.db")
+    assert (first.outcome, first.listed, tracked) == (Outcome.LISTED, 250, 250)
+    lists.size = 262
+    second, tracked = await run(lists, base_url, tmp_path / "r.db")
+    assert (second.outcome, second.added, tracked) == (Outcome.LISTED, 12, 262)

@@ -112,6 +112,7 @@ class _Walk:
         self.max_pages = max_pages
         self.endpoint = PATHS[kind]
         self._ahead: asyncio.Future[ListPage | None] | None = None  # the next page, asked for
+        self.newest_first = False  # the server ignores order=asc (its items' times say so)
 
     async def run(self) -> Listing:
         """Walk the list; an error ends it with its reason (what was kept stays kept)."""
@@ -155,6 +156,7 @@ class _Walk:
             if page is None:  # the saved cursor is gone: list from the start
                 cursor, total, self.result.resumed = None, 0, False
                 continue
+            self.newest_first = self.newest_first or _newest_first(page)
             fresh = [i for i in page.items if i.id not in self.result.seen]
             if page.items and not fresh:
                 return self._stop("the server sent the same items again (it ignores the cursor).")
@@ -198,7 +200,12 @@ class _Walk:
             self.heard(self.result.kind, self.result.listed)
 
     async def _finish(self, cursor: str | None, total: int) -> None:
-        done = Progress(cursor, total, time.time())
+        """The end of the list: the next run resumes after its last item.
+
+        A server that ignores ``order=asc`` lists newest first, and its last item is the
+        oldest: the next run starts from the top instead (what is tracked is not added twice).
+        """
+        done = Progress(None if self.newest_first else cursor, total, time.time())
         await self.registry.discoveries.keep(
             self.connection, self.endpoint, [], done, source=SOURCE
         )
@@ -206,3 +213,9 @@ class _Walk:
     def _stop(self, why: str) -> None:
         self.result.outcome = Outcome.STOPPED
         self.result.detail = why
+
+
+def _newest_first(page: ListPage) -> bool:
+    """Whether a page runs newest first: its items' times clearly go backwards."""
+    times = [item.created_at for item in page.items]
+    return len(times) >= 2 and times[0] > times[-1] and times == sorted(times, reverse=True)
