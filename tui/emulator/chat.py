@@ -170,13 +170,17 @@ class ChatApi:
             "system_fingerprint": FINGERPRINT,
         }
 
-    def stored_at(self, ns: Namespace, body: Obj, created: int) -> Obj:
+    def stored_at(
+        self, ns: Namespace, body: Obj, created: int, answer: Answer | None = None
+    ) -> Obj:
         """Store what ``POST /chat/completions`` with ``body`` would, made at ``created``.
 
-        For demo data: the body is trusted (``store: true`` is implied).
+        For demo data: the body is trusted (``store: true`` is implied); ``answer`` replaces
+        the generated reply (seeding many at once).
         """
         messages = self._check(body)
-        obj = self._made(body, messages, self._answer(body, messages), created)
+        reply = answer or self._answer(body, messages)
+        obj = self._made(body, messages, reply, created)
         self._keep(ns, obj, body, metadata(body.get("metadata")), messages)
         return obj
 

@@ -238,34 +238,18 @@ def seed_threads(emulator: Emulator, api_key: str, count: int) -> list[str]:
 
 def seed_completions(emulator: Emulator, api_key: str, count: int) -> None:
     """Store ``count`` small chat completions under ``api_key`` (a question and "ok" each)."""
-    from tui.emulator.chat import chat_store, stored_message
-    from tui.emulator.paging import OrderedStore
+    from tui.emulator.chat import Answer, ChatApi
 
-    store = chat_store(emulator.namespace(api_key))
+    chat, ns = ChatApi(emulator), emulator.namespace(api_key)
     epoch = int(emulator.config.epoch or time.time())
+    said = Answer("ok", [], "stop")
     for index in range(count):
-        made = "chatcmpl-" + emulator.ids.new("call")[5:] + emulator.ids.new("call")[5:10]
-        question = {"role": "user", "content": f"question {index}"}
-        store.completions.add(
-            {
-                "id": made,
-                "object": "chat.completion",
-                "created": epoch - count + index,
-                "model": "gpt-4o-mini",
-                "choices": [
-                    {
-                        "index": 0,
-                        "message": {"role": "assistant", "content": "ok", "refusal": None},
-                        "logprobs": None,
-                        "finish_reason": "stop",
-                    }
-                ],
-                "usage": {"prompt_tokens": 2, "completion_tokens": 1, "total_tokens": 3},
-                "metadata": {"batch": str(index // 1000)},
-            }
-        )
-        listed = store.messages[made] = OrderedStore()
-        listed.add(stored_message(f"{made}-0", question))
+        body = {
+            "model": "gpt-4o-mini",
+            "messages": [{"role": "user", "content": f"question {index}"}],
+            "metadata": {"batch": str(index // 1000)},
+        }
+        chat.stored_at(ns, body, epoch - count + index, said)
 
 
 # Stored chat completions of the demo: title, question, day after the demo's first (before
