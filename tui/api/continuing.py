@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tui.api import convert
 from tui.api.convert import get
 from tui.api.errors import ServerError, translate
+from tui.api.listing import last_id
 from tui.api.polling import Reply, stream_events
 from tui.api.sending import send_refused_again, sending_once
 from tui.model import (
@@ -60,7 +60,7 @@ async def whole_input(api: CompletionsAdapter, item_id: str) -> list[dict[str, A
         page = await api.messages_page(item_id, params)
         data = page.read(convert.list_data)
         messages += [as_input(entry) for entry in data]
-        last = page.read(partial(_last_id, data))
+        last = page.read(last_id)
         if get(page.body, "has_more") not in (True, "true") or not last or last == after:
             break
         after = last
@@ -69,10 +69,6 @@ async def whole_input(api: CompletionsAdapter, item_id: str) -> list[dict[str, A
     if choices:
         messages.append(as_input(get(choices[0], "message")) | {"role": "assistant"})
     return messages
-
-
-def _last_id(listed: Any, _body: Any) -> str | None:
-    return convert.optional_ident(listed[-1], "id") if listed else None
 
 
 def linked(metadata: dict[str, str], previous: str) -> dict[str, str]:

@@ -9,7 +9,6 @@ leniently: an entry that cannot be read is counted and skipped, the rest of the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -54,13 +53,14 @@ def _page(body: Any, kind: Kind) -> ListPage:
             items.append(_item(entry, kind))
         except BadShape:
             continue
-    last = _last_id(body, data) or (items[-1].id if items else None)
+    last = last_id(body) or (items[-1].id if items else None)
     more = get(body, "has_more") in (True, "true")
     return ListPage(tuple(items), len(data) - len(items), more, last)
 
 
-def _last_id(body: Any, data: Sequence[Any]) -> str | None:
-    """The cursor after this page: the page's ``last_id``, else its last entry's ID."""
+def last_id(body: Any) -> str | None:
+    """The cursor after a list page: its ``last_id``, else its last entry's ID (if readable)."""
+    data = convert.list_data(body)
     for where, name in ((body, "last_id"), (data[-1] if data else None, "id")):
         try:
             found = convert.optional_ident(where, name)
