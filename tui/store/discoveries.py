@@ -85,25 +85,21 @@ async def _insert(
     db: aiosqlite.Connection, listed: Sequence[RemoteItem], conn_id: int, source: str
 ) -> set[str]:
     """Insert the items not tracked yet, with their metadata and a journal line each."""
+    cleaned = {item.id: (item, intake.metadata(item.metadata)) for item in listed}
     params = [
         sql.item_params(
             item.id,
             item.kind,
             conn_id,
-            metadata=intake.metadata(item.metadata),
+            metadata=meta,
             created_at=intake.seconds(item.created_at.timestamp()),
             source=source,
         )
-        for item in {item.id: item for item in listed}.values()
+        for item, meta in cleaned.values()
     ]
     async with db.execute(sql.items_insert(len(params)), sql.items_values(params)) as cursor:
         made = [(int(pk), str(item_id)) for pk, item_id in await cursor.fetchall()]
-    by_id = {item.id: item for item in listed}
-    meta = [
-        row
-        for pk, item_id in made
-        for row in sql.meta_rows(pk, intake.metadata(by_id[item_id].metadata))
-    ]
+    meta = [row for pk, item_id in made for row in sql.meta_rows(pk, cleaned[item_id][1])]
     await db.executemany(sql.META_INSERT, meta)
     stamp = time.time()
     await db.executemany(
