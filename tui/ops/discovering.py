@@ -14,7 +14,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from tui.api.errors import ApiError, ApiGone, AuthFailed, Invalid, NotFound, Unsupported
@@ -53,7 +53,6 @@ class Listing:
     unreadable: int = 0
     detail: str = ""
     resumed: bool = False
-    seen: set[str] = field(default_factory=set, repr=False)
 
     @property
     def endpoint(self) -> str:
@@ -113,6 +112,7 @@ class _Walk:
         self.endpoint = PATHS[kind]
         self._ahead: asyncio.Future[ListPage | None] | None = None  # the next page, asked for
         self.newest_first = False  # the server ignores order=asc (its items' times say so)
+        self.seen: set[str] = set()  # the IDs listed in this run
 
     async def run(self) -> Listing:
         """Walk the list; an error ends it with its reason (what was kept stays kept)."""
@@ -157,7 +157,7 @@ class _Walk:
                 cursor, total, self.result.resumed = None, 0, False
                 continue
             self.newest_first = self.newest_first or _newest_first(page)
-            fresh = [i for i in page.items if i.id not in self.result.seen]
+            fresh = [i for i in page.items if i.id not in self.seen]
             if page.items and not fresh:
                 return self._stop("the server sent the same items again (it ignores the cursor).")
             moved = page.last_id is not None and page.last_id != cursor
@@ -192,7 +192,7 @@ class _Walk:
         added = await self.registry.discoveries.keep(
             self.connection, self.endpoint, fresh, progress, source=SOURCE
         )
-        self.result.seen.update(i.id for i in fresh)
+        self.seen.update(i.id for i in fresh)
         self.result.listed += len(fresh)
         self.result.added += len(added)
         self.result.unreadable += unreadable
