@@ -36,11 +36,6 @@ class Kind(StrEnum):
         """What a user calls an item of this kind."""
         return _NOUNS[self]
 
-    @property
-    def object(self) -> str:
-        """The ``object`` field of this kind's objects."""
-        return "chat.completion" if self is Kind.COMPLETION else self.value
-
 
 _STEMS = {Kind.THREAD: "thread", Kind.CONVERSATION: "conv", Kind.COMPLETION: "chatcmpl"}
 _NOUNS = {

@@ -19,7 +19,7 @@ from tui.api.convert import get
 from tui.api.errors import Invalid, Unsupported, translate
 from tui.api.learning import Learned, family
 from tui.api.polling import Reply, reply
-from tui.api.protocol import MESSAGE_PAGE, NO_ADDING, Tool
+from tui.api.protocol import MESSAGE_PAGE, Tool
 from tui.model import (
     Choice,
     Connection,
@@ -32,6 +32,10 @@ from tui.model import (
     Turn,
 )
 
+NO_ADDING = (
+    "A stored completion cannot take more messages: nothing can be added to one once the "
+    "model has answered."
+)
 MAX_REMEMBERED = 10_000  # completion times kept, for the pages of their messages
 
 

@@ -19,10 +19,6 @@ from tui.model import (
 
 MESSAGE_PAGE = 50  # messages asked for in one page, by the pane and the adapters
 Tool = dict[str, Any]
-NO_ADDING = (
-    "A stored completion cannot take more messages: nothing can be added to one once the "
-    "model has answered."
-)
 
 
 class ConversationApi(Protocol):
