@@ -32,7 +32,6 @@ def test_run_id_message_points_to_the_thread() -> None:
         ("msg", "message ID"),
         ("asst", "assistant ID"),
         ("step", "run step ID"),
-        ("resp", "response ID"),
         ("file", "file ID"),
         ("vs", "vector store ID"),
         ("call", "tool call ID"),
@@ -83,7 +82,9 @@ def test_parse_item_id() -> None:
     assert parse_item_id(CONV) == (Kind.CONVERSATION, CONV)
     with pytest.raises(IdError, match="is a run ID"):
         parse_item_id(RUN)
-    with pytest.raises(IdError, match="start with thread_, conv_ or chatcmpl-"):
+    resp = "resp_" + "0a" * 25
+    assert parse_item_id(resp) == (Kind.RESPONSE, resp)
+    with pytest.raises(IdError, match="start with thread_, conv_, resp_ or chatcmpl-"):
         parse_item_id("hello")
 
 

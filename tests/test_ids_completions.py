@@ -37,7 +37,7 @@ def test_the_word_in_code_is_not_an_id() -> None:
 
 def test_a_command_line_argument_names_its_kind() -> None:
     assert parse_item_id(f"  {COMPLETION} ") == (Kind.COMPLETION, COMPLETION)
-    with pytest.raises(IdError, match="thread_, conv_ or chatcmpl-"):
+    with pytest.raises(IdError, match="thread_, conv_, resp_ or chatcmpl-"):
         parse_item_id("cmpl-B9MBs8CjcvOU2jLn4n570S5qMJKcT")
 
 

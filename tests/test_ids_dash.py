@@ -23,7 +23,7 @@ def test_thread_and_conversation_ids_with_a_uuid_body_are_usable() -> None:
     assert parse_item_id(f"thread_{UUID}") == (Kind.THREAD, f"thread_{UUID}")
     conv, resp = extract(f"created conv_{UUID}, then resp_{UUID.upper()}.")
     assert (conv.text, conv.kind) == (f"conv_{UUID}", Kind.CONVERSATION)
-    assert resp.text == f"resp_{UUID.upper()}" and resp.verdict is Verdict.WRONG_KIND
+    assert resp.text == f"resp_{UUID.upper()}" and resp.kind is Kind.RESPONSE
 
 
 def test_a_dash_outside_a_uuid_still_ends_an_id() -> None:

@@ -1,6 +1,6 @@
 """IDs: find them in any text, tell their kind, and explain the wrong ones.
 
-``thread_…``, ``conv_…`` and ``chatcmpl-…`` IDs name something the app can open. Every
+``thread_…``, ``conv_…``, ``chatcmpl-…`` and ``resp_…`` IDs name something the app can open. Every
 other OpenAI ID kind gets a message that says what it is and where the wanted ID lives.
 """
 
@@ -61,10 +61,6 @@ _WRONG: dict[str, tuple[str, str]] = {
         "a run step ID",
         "a step belongs to a run of a thread: look for step.thread_id",
     ),
-    "resp": (
-        "a response ID",
-        "a response created in a conversation names it: look for response.conversation.id (conv_…)",
-    ),
     "file": (
         "a file ID",
         "files are attached to messages, not the other way round: look for the thread_… or "
@@ -88,7 +84,7 @@ _WRONG: dict[str, tuple[str, str]] = {
 
 _KINDS = {kind.stem: kind for kind in Kind}
 _PREFIXES = (*_KINDS, *_WRONG)
-OPENED = "thread_, conv_ or chatcmpl-"  # how the IDs the app opens start
+OPENED = "thread_, conv_, resp_ or chatcmpl-"  # how the IDs the app opens start
 # An ID starts after anything but a letter, digit or underscore, or right after an
 # escape that text gets in JSON (``\n``, ``\t``, ``\r``), in a URL (``%22``) or both
 # (``%5Cn``). The start is checked apart from the shape: a pattern that opens with these
@@ -112,6 +108,7 @@ _SHAPES = {
     "thread": (24, "24 letters and digits"),
     "conv": (48, "48 hexadecimal digits"),
     "chatcmpl": (29, "29 letters and digits"),
+    "resp": (50, "50 hexadecimal digits"),
 }
 
 
@@ -141,7 +138,7 @@ def classify(prefix: str, body: str, ellipsis: bool = False) -> FoundId:
             text,
             prefix,
             Verdict.WRONG_KIND,
-            f"{text} is {what}, not a thread or conversation ID; {where}.",
+            f"{text} is {what}, not an ID Thread Browser opens ({OPENED}); {where}.",
         )
     kind = _KINDS[prefix]
     noun = kind.noun

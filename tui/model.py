@@ -20,6 +20,12 @@ class Kind(StrEnum):
     THREAD = "thread"
     CONVERSATION = "conversation"
     COMPLETION = "completion"  # a stored chat completion (``store: true``)
+    RESPONSE = "response"  # a response chain, named by its newest response
+
+    @property
+    def responds(self) -> bool:
+        """True when its replies are Responses API responses (conversations, chains)."""
+        return self in (Kind.CONVERSATION, Kind.RESPONSE)
 
     @property
     def stem(self) -> str:
@@ -37,11 +43,17 @@ class Kind(StrEnum):
         return _NOUNS[self]
 
 
-_STEMS = {Kind.THREAD: "thread", Kind.CONVERSATION: "conv", Kind.COMPLETION: "chatcmpl"}
+_STEMS = {
+    Kind.THREAD: "thread",
+    Kind.CONVERSATION: "conv",
+    Kind.COMPLETION: "chatcmpl",
+    Kind.RESPONSE: "resp",
+}
 _NOUNS = {
     Kind.THREAD: "thread",
     Kind.CONVERSATION: "conversation",
     Kind.COMPLETION: "stored completion",
+    Kind.RESPONSE: "response chain",
 }
 
 
@@ -278,7 +290,11 @@ class UsageReported:
 
 @dataclass(frozen=True, slots=True)
 class Continued:
-    """The reply goes into a new item: a stored completion continued as a new one."""
+    """The reply goes into another item, or the item takes another ID.
+
+    A stored completion continued as a new one; a response chain whose newest response is
+    now the reply's.
+    """
 
     run_id: str
     item: RemoteItem

@@ -17,6 +17,7 @@ from tui.model import Connection, Kind
 if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
+    from tui.api.chains import ChainsAdapter
     from tui.api.completions import CompletionsAdapter
     from tui.api.conversations import ConversationsAdapter
     from tui.api.protocol import ConversationApi
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 
 # Names this package offers, and the module each is imported from when first asked for.
 _LAZY = {
+    "ChainsAdapter": "tui.api.chains",
     "CompletionsAdapter": "tui.api.completions",
     "ConversationApi": "tui.api.protocol",
     "ConversationsAdapter": "tui.api.conversations",
@@ -41,7 +43,10 @@ def adapter_for(kind: Kind, client: AsyncOpenAI, connection: Connection) -> Conv
         from tui.api.completions import CompletionsAdapter
 
         return CompletionsAdapter(client, connection)
-    from tui.api.completions import CompletionsAdapter
+    if kind is Kind.RESPONSE:
+        from tui.api.chains import ChainsAdapter
+
+        return ChainsAdapter(client, connection)
     from tui.api.conversations import ConversationsAdapter
 
     return ConversationsAdapter(client, connection)
@@ -57,6 +62,7 @@ def __getattr__(name: str) -> Any:
 
 
 __all__ = [
+    "ChainsAdapter",
     "CompletionsAdapter",
     "ConversationApi",
     "ConversationsAdapter",

@@ -297,10 +297,17 @@ class ConversationsAdapter:
         model: str,
         tools: Sequence[Tool],
         background: bool = False,
+        *,
+        context: dict[str, str] | None = None,
     ) -> AsyncIterator[StreamEvent]:
-        """Create the response; follow its stream, or poll it when the server sent JSON."""
+        """Create the response; follow its stream, or poll it when the server sent JSON.
+
+        ``context`` is what the response continues: the conversation ``item_id`` unless
+        told otherwise (a chain's ``previous_response_id``).
+        """
         follower = _ResponseFollower()
         extra: dict[str, Any] = {"background": True} if background else {}
+        extra |= context if context is not None else {"conversation": item_id}
         refused = (Unsupported, Invalid)
         noting = feature(self.learned, "background", refused) if background else nullcontext()
         with noting, self._errors(item_id):
@@ -308,7 +315,6 @@ class ConversationsAdapter:
                 lambda: self._respond_once.create(
                     model=model,
                     input=input,
-                    conversation=item_id,
                     stream=not background,
                     tools=[dict(t) for t in tools],  # type: ignore[misc]  # SDK TypedDicts
                     **extra,

@@ -143,6 +143,11 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
 )
 @click.option("--no-stream", is_flag=True, help="Ignore stream=true and answer with JSON.")
 @click.option(
+    "--own-inputs",
+    is_flag=True,
+    help="List only a response's own input items, not the context it continued.",
+)
+@click.option(
     "--list",
     "listing",
     multiple=True,
@@ -176,6 +181,7 @@ def emulator(
     seed_completions: int,
     sunset: bool,
     no_stream: bool,
+    own_inputs: bool,
     listing: tuple[str, ...],
     seed: int,
     keys: str | None,
@@ -201,6 +207,7 @@ def emulator(
         fault_cut_after=fault_cut_after,
         sunset=sunset,
         no_stream=no_stream,
+        own_inputs=own_inputs,
         listing=frozenset(listing),
         seed=seed,
         api_keys=_accepted(keys, demo_key),

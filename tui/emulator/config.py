@@ -37,6 +37,8 @@ class EmulatorConfig:
         epoch: base time (Unix seconds) of the demo data; ``None`` means now.
         listing: the lists the real API lacks that this emulator offers, as other servers
             do: ``threads`` (Azure's agents), ``conversations`` (OGX).
+        own_inputs: a response's input items are only those its own request sent, as
+            some servers keep them (the real API's also hold the context it continued).
 
     """
 
@@ -57,6 +59,7 @@ class EmulatorConfig:
     api_keys: frozenset[str] | None = None
     epoch: float | None = None
     listing: frozenset[str] = frozenset()
+    own_inputs: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0 or not 0.0 <= self.throttle_rate <= 1.0:

@@ -380,7 +380,7 @@ class ResponsesApi:
         """``GET /responses/{id}/input_items``."""
         rec = self._response(request, ns)
         store = OrderedStore()
-        for item in rec.input_items:
+        for item in rec.new_input if self.emu.config.own_inputs else rec.input_items:
             store.add(item)
         page = store.page(**list_params(request, before=False))
         return JSONResponse(page.body(conversation_style=True))

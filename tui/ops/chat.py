@@ -13,6 +13,7 @@ from tui.model import (
     Choice,
     Continued,
     HistoryPage,
+    Kind,
     RunStatus,
     StreamEvent,
     TitleSource,
@@ -23,11 +24,16 @@ from tui.store import Registry
 
 
 async def continued(registry: Registry, item: Tracked, event: Continued) -> Tracked:
-    """Track the stored completion a reply went into, linked to the one it continues.
+    """Record where a reply went: a chain's new newest response, or a new stored completion.
 
-    It takes the original's title (unless its metadata names one) and the model the
-    user chose; the link is its ``continues`` metadata, on the server and here.
+    A response chain takes the reply's response ID (its older IDs stay linked to it). A
+    stored completion continued as a new one is tracked: it takes the original's title
+    (unless its metadata names one) and the model the user chose; the link is its
+    ``continues`` metadata, on the server and here.
     """
+    if item.kind is Kind.RESPONSE:
+        current = await registry.get_pk(item.pk) or item
+        return await registry.chains.advance(current, event.item.id, source="app")
     said = item.title if item.title_source is not TitleSource.ID else None
     new, _ = await registry.track_remote(
         event.item, item.connection, source="app", first_user_text=said, event="continued"

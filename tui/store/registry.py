@@ -40,6 +40,7 @@ class Registry:
     def __init__(self, db: aiosqlite.Connection, target: files.Target) -> None:
         from tui.store.archive import Archive
         from tui.store.capabilities import Capabilities
+        from tui.store.chains import Chains
         from tui.store.deletions import Deletions
         from tui.store.discoveries import Discoveries
         from tui.store.migrations import Migrations
@@ -54,6 +55,7 @@ class Registry:
         self._write_lock = asyncio.Lock()
         self.archive = Archive(self)
         self.capabilities = Capabilities(self)
+        self.chains = Chains(self)
         self.deletions = Deletions(self)
         self.discoveries = Discoveries(self)
         self.migrations = Migrations(self)

@@ -322,6 +322,32 @@ CREATE TABLE discoveries (
 );
 """
 
+# A response chain is tracked under its newest response: when a reply continues it, the
+# item takes the new response's ID (the search index follows an ID change now), and every
+# ID it was known by before stays here, so an older response still finds its chain and a
+# deletion knows which responses other chains still stand on.
+V12 = """
+CREATE TABLE chain_links (
+    response_id TEXT NOT NULL,
+    item_pk INTEGER NOT NULL REFERENCES items (pk),
+    at REAL NOT NULL,
+    PRIMARY KEY (response_id, item_pk)
+) WITHOUT ROWID;
+CREATE INDEX chain_links_by_item ON chain_links (item_pk);
+
+DROP TRIGGER items_fts_update;
+CREATE TRIGGER items_fts_update AFTER UPDATE OF id, title, metadata, last_activity ON items
+WHEN old.id IS NOT new.id OR old.title IS NOT new.title OR old.metadata IS NOT new.metadata
+    OR old.last_activity IS NOT new.last_activity BEGIN
+    INSERT INTO items_fts (items_fts, rowid, id, title, meta) VALUES (
+        'delete', old.last_activity * 536870912 + old.pk, old.id, old.title,
+        (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(old.metadata)));
+    INSERT INTO items_fts (rowid, id, title, meta) VALUES (
+        new.last_activity * 536870912 + new.pk, new.id, new.title,
+        (SELECT coalesce(group_concat(value, ' '), '') FROM json_each(new.metadata)));
+END;
+"""
+
 
 Step = str | Callable[[sqlite3.Connection], None]
 # UPGRADES[n] takes a registry from user_version n to n + 1 (a schema upgrade; "migration"
@@ -332,6 +358,7 @@ UPGRADES: tuple[Step, ...] = (
     v9_connections_without_credentials,
     v10_more_kinds,
     V11,
+    V12,
 )
 LATEST = len(UPGRADES)
 

@@ -173,7 +173,7 @@ class ChatPanel(Vertical):
         run = self._runs.get(item.pk)
         run_id = run.run_id if run else self._conflicts.get(item.pk)
         api = run.api if run else self.svc.api_for(item)[0]
-        if run is not None and item.kind is Kind.CONVERSATION and not run.background:
+        if run is not None and item.kind.responds and not run.background:
             if run.worker is not None:
                 run.worker.cancel()  # a streamed response stops when we stop reading it
             return
@@ -266,7 +266,7 @@ class ChatPanel(Vertical):
         if api is None:
             self.notify(why, severity="error", markup=False)
             return
-        run = ActiveRun(item, api, background and item.kind is Kind.CONVERSATION, text)
+        run = ActiveRun(item, api, background and item.kind.responds, text)
         pane = self.query_one(MessagePane)
         if pane.item is not None and pane.item.pk == item.pk:
             run.before = Before.of(pane.turns)
@@ -365,7 +365,7 @@ class ChatPanel(Vertical):
                     await self._sent(run, event.turn)
                 elif isinstance(event, StatusChanged):
                     run.run_id = event.run_id or run.run_id
-                    if not run.shown and run.item.kind is Kind.CONVERSATION:
+                    if not run.shown and run.item.kind.responds:
                         await self._sent(run, _local_turn(text))
                     status.set_status(event.status, event.detail, event.run_id)
                     run.ended = event.status.is_terminal

@@ -1,0 +1,108 @@
+"""Response chains: tracked under their newest response, with every ID they were known by.
+
+A reply that continues a chain makes a new response; the chain's item takes its ID (the
+newest response is what a user copies to continue it in code). The IDs it had before are
+kept as links, so a response met again finds its chain, and deleting one chain leaves the
+responses another chain still stands on (a fork shares its older part).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Collection
+from typing import TYPE_CHECKING
+
+from tui.model import Connection, Tracked
+from tui.store import sql
+from tui.store.titles import derive
+
+if TYPE_CHECKING:
+    from tui.store.registry import Registry
+
+LINK = "INSERT OR IGNORE INTO chain_links (response_id, item_pk, at) VALUES (?, ?, ?)"
+_ON_CONNECTION = (
+    "JOIN items ON items.pk = chain_links.item_pk "
+    "JOIN connections ON connections.id = items.connection_id "
+    "WHERE connections.base_url = ? AND connections.organization = ? "
+    "AND connections.project = ?"
+)
+
+
+class Chains:
+    """The registry's record of response chains."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+
+    async def advance(self, item: Tracked, response_id: str, *, source: str) -> Tracked:
+        """The chain now ends at ``response_id``: the item takes that ID, the old one a link.
+
+        When ``response_id`` is tracked already on the connection (imported on its own),
+        that item is the chain from now on: the old ID is linked to it, and it is returned.
+        """
+        if response_id == item.id:
+            return item
+        existing = await self.registry.get(item.connection, response_id)
+        now = time.time()
+        async with self.registry.writing() as db:
+            if existing is not None:
+                await db.execute(LINK, (item.id, existing.pk, now))
+                await self.registry.journal_add(db, existing.pk, "continued", source, item.id)
+                target = existing.pk
+            else:
+                title, title_source = item.title, item.title_source
+                if title == item.id:
+                    title, title_source = derive(response_id, item.metadata)
+                await db.execute(
+                    "UPDATE items SET id = ?, title = ?, title_source = ?, "
+                    "last_activity = max(last_activity, ?) WHERE pk = ?",
+                    (response_id, title, title_source.value, int(now), item.pk),
+                )
+                await db.execute(LINK, (item.id, item.pk, now))
+                await self.registry.journal_add(
+                    db, item.pk, "continued", source, f"{item.id} -> {response_id}"
+                )
+                target = item.pk
+        found = await self.registry.get_pk(target)
+        assert found is not None
+        return found
+
+    async def known_as(self, item: Tracked) -> list[str]:
+        """The IDs the chain was tracked under before its newest, oldest first."""
+        rows = await self.registry.fetchall(
+            "SELECT response_id FROM chain_links WHERE item_pk = ? ORDER BY at, response_id",
+            (item.pk,),
+        )
+        return [str(row[0]) for row in rows]
+
+    async def holder(self, connection: Connection, response_id: str) -> Tracked | None:
+        """The chain ``response_id`` is part of, as tracked: by its own ID or by a link."""
+        found = await self.registry.get(connection, response_id)
+        if found is not None:
+            return found
+        row = await self.registry.fetchone(
+            f"SELECT chain_links.item_pk FROM chain_links {_ON_CONNECTION} "
+            "AND chain_links.response_id = ? ORDER BY chain_links.at DESC LIMIT 1",
+            (*sql.connection_params(connection), response_id),
+        )
+        return await self.registry.get_pk(int(row[0])) if row else None
+
+    async def standing(self, connection: Connection, leaving: Collection[int]) -> set[str]:
+        """Responses the chains not in ``leaving`` (row keys) stand on, on ``connection``.
+
+        Their IDs now and before: a deletion of another chain stops at any of them.
+        """
+        params = sql.connection_params(connection)
+        links = await self.registry.fetchall(
+            "SELECT chain_links.response_id, chain_links.item_pk FROM chain_links "
+            + _ON_CONNECTION,
+            params,
+        )
+        heads = await self.registry.fetchall(
+            "SELECT items.id, items.pk FROM items JOIN connections "
+            "ON connections.id = items.connection_id WHERE items.kind = 'response' "
+            "AND connections.base_url = ? AND connections.organization = ? "
+            "AND connections.project = ?",
+            params,
+        )
+        return {str(rid) for rid, pk in (*links, *heads) if pk not in leaving}
