@@ -21,7 +21,8 @@ def test_run_id_message_points_to_the_thread() -> None:
     [found] = extract(RUN)
     assert found.verdict is Verdict.WRONG_KIND
     assert found.message == (
-        "run_zdE51vuY4FlBpEy2dYb3870E is a run ID, not a thread or conversation ID; "
+        "run_zdE51vuY4FlBpEy2dYb3870E is a run ID, not an ID Thread Browser opens "
+        "(thread_, conv_, resp_ or chatcmpl-); "
         "a run belongs to a thread: look for the thread_… ID in the run object (run.thread_id)."
     )
 

@@ -43,8 +43,8 @@ PROPERTY = settings(
 
 ALNUM = string.ascii_letters + string.digits
 HEX = "0123456789abcdef"
-WRONG_PREFIXES = ("run", "msg", "asst", "step", "resp", "file", "vs", "call", "fc")
-ALL_PREFIXES = ("thread", "conv", *WRONG_PREFIXES)
+WRONG_PREFIXES = ("run", "msg", "asst", "step", "file", "vs", "call", "fc")
+ALL_PREFIXES = ("thread", "conv", "resp", *WRONG_PREFIXES)
 
 thread_ids = st.text(ALNUM, min_size=24, max_size=24).map(lambda b: f"thread_{b}")
 conv_ids = st.text(HEX, min_size=48, max_size=48).map(lambda b: f"conv_{b}")
@@ -130,7 +130,6 @@ HINTS = {
     "msg": "message.thread_id",
     "asst": "run.assistant_id",
     "step": "step.thread_id",
-    "resp": "response.conversation.id",
 }
 
 
@@ -140,7 +139,7 @@ def test_other_ids_are_named_as_not_threads_with_a_hint(item_id: str, around: st
     [found] = [f for f in extract(f"{around} {item_id} {around}") if f.text == item_id]
     assert found.verdict is Verdict.WRONG_KIND and found.kind is None
     assert found.message.startswith(f"{item_id} is ")
-    assert "not a thread or conversation ID" in found.message
+    assert "not an ID Thread Browser opens" in found.message
     assert "thread_" in found.message or "conv_" in found.message
     prefix = item_id.split("_", 1)[0]
     assert HINTS.get(prefix, "") in found.message
