@@ -9,8 +9,10 @@ thread = client.beta.threads.create()   # now in `thread-browser list`
 ```
 
 The hook reads the client's HTTP responses: it records what ``threads.create``,
-``threads.create_and_run`` and ``conversations.create`` made, and the chat completions
-created with ``store=True`` (plain or streamed), marks deletions, and moves
+``threads.create_and_run`` and ``conversations.create`` made, the chat completions
+created with ``store=True`` (plain or streamed), and the responses stored outside a
+conversation, as response chains (one that continues a tracked chain's newest response
+by ``previous_response_id`` moves that chain on to it); it marks deletions, and moves
 ``last_activity`` on messages, runs and responses. It never raises into your code: a
 registry it cannot write (read-only, full disk, damaged, from a newer version) is named
 once in a warning on the ``tui.tracking`` logger, and your program goes on. Each record
@@ -129,6 +131,29 @@ class _Writer:
             exc,
         )
 
+    def responded(
+        self, connection: Connection, response: dict[str, Any], first_user_text: str | None
+    ) -> None:
+        """Record a stored response: its chain ends at it now, or it starts one."""
+        try:
+            response_id = intake.item_id(response.get("id"), Kind.RESPONSE)
+            previous = response.get("previous_response_id")
+            previous_id = intake.item_id(previous, Kind.RESPONSE) if previous else None
+        except intake.Unfit as exc:
+            self._unfit(exc)
+            return
+        record = partial(
+            self.registry.chained,
+            connection,
+            previous_id,
+            response_id,
+            source=SOURCE,
+            metadata=intake.metadata(response.get("metadata")),
+            created_at=intake.moment(response.get("created_at")),
+            first_user_text=intake.first_text(first_user_text),
+        )
+        self._write(record)
+
     def deleted(self, connection: Connection, item_id: str) -> None:
         """Mark an item deleted (a pending deletion of it is settled with it)."""
         self._write(partial(self.registry.mark_deleted, connection, item_id, source=SOURCE))
@@ -139,7 +164,9 @@ class _Writer:
 
 
 def _first_user_text(entries: Any) -> str | None:
-    """The text of the first user message in a create body's messages or items."""
+    """The text of the first user message in a create body's messages, items or input."""
+    if isinstance(entries, str):
+        return entries  # a response's input given as plain text
     for entry in entries or []:
         if not isinstance(entry, dict) or entry.get("role") != "user":
             continue
@@ -204,8 +231,10 @@ class _Observer:
             self._created_by_run(payload, body)
         elif method == "POST" and resource == CHAT and object_id is None:
             self.stored_completion(payload, body)
+        elif method == "POST" and resource == "responses" and object_id is None:
+            self.response(payload, body)
         elif method == "DELETE" and object_id and not rest and payload.get("deleted"):
-            if resource in ("threads", "conversations", CHAT):
+            if resource in ("threads", "conversations", CHAT, "responses"):
                 self.writer.deleted(self.connection, object_id)
         else:
             self.touch(method, resource, object_id, rest, body)
@@ -221,6 +250,17 @@ class _Observer:
         }
         first = _first_user_text(body.get("messages"))
         self.writer.created(self.connection, Kind.COMPLETION, obj, first)
+
+    def response(self, response: dict[str, Any], body: dict[str, Any]) -> None:
+        """A response: its conversation touched, or, stored outside one, its chain recorded."""
+        conv = body.get("conversation") or response.get("conversation")
+        conv_id = conv.get("id") if isinstance(conv, dict) else conv
+        if isinstance(conv_id, str):
+            self.writer.touched(self.connection, conv_id)
+        elif body.get("store") is not False and response.get("store") is not False:
+            given = {"previous_response_id": body.get("previous_response_id")}
+            merged = response | {k: v for k, v in given.items() if v}
+            self.writer.responded(self.connection, merged, _first_user_text(body.get("input")))
 
     def _created_by_run(self, run: dict[str, Any], body: dict[str, Any]) -> None:
         thread_id = run.get("thread_id")
@@ -266,6 +306,9 @@ class _Observer:
             self.writer.created(self.connection, Kind.THREAD, thread, first)
             return True
         found = self.route(request)
+        if event == "response.created" and found is not None and found[0] == "responses":
+            self.response(_mapping(_json_object(data).get("response")), _body(request))
+            return True
         if not event and found is not None and found[0] == CHAT and found[1] is None:
             chunk = _json_object(data)
             if chunk.get("object") == "chat.completion.chunk":

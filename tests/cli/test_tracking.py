@@ -121,3 +121,33 @@ async def test_stored_chat_completions_are_recorded_plain_streamed_and_deleted(
     assert rows[plain.id]["metadata"] == {"user_id": "u7"}
     client.chat.completions.delete(plain.id)
     assert listed(cli, server.base_url)[plain.id]["state"] == "deleted"
+
+
+async def test_stored_responses_are_recorded_as_chains_that_move_on(server, cli, db) -> None:
+    client = track(strict_client(server.base_url), db=db)
+    model = "gpt-4o-mini"
+    first = client.responses.create(model=model, input="Plan a trip to 京都", metadata={"u": "7"})
+    second = client.responses.create(model=model, input="and Osaka?", previous_response_id=first.id)
+    with client.responses.create(
+        model=model, input="by train?", previous_response_id=second.id, stream=True
+    ) as stream:
+        third_id = next(e.response.id for e in stream if e.type == "response.created")
+        for _ in stream:
+            pass
+    fork = client.responses.create(model=model, input="or Nara?", previous_response_id=first.id)
+    unstored = client.responses.create(model=model, input="forget it", store=False)
+    conv = client.conversations.create()
+    in_conv = client.responses.create(model=model, input="hi", conversation=conv.id)
+    aclient = track(strict_async_client(server.base_url), db=db)
+    awaited = await aclient.responses.create(
+        model=model, input="again", previous_response_id=third_id
+    )
+    rows = listed(cli, server.base_url)
+    chains = {i: r for i, r in rows.items() if r["kind"] == "response"}
+    assert set(chains) == {awaited.id, fork.id}  # one chain moved on four times, one fork
+    assert chains[awaited.id]["title"] == "Plan a trip to 京都"
+    assert chains[awaited.id]["metadata"] == {"u": "7"}
+    assert chains[fork.id]["title"] == "or Nara?"
+    assert unstored.id not in rows and in_conv.id not in rows and conv.id in rows
+    client.responses.delete(fork.id)
+    assert listed(cli, server.base_url)[fork.id]["state"] == "deleted"

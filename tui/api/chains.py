@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -145,11 +145,11 @@ class ChainsAdapter(ConversationsAdapter):
         """Stored responses keep the metadata they were made with."""
         raise Unsupported(NO_METADATA_EDIT)
 
-    async def delete(self, item_id: str) -> None:
+    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
         """Delete every stored response of the chain (see :meth:`delete_chain`)."""
-        await self.delete_chain(item_id)
+        await self.delete_chain(item_id, standing)
 
-    async def delete_chain(self, item_id: str, standing: frozenset[str] = frozenset()) -> int:
+    async def delete_chain(self, item_id: str, standing: Collection[str] = ()) -> int:
         """Delete the chain's responses, newest first; the number deleted.
 
         The walk stops at a response another chain stands on (``standing``: kept, with

@@ -9,7 +9,7 @@ refuses, as does everything that belongs to runs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from typing import Any
 
 from openai import AsyncOpenAI
@@ -92,7 +92,7 @@ class CompletionsAdapter:
         done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
         return done.read(lambda body: convert.completion_item(body, item_id))
 
-    async def delete(self, item_id: str) -> None:
+    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
         """Delete the stored completion."""
         with self._errors(item_id):
             await self._raw.delete(item_id)

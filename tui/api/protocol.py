@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from typing import Any, Protocol
 
 from tui.model import (
@@ -47,8 +47,12 @@ class ConversationApi(Protocol):
         """Replace the item's metadata."""
         ...
 
-    async def delete(self, item_id: str) -> None:
-        """Delete the item (raises ``NotFound`` when it is already gone)."""
+    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
+        """Delete the item (raises ``NotFound`` when it is already gone).
+
+        ``standing``: responses other tracked chains stand on, which a response chain's
+        deletion leaves on the server with everything before them (other kinds ignore it).
+        """
         ...
 
     async def history(

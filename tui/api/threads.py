@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from typing import Any, TypeVar
 
 from openai import AsyncOpenAI
@@ -173,7 +173,7 @@ class ThreadsAdapter:
         done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
         return done.read(lambda body: convert.remote_item(body, self.kind, item_id))
 
-    async def delete(self, item_id: str) -> None:
+    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
         """Delete the thread."""
         with self._errors(item_id):
             await self._raw.delete(item_id)

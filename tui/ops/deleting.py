@@ -29,7 +29,7 @@ from tui.api.errors import (
     Unsupported,
 )
 from tui.api.protocol import ConversationApi
-from tui.model import HistoryPage, Tracked, Turn
+from tui.model import HistoryPage, Kind, Tracked, Turn
 from tui.ops.capabilities import remember
 from tui.ops.exporting import archive_history, runs_to_fetch
 from tui.ops.pacing import Pacer
@@ -232,7 +232,8 @@ class BulkDelete:
                     why = refusal(item)
                     fresh = await deletions.release(item, reason=why, source=self.source)
                     return Outcome(fresh, Result.KEPT, why)
-            await self._call(lambda: api.delete(item.id))
+            standing = await self._standing(item)
+            await self._call(lambda: api.delete(item.id, standing=standing))
         except NotFound:
             fresh = await deletions.finish(item, gone=True, source=self.source)
             return Outcome(fresh, Result.GONE, "the server had no such item (404)")
@@ -250,6 +251,12 @@ class BulkDelete:
             return Outcome(fresh, Result.FAILED, str(exc))
         fresh = await deletions.finish(item, gone=False, source=self.source)
         return Outcome(fresh, Result.DELETED)
+
+    async def _standing(self, item: Tracked) -> set[str]:
+        """The responses other chains stand on, which a chain's deletion leaves."""
+        if item.kind is not Kind.RESPONSE:
+            return set()
+        return await self.registry.chains.standing(item.connection, {item.pk})
 
     async def _archive(self, item: Tracked, api: ConversationApi) -> Tracked:
         """Store the whole history, page by page (verified paging), before the delete call."""

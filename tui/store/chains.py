@@ -8,18 +8,15 @@ responses another chain still stands on (a fork shares its older part).
 
 from __future__ import annotations
 
-import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from tui.model import Connection, Tracked
-from tui.store import sql
-from tui.store.titles import derive
+from tui.store import sql, writes
 
 if TYPE_CHECKING:
     from tui.store.registry import Registry
 
-LINK = "INSERT OR IGNORE INTO chain_links (response_id, item_pk, at) VALUES (?, ?, ?)"
 _ON_CONNECTION = (
     "JOIN items ON items.pk = chain_links.item_pk "
     "JOIN connections ON connections.id = items.connection_id "
@@ -42,28 +39,10 @@ class Chains:
         """
         if response_id == item.id:
             return item
-        existing = await self.registry.get(item.connection, response_id)
-        now = time.time()
-        async with self.registry.writing() as db:
-            if existing is not None:
-                await db.execute(LINK, (item.id, existing.pk, now))
-                await self.registry.journal_add(db, existing.pk, "continued", source, item.id)
-                target = existing.pk
-            else:
-                title, title_source = item.title, item.title_source
-                if title == item.id:
-                    title, title_source = derive(response_id, item.metadata)
-                await db.execute(
-                    "UPDATE items SET id = ?, title = ?, title_source = ?, "
-                    "last_activity = max(last_activity, ?) WHERE pk = ?",
-                    (response_id, title, title_source.value, int(now), item.pk),
-                )
-                await db.execute(LINK, (item.id, item.pk, now))
-                await self.registry.journal_add(
-                    db, item.pk, "continued", source, f"{item.id} -> {response_id}"
-                )
-                target = item.pk
-        found = await self.registry.get_pk(target)
+        pk, _ = await self.registry.apply(
+            writes.chained(item.connection, item.id, response_id, source=source)
+        )
+        found = await self.registry.get_pk(pk)
         assert found is not None
         return found
 

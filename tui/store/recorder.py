@@ -85,6 +85,30 @@ class Recorder:
         )
         return self._write(plan)[1]
 
+    def chained(
+        self,
+        connection: Connection,
+        previous_id: str | None,
+        response_id: str,
+        *,
+        source: str,
+        metadata: dict[str, str],
+        created_at: datetime | None = None,
+        first_user_text: str | None = None,
+    ) -> bool:
+        """Record a stored response (see :func:`writes.chained`); whether a chain is new."""
+        seconds = int(created_at.timestamp()) if created_at else None
+        plan = writes.chained(
+            connection,
+            previous_id,
+            response_id,
+            source=source,
+            metadata=metadata,
+            created_at=seconds,
+            first_user_text=first_user_text,
+        )
+        return self._write(plan)[1]
+
     def mark_deleted(self, connection: Connection, item_id: str, *, source: str) -> bool:
         """Mark an item deleted, settling a pending deletion of it; whether it changed."""
         return self._write(writes.mark_deleted(connection, item_id, source=source))

@@ -164,3 +164,58 @@ def touch(connection: Connection, item_id: str, at: int) -> Plan[None]:
     """Move an item's ``last_activity`` forward to ``at`` (never back)."""
     conn_id = yield from connection_id(connection)
     yield Statement(sql.TOUCH, (at, conn_id, item_id))
+
+
+CHAIN_LINK = "INSERT OR IGNORE INTO chain_links (response_id, item_pk, at) VALUES (?, ?, ?)"
+CHAIN_ITEM = "SELECT pk FROM items WHERE connection_id = ? AND id = ? AND kind = 'response'"
+CHAIN_REKEY = (
+    "UPDATE items SET id = ?, title = CASE WHEN title_source = 'id' THEN ? ELSE title END, "
+    "last_activity = max(last_activity, ?) WHERE pk = ?"
+)
+
+
+def chained(
+    connection: Connection,
+    previous_id: str | None,
+    response_id: str,
+    *,
+    source: str,
+    metadata: Mapping[str, str] | None = None,
+    created_at: int | None = None,
+    first_user_text: str | None = None,
+) -> Plan[tuple[int, bool]]:
+    """Record a stored response: the chain it continues now ends at it, or a new chain.
+
+    A response that continues a tracked chain's newest response gives that item its ID
+    (the old one kept as a link); one that continues an older response, or one not
+    tracked, starts a chain of its own, linked to the response it stands on. Returns the
+    chain's row key and whether it is a new item.
+    """
+    conn_id = yield from connection_id(connection)
+    now = time.time()
+    found = (yield Statement(CHAIN_ITEM, (conn_id, response_id))).rows
+    if found:
+        pk = int(found[0][0])
+        if previous_id:
+            yield Statement(CHAIN_LINK, (previous_id, pk, now))
+        return pk, False
+    if previous_id:
+        head = (yield Statement(CHAIN_ITEM, (conn_id, previous_id))).rows
+        if head:
+            pk = int(head[0][0])
+            yield Statement(CHAIN_REKEY, (response_id, response_id, int(now), pk))
+            yield Statement(CHAIN_LINK, (previous_id, pk, now))
+            yield from journal(pk, "continued", source, f"{previous_id} -> {response_id}")
+            return pk, False
+    pk, added = yield from track(
+        response_id,
+        Kind.RESPONSE,
+        connection,
+        source=source,
+        metadata=metadata or {},
+        created_at=created_at,
+        first_user_text=first_user_text,
+    )
+    if previous_id:
+        yield Statement(CHAIN_LINK, (previous_id, pk, now))
+    return pk, added
