@@ -62,6 +62,9 @@ def chat_setup(tmp_path, monkeypatch, make_server) -> Callable[..., Chat]:
             assistant = sdk.beta.assistants.create(
                 model="gpt-4.1", name="Helper", tools=tools or []
             ).id
+        elif kind is Kind.RESPONSE:
+            said = {"model": "gpt-4.1", "metadata": {"title": "Chat here"}}
+            item_id = sdk.responses.create(input="Where is 京都?", **said).id
         else:
             item_id = sdk.conversations.create(metadata={"title": "Chat here"}).id
         db = str(tmp_path / "registry.sqlite3")
@@ -448,3 +451,27 @@ async def test_enter_on_an_empty_picker_takes_the_first_entry(chat_setup) -> Non
         await pilot.press("enter")
         await until(lambda: finished(app) and texts(app, "assistant"), "the reply")
         assert app.main.opened.choice == first
+
+
+async def test_a_reply_continues_a_response_chain_which_takes_its_id(chat_setup, pieces) -> None:
+    chat = await chat_setup(Kind.RESPONSE)
+    app = chat.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        assert texts(app, "user") == ["Where is 京都?"]
+        await send(pilot, "And how far is Osaka?")
+        await until(lambda: pieces, "text to stream in")
+        await until(lambda: finished(app), "the run to end")
+        await until(lambda: app.main.opened.id != chat.item_id, "the chain to move on")
+        head = app.main.opened
+        assert head.kind is Kind.RESPONSE and head.title == "Where is 京都?"
+        assert chat.sdk.responses.retrieve(head.id).previous_response_id == chat.item_id
+        said = ["Where is 京都?", "And how far is Osaka?"]
+        await until(lambda: texts(app, "user") == said, "the chain to be shown again")
+        await until(lambda: len(texts(app, "assistant")) == 2, "both replies")
+        registry = app.svc.registry
+        assert await registry.get(Connection(chat.server.base_url), chat.item_id) is None
+        assert await registry.chains.known_as(head) == [chat.item_id]
+        archived = await registry.archive.page(head, limit=10)
+        assert [t.role for t in archived.turns] == ["user", "assistant"] * 2
+        assert app.query_one(ThreadList).current.id == head.id

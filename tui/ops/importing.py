@@ -173,6 +173,9 @@ class _Importer:
         for f in usable:
             if f.text in known:
                 results[f.text] = ImportResult(f.text, Outcome.ALREADY, kind=f.kind)
+            elif f.kind is Kind.RESPONSE and (held := await self._chain_of(f.text)):
+                results[f.text] = held
+                known.add(f.text)
         todo = [f for f in usable if f.text not in known]
         if self.api_for is None:
             entries = [(f.text, f.kind) for f in todo if f.kind is not None]
@@ -187,6 +190,14 @@ class _Importer:
             checked = await asyncio.gather(*(self.gated(f.text, f.kind) for f in todo))
             results.update((r.id, r) for r in checked)
         return [results[f.text] for f in found]
+
+    async def _chain_of(self, response_id: str) -> ImportResult | None:
+        """An older response of a tracked chain: already tracked, as part of that chain."""
+        holder = await self.registry.chains.holder(self.connection, response_id)
+        if holder is None:
+            return None
+        said = f"part of the response chain tracked as {holder.id}"
+        return ImportResult(response_id, Outcome.ALREADY, said, Kind.RESPONSE, holder.title)
 
     async def gated(self, item_id: str, kind: Kind | None) -> ImportResult:
         assert kind is not None

@@ -45,7 +45,12 @@ def _combine(widget: Style, segment: Style, cursor: Style) -> Style:
     return widget + segment + cursor
 
 
-MARKS = {Kind.THREAD: "◆ ", Kind.CONVERSATION: "● ", Kind.COMPLETION: "■ "}
+MARKS = {
+    Kind.THREAD: "◆ ",
+    Kind.CONVERSATION: "● ",
+    Kind.COMPLETION: "■ ",
+    Kind.RESPONSE: "▲ ",
+}
 
 
 class ThreadList(ScrollView, can_focus=True):
