@@ -100,6 +100,7 @@ class RemoteItem:
     kind: Kind
     created_at: datetime
     metadata: dict[str, str] = field(default_factory=dict)
+    previous: str | None = None  # the response a chain's newest response continues
 
     @property
     def title(self) -> str | None:

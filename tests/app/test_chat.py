@@ -471,7 +471,7 @@ async def test_a_reply_continues_a_response_chain_which_takes_its_id(chat_setup,
         await until(lambda: len(texts(app, "assistant")) == 2, "both replies")
         registry = app.svc.registry
         assert await registry.get(Connection(chat.server.base_url), chat.item_id) is None
-        assert await registry.chains.known_as(head) == [chat.item_id]
+        assert await registry.chains.older(head) == [chat.item_id]
         archived = await registry.archive.page(head, limit=10)
         assert [t.role for t in archived.turns] == ["user", "assistant"] * 2
         assert app.query_one(ThreadList).current.id == head.id

@@ -27,7 +27,7 @@ async def test_advancing_gives_the_item_the_new_id_and_keeps_the_old_as_a_link(r
     moved = await reg.chains.advance(item, resp(2), source="app")
     assert (moved.pk, moved.id, moved.title) == (item.pk, resp(2), resp(2))
     moved = await reg.chains.advance(moved, resp(3), source="app")
-    assert await reg.chains.known_as(moved) == [resp(1), resp(2)]
+    assert await reg.chains.older(moved) == [resp(1), resp(2)]
     assert await reg.get(CONN, resp(1)) is None
     holder = await reg.chains.holder(CONN, resp(1))
     assert holder is not None and holder.pk == item.pk
@@ -68,7 +68,7 @@ async def test_what_other_chains_stand_on_is_what_a_deletion_leaves(reg, tmp_pat
     main = await reg.get(CONN, resp(3))
     fork = await reg.get(CONN, resp(9))
     assert main is not None and fork is not None
-    assert await reg.chains.known_as(main) == [resp(1), resp(2)]
+    assert await reg.chains.older(main) == [resp(1), resp(2)]
     assert await reg.chains.standing(CONN, {main.pk}) == {resp(1), resp(9)}
     assert await reg.chains.standing(CONN, {fork.pk}) == {resp(1), resp(2), resp(3)}
     assert await reg.chains.standing(OTHER, set()) == set()

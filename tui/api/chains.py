@@ -78,8 +78,9 @@ def _part(text: str) -> str | None:
 
 
 def response_item(body: Any, asked: str | None = None) -> RemoteItem:
-    """A response as the :class:`RemoteItem` of the chain it ends."""
-    return convert.remote_item(body, Kind.RESPONSE, asked)
+    """A response as the :class:`RemoteItem` of the chain it ends (with the one before it)."""
+    found = convert.remote_item(body, Kind.RESPONSE, asked)
+    return dataclasses.replace(found, previous=previous_of(body))
 
 
 def previous_of(body: Any) -> str | None:

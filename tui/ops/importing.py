@@ -266,6 +266,8 @@ class _Importer:
         )
         if not added:
             item = await self.registry.set_metadata(item, meta, source=SOURCE)
+        if remote.previous:
+            await self.registry.chains.stands_on(item, remote.previous)
         return ImportResult(
             item_id, Outcome.ADDED if added else Outcome.ALREADY, kind=kind, title=item.title
         )

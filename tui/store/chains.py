@@ -8,6 +8,7 @@ responses another chain still stands on (a fork shares its older part).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Collection
 from typing import TYPE_CHECKING
 
@@ -46,8 +47,16 @@ class Chains:
         assert found is not None
         return found
 
-    async def known_as(self, item: Tracked) -> list[str]:
-        """The IDs the chain was tracked under before its newest, oldest first."""
+    async def stands_on(self, item: Tracked, response_id: str) -> None:
+        """Note that the chain continues ``response_id`` (it is part of its history)."""
+        await self.registry.apply(_link(response_id, item.pk))
+
+    async def older(self, item: Tracked) -> list[str]:
+        """The chain's older responses the registry knows, oldest first.
+
+        The IDs it was tracked under before its newest, and the responses it was seen to
+        continue.
+        """
         rows = await self.registry.fetchall(
             "SELECT response_id FROM chain_links WHERE item_pk = ? ORDER BY at, response_id",
             (item.pk,),
@@ -85,3 +94,7 @@ class Chains:
             params,
         )
         return {str(rid) for rid, pk in (*links, *heads) if pk not in leaving}
+
+
+def _link(response_id: str, item_pk: int) -> writes.Plan[None]:
+    yield writes.Statement(writes.CHAIN_LINK, (response_id, item_pk, time.time()))

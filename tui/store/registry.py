@@ -372,6 +372,8 @@ class Registry:
         )
         if not added:
             item = await self.set_metadata(item, remote.metadata, source=source)
+        if remote.previous:
+            await self.chains.stands_on(item, remote.previous)
         return item, added
 
     async def set_metadata(
