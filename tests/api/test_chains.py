@@ -76,10 +76,10 @@ async def test_the_history_is_every_turn_of_the_chain_oldest_first(make_server, 
 
 
 async def test_the_first_page_asks_for_the_newest_response_and_its_input_only(server) -> None:
-    ids = chain(server, 30)
+    ids = chain(server, 60)
     api = adapter(server)
     page = await api.history(ids[-1], limit=10)
-    assert users(list(page.turns))[-1] == "turn 029" and page.turns[-1].run_id == ids[-1]
+    assert users(list(page.turns))[-1] == "turn 059" and page.turns[-1].run_id == ids[-1]
     assert page.has_older
 
 

@@ -8,7 +8,7 @@ import time
 import httpx2
 import pytest
 
-from tests.conftest import PATIENCE, strict_client
+from tests.conftest import PATIENCE, TEST_KEY, strict_client
 from tests.servers import operations as op
 from tests.servers.conftest import Target
 
@@ -136,3 +136,46 @@ def wait_until(check, what: str) -> None:
     while not check():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.1)
+
+
+def made_chain(client, model: str, length: int) -> list[str]:
+    """A chain of ``length`` responses made with ``client``; their IDs, oldest first."""
+    made: list[str] = []
+    for n in range(length):
+        extra = {"previous_response_id": made[-1]} if made else {}
+        made.append(client.responses.create(model=model, input=f"link {n}", **extra).id)
+    return made
+
+
+async def test_a_response_chain_reads_continues_and_deletes(target, run, db) -> None:
+    from openai import OpenAI
+
+    from tui import track
+    from tui.api import adapter_for
+    from tui.api.client import make_client
+    from tui.api.paging import Walk
+    from tui.model import Continued, Kind
+
+    # llama-stack's responses fail the SDK's strict types; it keeps no previous_response_id
+    # (the registry knows the chain's older responses from the hook)
+    tracked = track(OpenAI(api_key=TEST_KEY, base_url=target.proxy_url), db=db)
+    ids = made_chain(tracked, target.choice, 3)
+    async with make_client(target.connection, TEST_KEY) as client:
+        api = adapter_for(Kind.RESPONSE, client, target.connection)
+        walk = Walk(lambda cursor, size: api.history(ids[-1], before=cursor, limit=size), limit=2)
+        turns = [t for step in reversed([s async for s in walk]) for t in step.turns]
+        assert walk.complete, walk.doubt
+        assert [t.text for t in turns if t.role == "user"] == ["link 0", "link 1", "link 2"]
+        assert [t.text for t in turns if t.role == "assistant"] == [
+            f"Echo: link {n}" for n in range(3)
+        ]
+        events = [e async for e in api.send(ids[-1], "link 3", choice=target.choice)]
+        [moved] = [e for e in events if isinstance(e, Continued)]
+        page = await api.history(moved.item.id)
+    assert [t.text for t in page.turns if t.role == "user"][-2:] == ["link 2", "link 3"]
+    done = run("delete", "--yes", ids[-1])
+    assert done.returncode == 0, done.stdout + done.stderr
+    for response_id in ids:
+        found = httpx2.get(f"{target.direct_url}/responses/{response_id}")
+        assert found.status_code == 404, (response_id, found.status_code)
+    assert httpx2.get(f"{target.direct_url}/responses/{moved.item.id}").status_code == 200

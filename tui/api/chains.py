@@ -27,6 +27,7 @@ from tui.api import convert
 from tui.api.conversations import ConversationsAdapter
 from tui.api.convert import get
 from tui.api.errors import Invalid, NotFound, Unsupported
+from tui.api.listing import WIDEST
 from tui.api.polling import Reply
 from tui.api.protocol import MESSAGE_PAGE, Tool
 from tui.model import (
@@ -115,6 +116,20 @@ def gap(response_id: str) -> Turn:
     return Turn(id=response_id, role="system", kind=TurnKind.OTHER, parts=(Part("gap", said),))
 
 
+def _listed(body: Any, asked: int) -> tuple[tuple[Turn, ...], str | None]:
+    """A newest-first page of input items: its turns oldest first, and where to go on.
+
+    The item to go on after is given when more may be left: ``has_more`` says so, or the
+    page is full and the server omits ``has_more``.
+    """
+    data = convert.list_data(body)
+    turns = tuple(convert.conversation_item(entry) for entry in reversed(data))
+    more = get(body, "has_more")
+    if not data or not (more in (True, "true") or (more is None and len(data) >= asked)):
+        return turns, None
+    return turns, convert.optional_ident(data[-1], "id") or convert.optional_ident(body, "last_id")
+
+
 def _same(one: Turn, other: Turn) -> bool:
     """Whether two input items are the same item (by ID, else by role and text)."""
     if one.id and other.id:
@@ -186,11 +201,16 @@ class ChainsAdapter(ConversationsAdapter):
     async def history(
         self, item_id: str, *, before: str | None = None, limit: int = MESSAGE_PAGE
     ) -> HistoryPage:
-        """A page of the chain, oldest first, with the cursor of the page before it."""
+        """A page of the chain, oldest first, with the cursor of the page before it.
+
+        Input items are asked for as widely as the API allows: some servers (llama-stack)
+        never say whether more are left, so only a page that is not full is known to be
+        the last.
+        """
         if before is not None and " " not in before:
             return HistoryPage((), None)  # a probe past the oldest page: nothing is older
         cursor = Cursor.parse(before) if before else Cursor(item_id)
-        params: dict[str, Any] = {"order": "desc", "limit": limit}
+        params: dict[str, Any] = {"order": "desc", "limit": max(limit, WIDEST)}
         own: tuple[Turn, ...] = ()
         previous = cursor.previous
         if cursor.after is None:
@@ -206,15 +226,15 @@ class ChainsAdapter(ConversationsAdapter):
             own = found.read(outputs)
             previous = found.read(previous_of)
         else:
-            page = await self._input_page(cursor.response_id, item_id, after=cursor.after, **params)
-        listed = page.read(lambda body: convert.history_page(body, convert.conversation_item))
-        turns = (*listed.turns, *own)
-        if listed.older_cursor is not None:
-            older = Cursor(cursor.response_id, listed.older_cursor, previous)
-            return HistoryPage(turns, str(older))
+            params["after"] = cursor.after
+            page = await self._input_page(cursor.response_id, item_id, **params)
+        listed, after = page.read(lambda body: _listed(body, params["limit"]))
+        turns = (*listed, *own)
+        if after is not None:
+            return HistoryPage(turns, str(Cursor(cursor.response_id, after, previous)))
         if previous is None:
             return HistoryPage(turns, None)
-        inherited = listed.turns and await self._begins_with(previous, listed.turns[0], item_id)
+        inherited = listed and await self._begins_with(previous, listed[0], item_id)
         return HistoryPage(turns, None if inherited else str(Cursor(previous)))
 
     async def _begins_with(self, response_id: str, first: Turn, item_id: str) -> bool:

@@ -10,6 +10,7 @@ touched, each on the connection that owns it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -234,6 +235,7 @@ class BulkDelete:
                     return Outcome(fresh, Result.KEPT, why)
             standing = await self._standing(item)
             await self._call(lambda: api.delete(item.id, standing=standing))
+            await self._older_responses(item, api, standing)
         except NotFound:
             fresh = await deletions.finish(item, gone=True, source=self.source)
             return Outcome(fresh, Result.GONE, "the server had no such item (404)")
@@ -251,6 +253,23 @@ class BulkDelete:
             return Outcome(fresh, Result.FAILED, str(exc))
         fresh = await deletions.finish(item, gone=False, source=self.source)
         return Outcome(fresh, Result.DELETED)
+
+    async def _older_responses(
+        self, item: Tracked, api: ConversationApi, standing: set[str]
+    ) -> None:
+        """A chain's older responses the registry knows, deleted too (each with its own).
+
+        Its newest response's deletion walked back through ``previous_response_id``; a
+        server that does not keep that link (llama-stack) left the rest, which the
+        registry knows from the chain's replies and its tracked IDs.
+        """
+        if item.kind is not Kind.RESPONSE:
+            return
+        for response_id in reversed(await self.registry.chains.older(item)):
+            if response_id in standing:
+                continue
+            with contextlib.suppress(NotFound):
+                await self._call(lambda rid=response_id: api.delete(rid, standing=standing))
 
     async def _standing(self, item: Tracked) -> set[str]:
         """The responses other chains stand on, which a chain's deletion leaves."""
