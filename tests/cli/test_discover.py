@@ -78,3 +78,24 @@ def test_a_discovered_completion_opens_exports_and_deletes(make_server, cli) -> 
     deleted = run("delete", made, "--yes")
     assert deleted.returncode == 0, deleted.stderr + deleted.stdout
     assert client.chat.completions.list().data == []
+
+
+def test_listed_responses_are_tracked_as_chains_one_per_newest_response(make_server, cli) -> None:
+    server = make_server(listing=frozenset({"responses"}))
+    client = strict_client(server.base_url)
+    ids: list[str] = []
+    for n in range(4):
+        extra = {"previous_response_id": ids[-1]} if ids else {}
+        ids.append(client.responses.create(model=MODEL, input=f"step {n}", **extra).id)
+    fork = client.responses.create(model=MODEL, input="aside", previous_response_id=ids[1]).id
+    alone = client.responses.create(model=MODEL, input="alone", metadata={"user_id": "u9"}).id
+    run = cli(server.base_url)
+    found = run("discover", "--only", "responses")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.split() == ["GET", "/responses", "listed", "6", "(3", "new)"]
+    chains = {row["id"]: row for row in listed(run, "response")}
+    assert set(chains) == {ids[-1], fork, alone}
+    assert chains[alone]["metadata"] == {"user_id": "u9"}
+    exported = json.loads(run("export", ids[-1], "--format", "json").stdout)
+    said = [t for t in exported["turns"] if t["role"] == "user"]
+    assert len(said) == 4

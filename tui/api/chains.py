@@ -78,17 +78,6 @@ def _part(text: str) -> str | None:
     return None if text == "-" else text
 
 
-def response_item(body: Any, asked: str | None = None) -> RemoteItem:
-    """A response as the :class:`RemoteItem` of the chain it ends (with the one before it)."""
-    found = convert.remote_item(body, Kind.RESPONSE, asked)
-    return dataclasses.replace(found, previous=previous_of(body))
-
-
-def previous_of(body: Any) -> str | None:
-    """The response this one continues, if any."""
-    return convert.optional_ident(body, "previous_response_id", prefix=Kind.RESPONSE.stem)
-
-
 def outputs(body: Any) -> tuple[Turn, ...]:
     """A response's output items as turns (its time, its ID as their run; usage on the last)."""
     response_id = convert.ident(body, prefix=Kind.RESPONSE.stem)
@@ -149,7 +138,7 @@ class ChainsAdapter(ConversationsAdapter):
     async def retrieve(self, item_id: str) -> RemoteItem:
         """The chain's newest response."""
         found = await self.response(item_id, item_id)
-        return found.read(lambda body: response_item(body, item_id))
+        return found.read(lambda body: convert.response_item(body, item_id))
 
     async def create(
         self, *, metadata: dict[str, str] | None = None, first_message: str | None = None
@@ -181,7 +170,7 @@ class ChainsAdapter(ConversationsAdapter):
                 if current == item_id:
                     raise
                 break
-            previous = found.read(previous_of)
+            previous = found.read(convert.previous_of)
             with self._errors(item_id):
                 try:
                     await self._responses.delete(current)
@@ -224,7 +213,7 @@ class ChainsAdapter(ConversationsAdapter):
                     raise
                 return HistoryPage((gap(cursor.response_id),), None)
             own = found.read(outputs)
-            previous = found.read(previous_of)
+            previous = found.read(convert.previous_of)
         else:
             params["after"] = cursor.after
             page = await self._input_page(cursor.response_id, item_id, **params)

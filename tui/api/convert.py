@@ -218,6 +218,17 @@ def remote_item(obj: Any, kind: Kind, asked: str | None = None) -> RemoteItem:
     )
 
 
+def response_item(body: Any, asked: str | None = None) -> RemoteItem:
+    """A response as the :class:`RemoteItem` of the chain it ends (with the one before it)."""
+    found = remote_item(body, Kind.RESPONSE, asked)
+    return dataclasses.replace(found, previous=previous_of(body))
+
+
+def previous_of(body: Any) -> str | None:
+    """The response a response continues, if any."""
+    return optional_ident(body, "previous_response_id", prefix=Kind.RESPONSE.stem)
+
+
 def _item_id(obj: object, kind: Kind, asked: str | None) -> str:
     """The ID of a thread or conversation object, checked (see :func:`remote_item`)."""
     found = ident(obj, prefix=kind.stem)

@@ -1,7 +1,7 @@
 """The lists a server offers of what a key made, read a page at a time.
 
-Stored completions are listed by the API itself; threads (Azure's agents) and conversations
-(OGX) only by some servers.
+Stored completions are listed by the API itself; threads (Azure's agents), conversations
+and responses (OGX) only by some servers.
 
 One request is one page, read oldest first after a cursor; what the server sent is read
 leniently: an entry that cannot be read is counted and skipped, the rest of the page kept.
@@ -26,6 +26,7 @@ PATHS = {
     Kind.COMPLETION: "/chat/completions",
     Kind.THREAD: "/threads",
     Kind.CONVERSATION: "/conversations",
+    Kind.RESPONSE: "/responses",
 }
 
 
@@ -42,6 +43,8 @@ class ListPage:
 def _item(entry: Any, kind: Kind) -> RemoteItem:
     if kind is Kind.COMPLETION:
         return convert.completion_item(entry)
+    if kind is Kind.RESPONSE:
+        return convert.response_item(entry)
     return convert.remote_item(entry, kind)
 
 

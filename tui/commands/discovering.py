@@ -13,7 +13,12 @@ from tui.ops.discovering import ORDER, Listing, Outcome, discover
 from tui.redact import redact
 from tui.text import clean
 
-KINDS = {"completions": Kind.COMPLETION, "threads": Kind.THREAD, "conversations": Kind.CONVERSATION}
+KINDS = {
+    "completions": Kind.COMPLETION,
+    "threads": Kind.THREAD,
+    "conversations": Kind.CONVERSATION,
+    "responses": Kind.RESPONSE,
+}
 
 
 @click.command("discover")
@@ -22,7 +27,7 @@ KINDS = {"completions": Kind.COMPLETION, "threads": Kind.THREAD, "conversations"
     "only",
     multiple=True,
     type=click.Choice(list(KINDS)),
-    help="Walk only these lists (repeatable); default: all three.",
+    help="Walk only these lists (repeatable); default: all four.",
 )
 @common
 def discover_items(options: Options, only: tuple[str, ...]) -> None:

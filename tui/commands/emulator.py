@@ -151,8 +151,9 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     "--list",
     "listing",
     multiple=True,
-    type=click.Choice(["threads", "conversations"]),
-    help="Offer GET /threads (as Azure's agents) or GET /conversations (as OGX); repeatable.",
+    type=click.Choice(["threads", "conversations", "responses"]),
+    help="Offer GET /threads (as Azure's agents), GET /conversations or GET /responses (as "
+    "OGX); repeatable.",
 )
 @click.option("--seed", default=0, show_default=True, help="Seed of IDs, replies and faults.")
 @click.option(

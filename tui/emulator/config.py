@@ -36,7 +36,7 @@ class EmulatorConfig:
         api_keys: when set, only these keys are accepted (others get a 401).
         epoch: base time (Unix seconds) of the demo data; ``None`` means now.
         listing: the lists the real API lacks that this emulator offers, as other servers
-            do: ``threads`` (Azure's agents), ``conversations`` (OGX).
+            do: ``threads`` (Azure's agents), ``conversations`` and ``responses`` (OGX).
         own_inputs: a response's input items are only those its own request sent, as
             some servers keep them (the real API's also hold the context it continued).
 
@@ -67,9 +67,11 @@ class EmulatorConfig:
         if self.throttle_after < 0:
             raise ValueError("throttle_after cannot be negative")
         self._check_faults()
-        unlisted = sorted(set(self.listing) - {"threads", "conversations"})
+        unlisted = sorted(set(self.listing) - {"threads", "conversations", "responses"})
         if unlisted:
-            raise ValueError(f"unknown lists {unlisted}: choose from threads, conversations")
+            raise ValueError(
+                f"unknown lists {unlisted}: choose from threads, conversations, responses"
+            )
         if self.rate_limit < 0 or self.latency_ms < 0 or self.token_delay_ms < 0:
             raise ValueError("latency, token delay and rate limit cannot be negative")
 

@@ -1,8 +1,8 @@
-"""Lists the real API does not offer, as other servers do: ``GET /threads``, ``GET /conversations``.
+"""Lists the real API does not offer, as other servers do: threads, conversations, responses.
 
 api.openai.com cannot list threads or conversations for an API key; Azure AI Foundry's
-agents list threads and OGX (formerly llama-stack) lists conversations, with the API's
-cursor paging. ``EmulatorConfig.listing`` names which of the two this emulator offers, so
+agents list threads and OGX (formerly llama-stack) lists conversations and responses, with
+the API's cursor paging. ``EmulatorConfig.listing`` names which this emulator offers, so
 discovery can be tried against both kinds of server. Newest first unless ``order=asc``.
 """
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from tui.emulator.app import Emulator, RouteSpec
     from tui.emulator.state import Namespace
 
-LISTABLE = ("threads", "conversations")
+LISTABLE = ("threads", "conversations", "responses")
 
 
 class ListingApi:
@@ -39,6 +39,8 @@ class ListingApi:
             found.append(("/threads", ["GET"], self.list_threads))
         if "conversations" in offered:
             found.append(("/conversations", ["GET"], self.list_conversations))
+        if "responses" in offered:
+            found.append(("/responses", ["GET"], self.list_responses))
         return found
 
     async def list_threads(self, request: Request, ns: Namespace) -> Response:
@@ -48,6 +50,10 @@ class ListingApi:
     async def list_conversations(self, request: Request, ns: Namespace) -> Response:
         """``GET /conversations``: every conversation of the key, as OGX lists them."""
         return _page(request, (rec.obj for rec in ns.conversations.values()))
+
+    async def list_responses(self, request: Request, ns: Namespace) -> Response:
+        """``GET /responses``: every stored response of the key, as OGX lists them."""
+        return _page(request, (rec.obj for rec in ns.responses.values()))
 
 
 def _page(request: Request, objs: Iterable[Obj]) -> Response:

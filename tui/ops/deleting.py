@@ -266,10 +266,9 @@ class BulkDelete:
         if item.kind is not Kind.RESPONSE:
             return
         for response_id in reversed(await self.registry.chains.older(item)):
-            if response_id in standing:
-                continue
-            with contextlib.suppress(NotFound):
-                await self._call(lambda rid=response_id: api.delete(rid, standing=standing))
+            if response_id not in standing:
+                with contextlib.suppress(NotFound):
+                    await self._call(partial(api.delete, response_id, standing=standing))
 
     async def _standing(self, item: Tracked) -> set[str]:
         """The responses other chains stand on, which a chain's deletion leaves."""

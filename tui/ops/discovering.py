@@ -25,7 +25,7 @@ from tui.store.discoveries import Progress
 
 SOURCE = "discover"
 MAX_PAGES = 20_000  # 2,000,000 items at 100 a page, per list and run
-ORDER = (Kind.COMPLETION, Kind.THREAD, Kind.CONVERSATION)
+ORDER = (Kind.COMPLETION, Kind.THREAD, Kind.CONVERSATION, Kind.RESPONSE)
 
 Lister = Callable[[Kind, str | None], Awaitable[ListPage]]
 """Reads the page of a kind's list after a cursor (``None``: the first page)."""

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tui.model import Connection, RemoteItem
-from tui.store import intake, sql
+from tui.model import Connection, Kind, RemoteItem
+from tui.store import intake, sql, writes
 
 if TYPE_CHECKING:
     import aiosqlite
@@ -72,13 +72,36 @@ class Discoveries:
         """
         async with self.registry.writing() as db:
             conn_id = await self.registry.connection_id(db, connection)
-            added = await _insert(db, listed, conn_id, source) if listed else set()
+            if listed and listed[0].kind is Kind.RESPONSE:
+                added = await _chain(db, listed, connection, source)
+            else:
+                added = await _insert(db, listed, conn_id, source) if listed else set()
             stamp = time.time()
             await db.execute(
                 SAVE,
                 (conn_id, endpoint, progress.cursor, progress.listed, progress.finished_at, stamp),
             )
         return added
+
+
+async def _chain(
+    db: aiosqlite.Connection, listed: Sequence[RemoteItem], connection: Connection, source: str
+) -> set[str]:
+    """Record listed responses one by one: each moves the chain it continues on to it."""
+    added: set[str] = set()
+    for item in listed:
+        plan = writes.chained(
+            connection,
+            item.previous,
+            item.id,
+            source=source,
+            metadata=intake.metadata(item.metadata),
+            created_at=intake.seconds(item.created_at.timestamp()),
+            event="discovered",
+        )
+        if (await writes.arun(db, plan))[1]:
+            added.add(item.id)
+    return added
 
 
 async def _insert(

@@ -168,6 +168,11 @@ def touch(connection: Connection, item_id: str, at: int) -> Plan[None]:
 
 CHAIN_LINK = "INSERT OR IGNORE INTO chain_links (response_id, item_pk, at) VALUES (?, ?, ?)"
 CHAIN_ITEM = "SELECT pk FROM items WHERE connection_id = ? AND id = ? AND kind = 'response'"
+CHAIN_HOLDER = (  # the chain a response is an older part of
+    "SELECT chain_links.item_pk FROM chain_links JOIN items ON items.pk = chain_links.item_pk "
+    "WHERE items.connection_id = ? AND chain_links.response_id = ? "
+    "ORDER BY chain_links.at DESC LIMIT 1"
+)
 CHAIN_REKEY = (
     "UPDATE items SET id = ?, title = CASE WHEN title_source = 'id' THEN ? ELSE title END, "
     "last_activity = max(last_activity, ?) WHERE pk = ?"
@@ -183,17 +188,20 @@ def chained(
     metadata: Mapping[str, str] | None = None,
     created_at: int | None = None,
     first_user_text: str | None = None,
+    event: str = "tracked",
 ) -> Plan[tuple[int, bool]]:
     """Record a stored response: the chain it continues now ends at it, or a new chain.
 
     A response that continues a tracked chain's newest response gives that item its ID
     (the old one kept as a link); one that continues an older response, or one not
-    tracked, starts a chain of its own, linked to the response it stands on. Returns the
-    chain's row key and whether it is a new item.
+    tracked, starts a chain of its own, linked to the response it stands on. A response
+    that is already part of a tracked chain (its ID now, or an older one) stays in it.
+    Returns the chain's row key and whether it is a new item.
     """
     conn_id = yield from connection_id(connection)
     now = time.time()
     found = (yield Statement(CHAIN_ITEM, (conn_id, response_id))).rows
+    found = found or (yield Statement(CHAIN_HOLDER, (conn_id, response_id))).rows
     if found:
         pk = int(found[0][0])
         if previous_id:
@@ -215,6 +223,7 @@ def chained(
         metadata=metadata or {},
         created_at=created_at,
         first_user_text=first_user_text,
+        event=event,
     )
     if previous_id:
         yield Statement(CHAIN_LINK, (previous_id, pk, now))
