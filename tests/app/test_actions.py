@@ -165,7 +165,7 @@ async def test_new_conversation_with_first_message(app_factory) -> None:
         await pilot.press("enter")
         await settle(pilot)
         listing = app.query_one(ThreadList)
-        assert listing.count == 60
+        assert listing.count == 62
         item = listing.current
         assert item.title == "Fresh one" and item.id.startswith("conv_")
         assert item.metadata == {"title": "Fresh one", "user_id": "u1"}
@@ -197,7 +197,7 @@ async def test_import_dialog_reports_per_id(app_factory) -> None:
         assert "wrong kind" in text and "not found" in text
         await pilot.press("escape")
         await settle(pilot)
-        assert app.query_one(ThreadList).count == 60
+        assert app.query_one(ThreadList).count == 62
 
 
 async def test_refresh_and_missing_items(app_factory, demo) -> None:
@@ -223,10 +223,10 @@ async def test_toggle_deleted_and_help_and_quit(app_factory) -> None:
         current = app.query_one(ThreadList).current
         await app.services.registry.set_state(current, ItemState.DELETED, source="test")
         await app.main.reload_list()
-        assert app.query_one(ThreadList).count == 58
+        assert app.query_one(ThreadList).count == 60
         await pilot.press("A")
         await settle(pilot)
-        assert app.query_one(ThreadList).count == 59
+        assert app.query_one(ThreadList).count == 61
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("escape")

@@ -14,8 +14,8 @@ async def test_opens_on_the_registry_and_the_first_item(app_factory, demo) -> No
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         listing = app.query_one(ThreadList)
-        assert listing.count == 59
-        assert app.query_one("#count").render().plain.startswith("59 tracked")
+        assert listing.count == 61
+        assert app.query_one("#count").render().plain.startswith("61 tracked")
         pane = app.query_one(MessagePane)
         assert pane.item is not None and pane.item.id == listing.current.id
         assert len(pane.query(MessageView)) > 0

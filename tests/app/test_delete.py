@@ -23,7 +23,8 @@ from tui.model import Connection, ItemState, Kind
 def on_server(demo, item_id: str) -> bool:
     ns = demo.server.emulator.namespace(DEMO_KEY)
     stored = chat_store(ns).completions
-    return item_id in ns.threads or item_id in ns.conversations or item_id in stored
+    kept = (ns.threads, ns.conversations, ns.responses, stored)
+    return any(item_id in found for found in kept)
 
 
 def screen_text(app) -> str:

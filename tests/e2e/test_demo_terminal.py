@@ -19,7 +19,7 @@ def test_demo_opens_a_thread_and_shows_its_text(tmp_path) -> None:
     )
     term = Terminal([sys.executable, "-m", "tui", "--demo", "--db", str(tmp_path / "r.db")], env)
     try:
-        term.wait_for("59 tracked")
+        term.wait_for("61 tracked")
         term.wait_for("Order status with a tool call")
         term.send("jjj")
         term.pump(0.5)

@@ -83,6 +83,21 @@ async def track_demo(session: DemoSession, registry: Registry) -> None:
         await _track(
             registry, connection, completion_id, Kind.COMPLETION, fields, text, obj["created"]
         )
+    await _track_chains(session, registry)
+
+
+async def _track_chains(session: DemoSession, registry: Registry) -> None:
+    """Record the demo's response chains, each under its newest response."""
+    ns = session.server.emulator.namespace(DEMO_KEY)
+    connection = session.profile.connection
+    for head in session.manifest.chains:
+        rec = ns.responses.get(head)
+        if rec is None:
+            continue
+        said = [i for i in rec.input_items if i.get("role") == "user"]
+        text = said[0]["content"][0].get("text") if said else None
+        stamp = int(rec.obj["created_at"])
+        await _track(registry, connection, head, Kind.RESPONSE, rec.obj, text, stamp)
 
 
 async def _track(

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from tui.emulator import objects, replies, steps
-from tui.emulator.state import ConversationRec, Namespace, RunRec, ThreadRec
+from tui.emulator.state import ConversationRec, Namespace, ResponseRec, RunRec, ThreadRec
 
 if TYPE_CHECKING:
     from tui.emulator.app import Emulator
@@ -63,6 +63,7 @@ class DemoManifest:
     conversations: list[str] = field(default_factory=list)
     assistants: list[str] = field(default_factory=list)
     completions: list[str] = field(default_factory=list)
+    chains: list[str] = field(default_factory=list)  # each chain's newest response
     long_thread: str = ""
     long_conversation: str = ""
     tool_thread: str = ""
@@ -201,6 +202,28 @@ class _Seeder:
             made = chat.stored_at(self.ns, body, base + int(at * day))
             self.manifest.completions.append(made["id"])
 
+    def chain(self, title: str, prompts: tuple[str, ...], start: int) -> None:
+        """A response chain: each response continues the one before (the context kept)."""
+        context: list[Obj] = []
+        previous: str | None = None
+        for turn, prompt in enumerate(prompts):
+            at = start + 120 * turn
+            body: Obj = {"model": "gpt-4.1", "previous_response_id": previous, "store": True}
+            body["metadata"] = {"title": title, "user_id": "u-42"}
+            obj = objects.response(self.ids.new("resp"), body, None, at)
+            said = [{"type": "input_text", "text": prompt}]
+            asked = objects.input_message(self.ids.conversation_message(), "user", said)
+            answer = [objects.output_text(replies.reply_text(prompt, turn))]
+            reply = objects.input_message(self.ids.conversation_message(), "assistant", answer)
+            obj.update(status="completed", completed_at=at + 2, output=[reply])
+            obj["usage"] = objects.response_usage(12 * (turn + 1), 40)
+            rec = ResponseRec(obj, input_items=[*context, asked], inherited=len(context))
+            self.ns.responses[obj["id"]] = rec
+            context = rec.context()
+            previous = obj["id"]
+        assert previous is not None
+        self.manifest.chains.append(previous)
+
     def tool_conversation(self, start: int) -> None:
         rec = self.conversation(CONVERSATION_COUNT - 1, "Order status with a tool call", 1, start)
         call_id = self.ids.new("call")
@@ -262,6 +285,18 @@ COMPLETIONS = (
 )
 
 
+# Response chains of the demo (each response continues the one before): title, prompts,
+# day after the demo's first (before it, below the stored completions).
+CHAINS = (
+    (
+        "Tokyo food crawl 東京 🍜",
+        ("Plan a ramen crawl in Tokyo.", "Add a sushi breakfast.", "Keep it under ¥10,000."),
+        -4.0,
+    ),
+    ("Release notes draft", ("Draft release notes for version 2.3.",), -5.5),
+)
+
+
 def seed_demo(emulator: Emulator, api_key: str = DEMO_KEY) -> DemoManifest:
     """Fill the namespace of ``api_key`` with demo data and say what was made."""
     epoch = emulator.config.epoch or time.time()
@@ -301,4 +336,6 @@ def seed_demo(emulator: Emulator, api_key: str = DEMO_KEY) -> DemoManifest:
         )
     seeder.tool_conversation(base + 58 * day)
     seeder.completions(base, day)
+    for title, prompts, at in CHAINS:
+        seeder.chain(title, prompts, base + int(at * day))
     return seeder.manifest
