@@ -2,7 +2,7 @@
 
 Writes SVG (and PNG, when ``rsvg-convert`` is installed) of the main screen, a long
 thread, the import dialog, a chat turn, a deletion confirmation, a thread migrated to a
-conversation, a stored chat completion, discovery and the help screen.
+conversation, a stored chat completion, a response chain, discovery and the help screen.
 """
 
 from __future__ import annotations
@@ -106,6 +106,13 @@ async def _completion(pilot: Any) -> None:
     await _settle(pilot)
 
 
+async def _chain(pilot: Any) -> None:
+    await pilot.press("slash", *"Tokyo", "enter")
+    await _settle(pilot)
+    await pilot.press("enter")
+    await _settle(pilot)
+
+
 async def _discover(pilot: Any) -> None:
     await pilot.press("I")
     for _ in range(400):
@@ -128,6 +135,7 @@ SHOTS: dict[str, Step | None] = {
     "delete": _delete,
     "migrate": _migrate,
     "completion": _completion,
+    "chain": _chain,
     "discover": _discover,
     "help": _help,
 }
