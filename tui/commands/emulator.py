@@ -137,6 +137,13 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     help="Store this many small chat completions under --demo-key (listable, for discover).",
 )
 @click.option(
+    "--seed-chain",
+    default=0,
+    type=click.IntRange(0, 100_000),
+    show_default=True,
+    help="Store a chain of this many responses under --demo-key (its IDs follow from --seed).",
+)
+@click.option(
     "--sunset",
     is_flag=True,
     help="Answer every Assistants route with the 404 api.openai.com gives since 2026-08-26.",
@@ -180,6 +187,7 @@ def emulator(
     fault_cut_after: int,
     seed_threads: int,
     seed_completions: int,
+    seed_chain: int,
     sunset: bool,
     no_stream: bool,
     own_inputs: bool,
@@ -232,6 +240,11 @@ def emulator(
     if seed_completions:
         seed_completions_data(emu, demo_key, seed_completions)
         click.echo(f"{seed_completions} stored completions under API key '{demo_key}'", err=True)
+    if seed_chain:
+        from tui.emulator.demo import seed_chain as seed_chain_data
+
+        head = seed_chain_data(emu, demo_key, seed_chain)
+        click.echo(f"a chain of {seed_chain} responses ending at {head}", err=True)
     click.echo("serving until interrupted (Ctrl+C)", err=True)
     with contextlib.suppress(KeyboardInterrupt):
         serve_forever(emu, sock)

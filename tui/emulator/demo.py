@@ -275,6 +275,18 @@ def seed_completions(emulator: Emulator, api_key: str, count: int) -> None:
         chat.stored_at(ns, body, epoch - count + index, said)
 
 
+def seed_chain(emulator: Emulator, api_key: str, count: int) -> str:
+    """Store a chain of ``count`` responses under ``api_key``; its newest response's ID.
+
+    The IDs follow from the emulator's seed, as :func:`seed_threads`'s do.
+    """
+    epoch = int(emulator.config.epoch or time.time())
+    seeder = _Seeder(emulator, emulator.namespace(api_key), epoch)
+    prompts = tuple(f"step {n}" for n in range(count))
+    seeder.chain(f"A chain of {count} responses", prompts, epoch - 120 * count)
+    return seeder.manifest.chains[-1]
+
+
 # Stored chat completions of the demo: title, question, day after the demo's first (before
 # it: they list below the threads and conversations, which the app's tests walk by place).
 COMPLETIONS = (
