@@ -285,23 +285,30 @@ async def test_a_commit_that_fails_on_a_full_disk_leaves_the_registry_usable(tmp
     build(db, ROWS)
     reg = await Registry.open(db)
     try:
-        real_execute = reg.db.execute
+        real = reg.db._connection  # writes run on it, on the database's thread
         commits: list[str] = []
 
-        def full_at_commit(sql: str, *args: object):
-            if sql == "COMMIT" and not commits:
-                commits.append(sql)
-                error = sqlite3.OperationalError("database or disk is full")
-                error.sqlite_errorcode = 13  # SQLITE_FULL
-                raise error
-            return real_execute(sql, *args)
+        class FullAtCommit:
+            """The connection, whose first COMMIT fails as on a full disk."""
 
-        reg.db.execute = full_at_commit  # type: ignore[method-assign]
+            def __getattr__(self, name: str) -> object:
+                return getattr(real, name)
+
+            def execute(self, sql: str, *args: object):
+                if sql == "COMMIT" and not commits:
+                    commits.append(sql)
+                    error = sqlite3.OperationalError("database or disk is full")
+                    error.sqlite_errorcode = 13  # SQLITE_FULL
+                    raise error
+                return real.execute(sql, *args)
+
+        reg.db._connection = FullAtCommit()  # type: ignore[assignment]
         with pytest.raises(RegistryFull):
             await reg.track("thread_" + "e" * 24, Kind.THREAD, CONN, source="t")
         assert not reg.db.in_transaction
         _, added = await reg.track("thread_" + "d" * 24, Kind.THREAD, CONN, source="t")
         assert added and await reg.find("thread_" + "e" * 24) == []
+        reg.db._connection = real
     finally:
         await reg.close()
     assert read_back(db) == ("ok", ROWS + 1)

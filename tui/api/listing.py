@@ -9,7 +9,7 @@ leniently: an entry that cannot be read is counted and skipped, the rest of the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from tui.api import convert
@@ -30,14 +30,43 @@ PATHS = {
 }
 
 
-@dataclass(frozen=True, slots=True)
 class ListPage:
-    """One page of a list: the items read, how many could not be, and the server's word."""
+    """One page of a list: its entries as sent, the server's word, and the cursor after it.
 
-    items: tuple[RemoteItem, ...]
-    unreadable: int
-    has_more: bool
-    last_id: str | None  # the last entry's ID, read or not: the cursor of the next page
+    The entries are read into items when first asked for, so a walk can ask for the next
+    page (its cursor is the last entry's ID) before it reads this one. An entry that cannot
+    be read is counted and skipped, the rest kept.
+    """
+
+    def __init__(
+        self, entries: Sequence[Any], kind: Kind, has_more: bool, last_id: str | None
+    ) -> None:
+        self.entries = entries
+        self.kind = kind
+        self.has_more = has_more
+        self.last_id = last_id  # the last entry's ID, read or not: the cursor of the next page
+        self._read: tuple[tuple[RemoteItem, ...], int] | None = None
+
+    def _items(self) -> tuple[tuple[RemoteItem, ...], int]:
+        if self._read is None:
+            items: list[RemoteItem] = []
+            for entry in self.entries:
+                try:
+                    items.append(_item(entry, self.kind))
+                except BadShape:
+                    continue
+            self._read = tuple(items), len(self.entries) - len(items)
+        return self._read
+
+    @property
+    def items(self) -> tuple[RemoteItem, ...]:
+        """The entries that could be read."""
+        return self._items()[0]
+
+    @property
+    def unreadable(self) -> int:
+        """How many entries could not be read."""
+        return self._items()[1]
 
 
 def _item(entry: Any, kind: Kind) -> RemoteItem:
@@ -50,15 +79,8 @@ def _item(entry: Any, kind: Kind) -> RemoteItem:
 
 def _page(body: Any, kind: Kind) -> ListPage:
     data = convert.list_data(body)
-    items: list[RemoteItem] = []
-    for entry in data:
-        try:
-            items.append(_item(entry, kind))
-        except BadShape:
-            continue
-    last = last_id(body) or (items[-1].id if items else None)
     more = get(body, "has_more") in (True, "true")
-    return ListPage(tuple(items), len(data) - len(items), more, last)
+    return ListPage(data, kind, more, last_id(body))
 
 
 def last_id(body: Any) -> str | None:

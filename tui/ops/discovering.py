@@ -25,6 +25,7 @@ from tui.store.discoveries import Progress
 
 SOURCE = "discover"
 MAX_PAGES = 20_000  # 2,000,000 items at 100 a page, per list and run
+MAX_BATCH = 8  # pages kept in one transaction at most (those read while one was written)
 ORDER = (Kind.COMPLETION, Kind.THREAD, Kind.CONVERSATION, Kind.RESPONSE)
 
 Lister = Callable[[Kind, str | None], Awaitable[ListPage]]
@@ -113,6 +114,7 @@ class _Walk:
         self._ahead: asyncio.Future[ListPage | None] | None = None  # the next page, asked for
         self.newest_first = False  # the server ignores order=asc (its items' times say so)
         self.seen: set[str] = set()  # the IDs listed in this run
+        self.keeper = _Keeper(self._keep)
 
     async def run(self) -> Listing:
         """Walk the list; an error ends it with its reason (what was kept stays kept)."""
@@ -138,15 +140,18 @@ class _Walk:
         self.result.detail = str(exc)
 
     async def _pages(self, start: Progress) -> None:
-        """Walk the pages; the next page is asked for while this one is being kept."""
+        """Walk the pages; the next page is asked for while this one is read and kept."""
         try:
             await self._walk(start)
+            await self.keeper.drain()
         finally:
             task, self._ahead = self._ahead, None
             if task is not None and not task.done():
                 task.cancel()
                 with contextlib.suppress(BaseException):
                     await task
+            with contextlib.suppress(BaseException):  # what was read is kept, whatever ended it
+                await self.keeper.drain()
 
     async def _walk(self, start: Progress) -> None:
         cursor, total = start.cursor, start.listed
@@ -156,21 +161,23 @@ class _Walk:
             if page is None:  # the saved cursor is gone: list from the start
                 cursor, total, self.result.resumed = None, 0, False
                 continue
+            moved = page.last_id is not None and page.last_id != cursor
+            after = page.last_id if moved else cursor
+            full = len(page.entries) >= WIDEST
+            going_on = moved and (page.has_more or full)  # a full "last" page: one more look
+            if going_on and number < self.max_pages:  # asked for before this one is read
+                self._ahead = asyncio.ensure_future(self._read(after, start))
             self.newest_first = self.newest_first or _newest_first(page)
             fresh = [i for i in page.items if i.id not in self.seen]
             if page.items and not fresh:
                 return self._stop("the server sent the same items again (it ignores the cursor).")
-            moved = page.last_id is not None and page.last_id != cursor
-            after = page.last_id if moved else cursor
             total += len(fresh)
-            full = len(page.items) + page.unreadable >= WIDEST
-            going_on = moved and (page.has_more or full)  # a full "last" page: one more look
-            if going_on and number < self.max_pages:
-                self._ahead = asyncio.ensure_future(self._read(after, start))
-            await self._keep(fresh, Progress(after, total, None), page.unreadable)
+            self.seen.update(i.id for i in fresh)
+            await self.keeper.add(fresh, Progress(after, total, None), page.unreadable)
             if not moved and page.has_more:
                 return self._stop(f"the server's paging cursor does not move (at {cursor}).")
             if not going_on:
+                await self.keeper.drain()
                 return await self._finish(after, total)
             cursor = after
         self._stop(f"read {self.max_pages:,} pages, the most one run reads.")
@@ -192,7 +199,6 @@ class _Walk:
         added = await self.registry.discoveries.keep(
             self.connection, self.endpoint, fresh, progress, source=SOURCE
         )
-        self.seen.update(i.id for i in fresh)
         self.result.listed += len(fresh)
         self.result.added += len(added)
         self.result.unreadable += unreadable
@@ -213,6 +219,47 @@ class _Walk:
     def _stop(self, why: str) -> None:
         self.result.outcome = Outcome.STOPPED
         self.result.detail = why
+
+
+class _Keeper:
+    """Keeps pages in the background while the next ones are read.
+
+    A page waits while the one before it is being written; the pages that gathered meanwhile
+    (at most ``MAX_BATCH``) go in one transaction with the cursor after the last of them, so
+    a stop still resumes right after what was kept.
+    """
+
+    def __init__(self, keep: Callable[[list[RemoteItem], Progress, int], Awaitable[None]]) -> None:
+        self.keep = keep
+        self.pending: list[tuple[list[RemoteItem], Progress, int]] = []
+        self.task: asyncio.Future[None] | None = None
+
+    async def add(self, fresh: list[RemoteItem], progress: Progress, unreadable: int) -> None:
+        """Keep a page: now, or with the next write (waiting when enough have gathered)."""
+        self.pending.append((fresh, progress, unreadable))
+        if self.task is not None and (self.task.done() or len(self.pending) >= MAX_BATCH):
+            await self._settle()
+        if self.task is None:
+            self._start()
+
+    async def drain(self) -> None:
+        """Every page added is kept (a failed write raises here)."""
+        while self.task is not None or self.pending:
+            if self.task is not None:
+                await self._settle()
+            if self.pending:
+                self._start()
+
+    def _start(self) -> None:
+        batch, self.pending = self.pending, []
+        items = [item for fresh, _, _ in batch for item in fresh]
+        unreadable = sum(count for _, _, count in batch)
+        self.task = asyncio.ensure_future(self.keep(items, batch[-1][1], unreadable))
+
+    async def _settle(self) -> None:
+        task, self.task = self.task, None
+        if task is not None:
+            await task
 
 
 def _newest_first(page: ListPage) -> bool:

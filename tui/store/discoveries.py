@@ -16,8 +16,6 @@ from tui.model import Connection, Kind, RemoteItem
 from tui.store import intake, sql, writes
 
 if TYPE_CHECKING:
-    import aiosqlite
-
     from tui.store.registry import Registry
 
 SAVE = """
@@ -70,27 +68,35 @@ class Discoveries:
 
         Returns the IDs this page added (items already tracked are left as they are).
         """
-        async with self.registry.writing() as db:
-            conn_id = await self.registry.connection_id(db, connection)
-            if listed and listed[0].kind is Kind.RESPONSE:
-                added = await _chain(db, listed, connection, source)
-            else:
-                added = await _insert(db, listed, conn_id, source) if listed else set()
-            stamp = time.time()
-            await db.execute(
-                SAVE,
-                (conn_id, endpoint, progress.cursor, progress.listed, progress.finished_at, stamp),
-            )
-        return added
+        return await self.registry.apply(_kept(connection, endpoint, listed, progress, source))
 
 
-async def _chain(
-    db: aiosqlite.Connection, listed: Sequence[RemoteItem], connection: Connection, source: str
-) -> set[str]:
+def _kept(
+    connection: Connection,
+    endpoint: str,
+    listed: Sequence[RemoteItem],
+    progress: Progress,
+    source: str,
+) -> writes.Plan[set[str]]:
+    """The write of one page: its items, then where the walk stands."""
+    conn_id = yield from writes.connection_id(connection)
+    if listed and listed[0].kind is Kind.RESPONSE:
+        added = yield from _chained(listed, connection, source)
+    else:
+        added = (yield from _inserted(listed, conn_id, source)) if listed else set()
+    stamp = time.time()
+    saved = (conn_id, endpoint, progress.cursor, progress.listed, progress.finished_at, stamp)
+    yield writes.Statement(SAVE, saved)
+    return added
+
+
+def _chained(
+    listed: Sequence[RemoteItem], connection: Connection, source: str
+) -> writes.Plan[set[str]]:
     """Record listed responses one by one: each moves the chain it continues on to it."""
     added: set[str] = set()
     for item in listed:
-        plan = writes.chained(
+        _, new = yield from writes.chained(
             connection,
             item.previous,
             item.id,
@@ -99,14 +105,12 @@ async def _chain(
             created_at=intake.seconds(item.created_at.timestamp()),
             event="discovered",
         )
-        if (await writes.arun(db, plan))[1]:
+        if new:
             added.add(item.id)
     return added
 
 
-async def _insert(
-    db: aiosqlite.Connection, listed: Sequence[RemoteItem], conn_id: int, source: str
-) -> set[str]:
+def _inserted(listed: Sequence[RemoteItem], conn_id: int, source: str) -> writes.Plan[set[str]]:
     """Insert the items not tracked yet, with their metadata and a journal line each."""
     cleaned = {item.id: (item, intake.metadata(item.metadata)) for item in listed}
     params = [
@@ -120,12 +124,11 @@ async def _insert(
         )
         for item, meta in cleaned.values()
     ]
-    async with db.execute(sql.items_insert(len(params)), sql.items_values(params)) as cursor:
-        made = [(int(pk), str(item_id)) for pk, item_id in await cursor.fetchall()]
+    done = yield writes.Statement(sql.items_insert(len(params)), sql.items_values(params))
+    made = [(int(pk), str(item_id)) for pk, item_id in done.rows]
     meta = [row for pk, item_id in made for row in sql.meta_rows(pk, cleaned[item_id][1])]
-    await db.executemany(sql.META_INSERT, meta)
+    yield writes.Statement(sql.META_INSERT, meta, many=True)
     stamp = time.time()
-    await db.executemany(
-        sql.JOURNAL_INSERT, [(stamp, pk, "discovered", source, "") for pk, _ in made]
-    )
+    journal = [(stamp, pk, "discovered", source, "") for pk, _ in made]
+    yield writes.Statement(sql.JOURNAL_INSERT, journal, many=True)
     return {item_id for _, item_id in made}

@@ -51,15 +51,7 @@ class Recorder:
 
     def _write(self, plan: writes.Plan[T]) -> T:
         with self._lock, translated(self.path):
-            db = self._conn()
-            files.begin_immediate(db, self.path)
-            try:
-                result = writes.run(db, plan)
-                db.execute("COMMIT")
-            except BaseException:
-                files.rollback(db)
-                raise
-            return result
+            return writes.transaction(self._conn(), str(self.path), plan)
 
     def track(
         self,

@@ -191,9 +191,17 @@ class Registry:
         return self._pager
 
     async def apply(self, plan: writes.Plan[T]) -> T:
-        """Run one write of :mod:`tui.store.writes` in a write transaction of its own."""
-        async with self.writing() as db:
-            return await writes.arun(db, plan)
+        """Run one write of :mod:`tui.store.writes` in a write transaction of its own.
+
+        The whole transaction runs on the database's thread in one hop (see
+        :func:`writes.in_one_hop`), with the same checks and translation as :meth:`writing`.
+        """
+        async with self._write_lock:
+            self.target.refuse_writes()
+            if self.damaged:
+                raise RegistryCorrupt(self.damaged)
+            with self.translated():
+                return await writes.in_one_hop(self.db, str(self.path), plan)
 
     @staticmethod
     async def connection_id(db: aiosqlite.Connection, connection: Connection) -> int:

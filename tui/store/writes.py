@@ -83,6 +83,35 @@ def run(db: sqlite3.Connection, plan: Plan[T]) -> T:
     return step.value
 
 
+def transaction(db: sqlite3.Connection, path: str, plan: Plan[T]) -> T:
+    """Run ``plan`` in a write transaction of its own on a sqlite3 connection.
+
+    The transaction starts as :func:`files.begin_immediate` starts one (waiting for other
+    writers, refusing a newer schema) and is rolled back whole when anything fails.
+    """
+    from tui.store import files
+
+    files.begin_immediate(db, path)
+    try:
+        result = run(db, plan)
+        db.execute("COMMIT")
+    except BaseException:
+        files.rollback(db)
+        raise
+    return result
+
+
+async def in_one_hop(db: aiosqlite.Connection, path: str, plan: Plan[T]) -> T:
+    """:func:`transaction` on an aiosqlite connection's own thread, in one hop.
+
+    Each statement sent through aiosqlite waits for its thread and then for the event
+    loop; a write of a page of a hundred items took a dozen such round trips. The whole
+    transaction runs on that thread instead (aiosqlite's queue of calls, the one road to
+    its thread and its connection), and only its result comes back.
+    """
+    return await db._execute(lambda: transaction(db._conn, path, plan))
+
+
 async def arun(db: aiosqlite.Connection, plan: Plan[T]) -> T:
     """Run ``plan`` on an aiosqlite connection, inside the caller's transaction."""
     step = advance(plan, None)
