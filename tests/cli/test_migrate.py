@@ -42,7 +42,39 @@ def test_migrate_dry_run_then_for_real_then_a_no_op(server, cli):
     assert row["conversation"] in listed
 
     wrong = run("migrate", row["conversation"])
-    assert wrong.returncode == 2 and "conversation already" in wrong.stderr
+    assert wrong.returncode == 2 and "is a conversation; migrate carries" in wrong.stderr
+
+
+def test_a_response_chain_with_a_tool_call_migrates_into_a_conversation(server, cli):
+    sdk = strict_client(server.base_url)
+    tool = {"type": "function", "name": "get_weather", "parameters": {"type": "object"}}
+    first = sdk.responses.create(model="gpt-4.1", input="Weather in Lisbon?", tools=[tool])
+    [call] = [o for o in first.output if o.type == "function_call"]
+    answer = {"type": "function_call_output", "call_id": call.call_id, "output": "21 C, clear"}
+    second = sdk.responses.create(
+        model="gpt-4.1", input=[answer], previous_response_id=first.id, tools=[tool]
+    )
+    third = sdk.responses.create(
+        model="gpt-4.1", input="And tomorrow?", previous_response_id=second.id
+    )
+    run = cli(server.base_url)
+    assert run("import", "-", input=third.id).returncode == 0
+    done = run("migrate", "--json", third.id)
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout)
+    conv = server.emulator.namespace(TEST_KEY).conversations[row["conversation"]]
+    kinds = [i["type"] for i in conv.items]
+    assert kinds == [
+        "message",
+        "function_call",
+        "function_call_output",
+        "message",
+        "message",
+        "message",
+    ]
+    assert conv.obj["metadata"]["migrated_from"] == third.id
+    said = [i["content"][0]["text"] for i in conv.items if i["type"] == "message"]
+    assert said[0] == "Weather in Lisbon?" and said[2] == "And tomorrow?"
 
 
 def test_a_sunset_server_is_named_once_and_points_to_migrate(cli, tmp_path):

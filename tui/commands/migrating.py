@@ -44,9 +44,10 @@ def migrate_threads(
             kind, item_id = parse_item_id(text)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="THREAD_ID") from None
-        if kind is not Kind.THREAD:
+        if kind not in (Kind.THREAD, Kind.RESPONSE):
             raise click.BadParameter(
-                f"{item_id} is a conversation already; migrate carries threads.",
+                f"{item_id} is a {kind.noun}; migrate carries threads and response chains "
+                "into conversations.",
                 param_hint="THREAD_ID",
             )
         parsed.append(item_id)

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 BATCH = 20  # items per create call (the API's limit)
 MARKER = "migrated_from"  # metadata: the thread a conversation was carried from
 ATTEMPT = "migration_attempt"  # metadata: the create that made it
+MIGRATED = (Kind.THREAD, Kind.RESPONSE)  # the kinds carried into conversations
 UNANSWERED = 3  # unanswered sends of one batch (each counted back) before giving up
 Item = dict[str, Any]
 
@@ -84,6 +85,9 @@ def convert(turns: Sequence[Turn]) -> Converted:
     items: list[Item] = []
     dropped: Counter[str] = Counter()
     for turn in turns:
+        if turn.kind in (TurnKind.TOOL_CALL, TurnKind.TOOL_OUTPUT):
+            items += _tool_items(turn, dropped)
+            continue
         if turn.kind is not TurnKind.MESSAGE:
             dropped[f"{turn.kind.value} entries"] += 1
             continue
@@ -107,6 +111,26 @@ def _calls(turn: Turn, dropped: Counter[str]) -> list[Item]:
             out.append(
                 {"type": "function_call_output", "call_id": call.call_id, "output": call.output}
             )
+    return out
+
+
+def _tool_items(turn: Turn, dropped: Counter[str]) -> list[Item]:
+    """A response chain's function call or output entry, as the item it was."""
+    out: list[Item] = []
+    for call in turn.tool_calls:
+        if not call.call_id or call.type != "function":
+            dropped[f"{call.type} tool calls"] += 1
+        elif turn.kind is TurnKind.TOOL_OUTPUT:
+            out.append(
+                {
+                    "type": "function_call_output",
+                    "call_id": call.call_id,
+                    "output": call.output or "",
+                }
+            )
+        else:
+            args = {"call_id": call.call_id, "name": call.name, "arguments": call.arguments}
+            out.append({"type": "function_call", **args})
     return out
 
 
@@ -176,8 +200,11 @@ async def migrate(
 ) -> Migration:
     """Carry ``thread`` into a conversation on ``to``'s connection (or resume that)."""
     target = conversations_of(to)
-    if thread.kind is not Kind.THREAD:
-        raise ApiError(f"{thread.id} is a conversation already; only threads are migrated.")
+    if thread.kind not in MIGRATED:
+        raise ApiError(
+            f"{thread.id} is a {thread.kind.noun}; only threads and response chains are "
+            "migrated to conversations."
+        )
     link = await registry.migrations.link(thread)
     if link is not None and link.conversation.state in (ItemState.DELETED, ItemState.MISSING):
         link = None  # its conversation is gone: carry the thread again

@@ -641,10 +641,12 @@ class MainScreen(Screen[None]):
         "Press M to try again: a migration goes on from what the conversation already holds.",
     )
     async def action_migrate(self) -> None:
-        """Migrate the highlighted thread (or open the conversation it went to)."""
+        """Migrate the highlighted thread or chain (or open the conversation it went to)."""
         thread = self.items.current
-        if thread is None or thread.kind is not Kind.THREAD:
-            self.notify("Highlight a thread: only threads are migrated to conversations.")
+        if thread is None or thread.kind not in (Kind.THREAD, Kind.RESPONSE):
+            self.notify(
+                "Highlight a thread or a response chain: only those are migrated to conversations."
+            )
             return
         source, why = self.svc.api_for(thread)
         target, why_not = self.svc.api_on(thread.connection, Kind.CONVERSATION)
