@@ -99,3 +99,18 @@ def test_listed_responses_are_tracked_as_chains_one_per_newest_response(make_ser
     exported = json.loads(run("export", ids[-1], "--format", "json").stdout)
     said = [t for t in exported["turns"] if t["role"] == "user"]
     assert len(said) == 4
+
+
+def test_an_unreachable_server_stops_the_first_list_and_names_it_once(cli) -> None:
+    from tests.kit.ports import spare_port
+
+    result = cli(f"http://127.0.0.1:{spare_port()}/v1")("discover")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("GET /chat/completions    stopped: ")
+    assert "reach" in lines[0].lower()
+    assert lines[1:] == [
+        f"{route:<24} stopped: (the same reason as above)"
+        for route in ("GET /threads", "GET /conversations", "GET /responses")
+    ]
+    assert "Traceback" not in result.stderr

@@ -17,7 +17,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tui.api.errors import ApiError, ApiGone, AuthFailed, Invalid, NotFound, Unsupported
+from tui.api.errors import (
+    ApiError,
+    ApiGone,
+    AuthFailed,
+    Invalid,
+    NotFound,
+    Offline,
+    Unsupported,
+)
 from tui.api.listing import PATHS, WIDEST, ListPage
 from tui.model import Connection, Kind, RemoteItem
 from tui.store import Registry
@@ -54,6 +62,7 @@ class Listing:
     unreadable: int = 0
     detail: str = ""
     resumed: bool = False
+    everywhere: bool = False  # what ended it ends every list (a refused key, no network)
 
     @property
     def endpoint(self) -> str:
@@ -62,7 +71,8 @@ class Listing:
 
     def line(self) -> str:
         """One line for the user: the route, then what happened."""
-        if self.outcome in (Outcome.REFUSED, Outcome.NOT_OFFERED):
+        nothing = self.outcome is Outcome.STOPPED and not self.listed and not self.resumed
+        if self.outcome in (Outcome.REFUSED, Outcome.NOT_OFFERED) or nothing:
             said = f"{self.outcome.value}: {self.detail}" if self.detail else self.outcome.value
             return f"{self.endpoint:<24} {said}"
         counts = f"listed {self.listed:,} ({self.added:,} new)"
@@ -85,8 +95,12 @@ async def discover(
     max_pages: int = MAX_PAGES,
 ) -> list[Listing]:
     """Walk every list of ``kinds`` the server offers and track what it lists."""
-    results = []
+    results: list[Listing] = []
     for kind in kinds:
+        if results and results[-1].everywhere:  # the key or the network: no list would do
+            said = "(the same reason as above)"
+            results.append(Listing(kind, results[-1].outcome, detail=said, everywhere=True))
+            continue
         walk = _Walk(registry, connection, lister, kind, heard, max_pages)
         results.append(await walk.run())
     return results
@@ -131,6 +145,10 @@ class _Walk:
                 self.result.detail = f"the server has no such list (HTTP {exc.status or 404})"
         except AuthFailed as exc:
             self._end(Outcome.REFUSED, exc)
+            self.result.everywhere = True
+        except Offline as exc:  # nothing refused: the server could not be reached
+            self._end(Outcome.STOPPED, exc)
+            self.result.everywhere = True
         except ApiError as exc:
             self._end(Outcome.STOPPED if self.result.listed else Outcome.REFUSED, exc)
         return self.result
