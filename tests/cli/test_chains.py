@@ -53,6 +53,7 @@ def test_deleting_a_chain_leaves_the_part_a_tracked_fork_stands_on(server, cli) 
     # the fork stands on ids[1]: the registry learnt it when the import read the fork
     done = run("delete", "--yes", ids[-1])
     assert done.returncode == 0, done.stderr + done.stdout
+    assert "deleted response by response" in done.stdout + done.stderr
     assert gone(client, ids[3]) and gone(client, ids[2])
     assert not gone(client, ids[1]) and not gone(client, ids[0])
     listed = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from tui.api.protocol import ConversationApi
-from tui.model import Tracked
+from tui.model import Kind, Tracked
 from tui.text import clean
 
 TYPE_THE_NUMBER_ABOVE = 20  # more items than this: confirming means typing their number
@@ -100,10 +100,23 @@ class DeletionPlan:
             out.append("Each history is fetched and archived first (readable here afterwards).")
         else:
             out.append("Histories are NOT archived first: what is not archived yet is lost.")
+        out += self.chains()
         out += self.doubts()
         out += self.ages()
         warning = self.warning()
         return out + ([warning] if warning else [])
+
+    def chains(self) -> list[str]:
+        """What deleting a response chain covers."""
+        count = sum(1 for i in self.items if i.kind is Kind.RESPONSE)
+        if not count:
+            return []
+        noun = "response chain" if count == 1 else "response chains"
+        return [
+            f"Each of the {count:,} {noun} is deleted response by response, from its newest "
+            "back to its first; a response another tracked chain continues is kept, with "
+            "every response before it."
+        ]
 
     def doubts(self) -> list[str]:
         """The items whose archive may be incomplete, why, and what will become of them."""
