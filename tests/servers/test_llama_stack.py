@@ -179,3 +179,16 @@ async def test_a_response_chain_reads_continues_and_deletes(target, run, db) -> 
         found = httpx2.get(f"{target.direct_url}/responses/{response_id}")
         assert found.status_code == 404, (response_id, found.status_code)
     assert httpx2.get(f"{target.direct_url}/responses/{moved.item.id}").status_code == 200
+
+
+def test_discover_lists_its_stored_responses_as_chains(target, run) -> None:
+    client = op.direct(target)
+    made = {
+        client.responses.create(model=target.choice, input=f"find response {n}").id
+        for n in range(2)
+    }
+    found = run("discover", "--only", "responses")
+    assert found.returncode == 0, found.stdout + found.stderr
+    assert found.stdout.startswith("GET /responses           listed"), found.stdout
+    listed = run("list", "--kind", "response", "--json", "--limit", "1000")
+    assert made <= {json.loads(row)["id"] for row in listed.stdout.splitlines()}
