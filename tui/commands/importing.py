@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from typing import TYPE_CHECKING
 
 import click
 
@@ -13,6 +14,9 @@ from tui.ids import FoundId
 from tui.ops.importing import Found, ImportResult, Outcome, import_found, read_ids
 from tui.redact import redact
 from tui.text import clean, json_text
+
+if TYPE_CHECKING:
+    from tui.ops.traces import Traced
 
 
 def _read(source: str | None) -> Found:
@@ -27,6 +31,21 @@ def _read(source: str | None) -> Found:
     except OSError as exc:
         raise click.BadParameter(
             f"cannot read {source}: {exc.strerror or exc}", param_hint="FILE"
+        ) from None
+
+
+def _read_traces(path: str) -> Traced:
+    """The IDs and span metadata of an OTLP JSON file (or ``-``: standard input)."""
+    from tui.ops.traces import read_traces
+
+    if path == "-":
+        return read_traces(sys.stdin.buffer, name="Standard input")
+    try:
+        with open(path, "rb") as handle:
+            return read_traces(handle, name=path)
+    except OSError as exc:
+        raise click.BadParameter(
+            f"cannot read {path}: {exc.strerror or exc}", param_hint="--from-otlp"
         ) from None
 
 
@@ -47,6 +66,15 @@ def _json(result: ImportResult) -> dict[str, object]:
 
 @click.command("import")
 @click.argument("source", required=False, metavar="[FILE|-]")
+@click.option(
+    "--from-otlp",
+    "otlp",
+    default=None,
+    metavar="FILE",
+    help="Read OpenTelemetry traces (OTLP JSON: JSON Lines or one document); the "
+    "gen_ai.conversation.id and gen_ai.response.id of each span are imported, with the "
+    "span's other attributes as metadata.",
+)
 @click.option("--no-verify", is_flag=True, help="Record the IDs without asking the API.")
 @click.option("--json", "as_lines", is_flag=True, help="One JSON object per ID.")
 @click.option(
@@ -58,14 +86,32 @@ def _json(result: ImportResult) -> dict[str, object]:
 )
 @common
 def import_ids(
-    options: Options, source: str | None, no_verify: bool, as_lines: bool, concurrency: int
+    options: Options,
+    source: str | None,
+    otlp: str | None,
+    no_verify: bool,
+    as_lines: bool,
+    concurrency: int,
 ) -> None:
     """Find thread and conversation IDs in any text (logs, JSON, CSV) and track them.
 
     At most 64 MiB of input are read and 10,000 IDs taken; what was left is said.
     """
-    found = _read(source)
-    results = run(_import(options, found.ids, no_verify, concurrency))
+    metadata: dict[str, dict[str, str]] = {}
+    problems: tuple[str, ...] = ()
+    if otlp is not None:
+        if source is not None:
+            raise click.UsageError("Give either a FILE or --from-otlp, not both.")
+        traced = _read_traces(otlp)
+        found = Found(traced.ids, traced.read, traced.cut)
+        metadata, problems = traced.metadata, traced.problems
+        if not traced.ids and not traced.cut:
+            click.echo(f"spans read: {traced.spans:,}", err=True)
+    else:
+        found = _read(source)
+    for problem in problems:
+        click.echo(clean(problem), err=True)
+    results = run(_import(options, found.ids, no_verify, concurrency, metadata))
     said: set[str] = set()
     for result in results:
         row = json_text(_json(result)) if as_lines else _line(result, said)
@@ -79,12 +125,16 @@ def import_ids(
     else:
         summary = ", ".join(f"{n} {o.value}" for o, n in counts.items())
         click.echo(f"{len(results)} IDs: {summary}", err=True)
-    if any(not r.ok for r in results) or not results or found.cut:
+    if any(not r.ok for r in results) or not results or found.cut or problems:
         sys.exit(1)
 
 
 async def _import(
-    options: Options, found: list[FoundId], no_verify: bool, concurrency: int
+    options: Options,
+    found: list[FoundId],
+    no_verify: bool,
+    concurrency: int,
+    metadata: dict[str, dict[str, str]] | None = None,
 ) -> list[ImportResult]:
     profile = options.chosen_profile()
     api_for = None if no_verify else api_for_profile(profile, max_retries=3)
@@ -98,6 +148,7 @@ async def _import(
                 api_for=api_for,
                 concurrency=concurrency,
                 on_checked=progress,
+                metadata=metadata,
             )
     finally:
         if progress is not None:
