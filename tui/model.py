@@ -20,16 +20,28 @@ class Kind(StrEnum):
     THREAD = "thread"
     CONVERSATION = "conversation"
     COMPLETION = "completion"  # a stored chat completion (``store: true``)
+    SESSION = "session"  # an Agents SDK session in a local SQLiteSession file
 
     @property
     def stem(self) -> str:
-        """The word an ID of this kind starts with (``thread``, ``conv``, ``chatcmpl``)."""
+        """The word an ID of this kind starts with (``thread``, ``conv``, ``chatcmpl``).
+
+        Empty for a kind whose IDs have no shape of their own (a session is named by its
+        program): such IDs are never looked for in text.
+        """
         return _STEMS[self]
 
     @property
     def prefix(self) -> str:
-        """The ID prefix of this kind (``thread_``, ``conv_``, ``chatcmpl-``)."""
+        """The ID prefix of this kind (``thread_``, ``conv_``, ``chatcmpl-``; or none)."""
+        if not self.stem:
+            return ""
         return self.stem + ("-" if self is Kind.COMPLETION else "_")
+
+    @property
+    def local(self) -> bool:
+        """True for a kind read from a local file, never from a server."""
+        return self is Kind.SESSION
 
     @property
     def noun(self) -> str:
@@ -37,11 +49,17 @@ class Kind(StrEnum):
         return _NOUNS[self]
 
 
-_STEMS = {Kind.THREAD: "thread", Kind.CONVERSATION: "conv", Kind.COMPLETION: "chatcmpl"}
+_STEMS = {
+    Kind.THREAD: "thread",
+    Kind.CONVERSATION: "conv",
+    Kind.COMPLETION: "chatcmpl",
+    Kind.SESSION: "",
+}
 _NOUNS = {
     Kind.THREAD: "thread",
     Kind.CONVERSATION: "conversation",
     Kind.COMPLETION: "stored completion",
+    Kind.SESSION: "Agents session",
 }
 
 

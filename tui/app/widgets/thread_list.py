@@ -45,7 +45,7 @@ def _combine(widget: Style, segment: Style, cursor: Style) -> Style:
     return widget + segment + cursor
 
 
-MARKS = {Kind.THREAD: "◆ ", Kind.CONVERSATION: "● ", Kind.COMPLETION: "■ "}
+MARKS = {Kind.THREAD: "◆ ", Kind.CONVERSATION: "● ", Kind.COMPLETION: "■ ", Kind.SESSION: "▲ "}
 
 
 class ThreadList(ScrollView, can_focus=True):
