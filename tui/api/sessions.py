@@ -42,6 +42,7 @@ READ_ONLY = (
     "read-only: Thread Browser never writes a session file. An Agents SDK session goes on "
     "in the program that owns it (session.add_items, or Runner.run with session=…)."
 )
+REFUSED = 405  # a refusal, as a server refuses a method: nothing was sent, nothing to check
 MAX_ITEM = 4_000_000  # characters of one stored item read as JSON; longer ones are a note
 
 
@@ -157,11 +158,11 @@ class SessionsAdapter:
 
     async def update_metadata(self, item_id: str, metadata: dict[str, str]) -> RemoteItem:
         """A session file is never written."""
-        raise Unsupported(READ_ONLY)
+        raise Unsupported(READ_ONLY, status=REFUSED)
 
     async def delete(self, item_id: str) -> None:
         """A session file is never written."""
-        raise Unsupported(READ_ONLY)
+        raise Unsupported(READ_ONLY, status=REFUSED)
 
     async def history(
         self, item_id: str, *, before: str | None = None, limit: int = MESSAGE_PAGE
@@ -207,7 +208,7 @@ class SessionsAdapter:
         background: bool = False,
     ) -> AsyncIterator[StreamEvent]:
         """A session file is never written: a message goes through its own program."""
-        raise Unsupported(READ_ONLY)
+        raise Unsupported(READ_ONLY, status=REFUSED)
         yield  # an async generator, as the protocol's callers iterate it
 
     async def submit_tool_outputs(
@@ -220,7 +221,7 @@ class SessionsAdapter:
         tools: Sequence[Tool] = (),
     ) -> AsyncIterator[StreamEvent]:
         """A session file is never written."""
-        raise Unsupported(READ_ONLY)
+        raise Unsupported(READ_ONLY, status=REFUSED)
         yield  # an async generator, as the protocol's callers iterate it
 
     async def cancel(self, item_id: str, run_id: str) -> RunStatus:
