@@ -290,7 +290,7 @@ class ChatPanel(Vertical):
             # says so on send, without asking for a model first
             local = run.item.kind.local
             choice = run.item.choice or ("" if local else await self._pick(run.item, run.api))
-            if not choice and not local:
+            if choice is None or (not choice and not local):
                 return
             status.begin("sending")
             events = chat.send(run.api, run.item, text, choice=choice, background=run.background)
