@@ -21,14 +21,21 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from tui.ids import OPENED, FoundId, Verdict, extract, shown
+from tui.ids import MAX_BODY, OPENED, FoundId, Verdict, extract, shown
 from tui.metadata import MAX_KEY, MAX_KEYS, MAX_VALUE
 from tui.ops.importing import MAX_IDS, MAX_INPUT, _too_long, _too_many
 from tui.text import clean
 
 ID_KEYS = ("gen_ai.conversation.id", "gen_ai.response.id")
 MAX_PROBLEMS = 20  # problems named one by one; the rest are counted
+MAX_REMEMBERED = 20_000  # attribute keys and ID values remembered as read
+MAX_ID_VALUE = 4096  # characters of an ID attribute searched for IDs
 _SCALARS = ("stringValue", "boolValue", "intValue", "doubleValue")
+
+
+def _value(text: str) -> str:
+    """A metadata value as shown: no control sequence, at most 512 characters."""
+    return clean(text[: MAX_VALUE * 4])[:MAX_VALUE]
 
 
 @dataclass
@@ -43,19 +50,20 @@ class _Meta:
     values: dict[str, tuple[tuple[int, int], str]] = field(default_factory=dict)
 
     def add(self, when: tuple[int, int], attributes: dict[str, str]) -> None:
+        """Hold what this span says, where it comes earlier (values cleaned when kept)."""
         for key, value in attributes.items():
             held = self.values.get(key)
             if held is not None:
                 if when < held[0]:
-                    self.values[key] = (when, value)
+                    self.values[key] = (when, _value(value))
                 continue
             if len(self.values) < MAX_KEYS:
-                self.values[key] = (when, value)
+                self.values[key] = (when, _value(value))
                 continue
             latest = max(self.values, key=lambda k: (self.values[k][0], k))
             if (when, key) < (self.values[latest][0], latest):
                 del self.values[latest]
-                self.values[key] = (when, value)
+                self.values[key] = (when, _value(value))
 
     def result(self) -> dict[str, str]:
         order = sorted(self.values.items(), key=lambda kv: (kv[1][0], kv[0]))
@@ -85,6 +93,8 @@ class _Reader:
         self.full = False
         self.problems: list[str] = []
         self.more_problems = 0
+        self.keys: dict[str, str] = {}  # attribute keys as kept (they repeat in every span)
+        self.recognised: dict[str, list[FoundId]] = {}  # ID values read (they repeat too)
 
     def problem(self, where: str, what: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -122,7 +132,7 @@ class _Reader:
             if key in ID_KEYS:
                 ids += self.ids_of(key, value, where)
             elif value is not None:
-                meta.setdefault(clean(key)[:MAX_KEY], clean(value)[:MAX_VALUE])
+                meta.setdefault(self.key(key), value)
         when = (_start(span), self.seq)
         for found in ids:
             if found.text not in self.found:
@@ -133,13 +143,27 @@ class _Reader:
             if found.verdict is Verdict.OK and meta:
                 self.meta.setdefault(found.text, _Meta()).add(when, meta)
 
+    def key(self, key: str) -> str:
+        kept = self.keys.get(key)
+        if kept is None:
+            kept = clean(key[: MAX_KEY * 4])[:MAX_KEY]
+            if len(self.keys) < MAX_REMEMBERED:
+                self.keys[key] = kept
+        return kept
+
     def ids_of(self, key: str, value: str | None, where: str) -> list[FoundId]:
         if value is None:
             self.problem(where, f"{key} is not a string: skipped")
             return []
-        found = extract(value)
-        if found:
-            return found
+        known = self.recognised.get(value)
+        if known is not None:
+            return known
+        found = extract(value[:MAX_ID_VALUE]) or self.not_an_id(key, value)
+        if len(self.recognised) < MAX_REMEMBERED and len(value) <= MAX_BODY:
+            self.recognised[value] = found
+        return found
+
+    def not_an_id(self, key: str, value: str) -> list[FoundId]:
         text = shown(value)
         return [
             FoundId(
