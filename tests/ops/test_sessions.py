@@ -170,3 +170,24 @@ def test_connection_names_the_file_and_no_server(tmp_path) -> None:
     connection = file_connection(tmp_path / "a b.db")
     assert connection.base_url.startswith("file:///") and "%20" in connection.base_url
     assert asyncio.run(session_api(connection).active_run("x")) is None
+
+
+async def test_deleting_a_session_archives_it_and_refuses_the_rest(session_file, tmp_path) -> None:
+    from tui.commands.context import ConnectionApis
+    from tui.config import Settings
+    from tui.model import ItemState
+    from tui.ops.deleting import BulkDelete, Result
+
+    before = digest(session_file)
+    async with await Registry.open(tmp_path / "r.db") as registry:
+        await import_sessions(session_file, registry)
+        item = await registry.get(file_connection(session_file), "user_123")
+        assert item is not None
+        apis = ConnectionApis(Settings(), max_retries=0)
+        progress = await BulkDelete(registry, apis).run([item])
+        (outcome,) = progress.outcomes
+        assert outcome.result is Result.FAILED and "never writes a session file" in outcome.reason
+        kept = await registry.get(file_connection(session_file), "user_123")
+        assert kept is not None and kept.state is ItemState.ACTIVE
+        assert len(await registry.archive.all(kept)) == 125  # archived first, as for any item
+    assert digest(session_file) == before
