@@ -13,6 +13,7 @@ from pathlib import Path
 
 from tui.api.errors import ApiError
 from tui.api.sessions import FileUnreadable, SessionInfo, SessionsAdapter, StoredItem
+from tui.ids import session_id_problem, shown
 from tui.model import Connection, Kind
 from tui.ops.importing import ImportResult, Outcome
 from tui.store import Registry, intake
@@ -101,11 +102,11 @@ async def import_sessions(path: str | Path, registry: Registry) -> SessionsFound
 async def _one(
     row: SessionInfo, api: SessionsAdapter, registry: Registry, connection: Connection
 ) -> ImportResult:
-    try:
-        item_id = intake.item_id(row.session_id, Kind.SESSION)
-    except intake.Unfit as exc:
-        shown = repr(row.session_id)[:80]
-        return ImportResult(shown, Outcome.MALFORMED, str(exc).replace("server", "file"))
+    problem = session_id_problem(row.session_id)
+    if problem is not None:
+        named = shown(row.session_id) if isinstance(row.session_id, str) else "(a session)"
+        return ImportResult(named, Outcome.MALFORMED, f"not tracked: {problem}.")
+    item_id = str(row.session_id)
     known = await registry.get(connection, item_id)
     if known is not None:
         return ImportResult(item_id, Outcome.ALREADY, kind=Kind.SESSION, title=known.title)
