@@ -68,7 +68,7 @@ def test_single_document_without_verifying(cli, tmp_path) -> None:
 def test_usage_errors(cli, tmp_path) -> None:
     run = cli("http://127.0.0.1:9/v1")
     both = run("import", "x.txt", "--from-otlp", "y.json")
-    assert both.returncode == 2 and "not both" in both.stderr
+    assert both.returncode == 2 and "not more" in both.stderr
     missing = run("import", "--from-otlp", str(tmp_path / "nope.json"))
     assert missing.returncode == 2 and "cannot read" in missing.stderr
     empty = tmp_path / "empty.jsonl"
