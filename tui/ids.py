@@ -82,7 +82,7 @@ _WRONG: dict[str, tuple[str, str]] = {
     ),
 }
 
-_KINDS = {kind.stem: kind for kind in Kind}
+_KINDS = {kind.stem: kind for kind in Kind if kind.stem}  # a session's ID has no shape
 _PREFIXES = (*_KINDS, *_WRONG)
 OPENED = "thread_, conv_, resp_ or chatcmpl-"  # how the IDs the app opens start
 # An ID starts after anything but a letter, digit or underscore, or right after an
@@ -292,6 +292,24 @@ def server_id_problem(value: object, prefix: str | None = None) -> str | None:
     start = joined(prefix, "") if prefix is not None else ""
     if not value.startswith(start):
         return f"{shown(value)} is not a {start}… ID"
+    return None
+
+
+# The ID of an Agents SDK session is whatever its program named it ("user_123", an email,
+# a UUID). It is kept when it is one token a terminal, a path and a line of output read as
+# a name; a session named otherwise is not tracked (its import says why).
+_SESSION_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:@+=-]*")
+
+
+def session_id_problem(value: object) -> str | None:
+    """Why ``value`` is not a session ID the registry keeps, or ``None``."""
+    if not isinstance(value, str):
+        return f"{type(value).__name__} instead of a session ID"
+    if len(value) > MAX_SERVER_ID or not _SESSION_TOKEN.fullmatch(value):
+        return (
+            f"{shown(value)} is not a session ID this registry keeps (letters, digits and "
+            "_ . : @ + = - only, at most 272 characters)"
+        )
     return None
 
 

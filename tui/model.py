@@ -21,6 +21,7 @@ class Kind(StrEnum):
     CONVERSATION = "conversation"
     COMPLETION = "completion"  # a stored chat completion (``store: true``)
     RESPONSE = "response"  # a response chain, named by its newest response
+    SESSION = "session"  # an Agents SDK session in a local SQLiteSession file
 
     @property
     def responds(self) -> bool:
@@ -29,13 +30,24 @@ class Kind(StrEnum):
 
     @property
     def stem(self) -> str:
-        """The word an ID of this kind starts with (``thread``, ``conv``, ``chatcmpl``)."""
+        """The word an ID of this kind starts with (``thread``, ``conv``, ``chatcmpl``).
+
+        Empty for a kind whose IDs have no shape of their own (a session is named by its
+        program): such IDs are never looked for in text.
+        """
         return _STEMS[self]
 
     @property
     def prefix(self) -> str:
-        """The ID prefix of this kind (``thread_``, ``conv_``, ``chatcmpl-``)."""
+        """The ID prefix of this kind (``thread_``, ``conv_``, ``chatcmpl-``; or none)."""
+        if not self.stem:
+            return ""
         return self.stem + ("-" if self is Kind.COMPLETION else "_")
+
+    @property
+    def local(self) -> bool:
+        """True for a kind read from a local file, never from a server."""
+        return self is Kind.SESSION
 
     @property
     def noun(self) -> str:
@@ -48,12 +60,14 @@ _STEMS = {
     Kind.CONVERSATION: "conv",
     Kind.COMPLETION: "chatcmpl",
     Kind.RESPONSE: "resp",
+    Kind.SESSION: "",
 }
 _NOUNS = {
     Kind.THREAD: "thread",
     Kind.CONVERSATION: "conversation",
     Kind.COMPLETION: "stored completion",
     Kind.RESPONSE: "response chain",
+    Kind.SESSION: "Agents session",
 }
 
 

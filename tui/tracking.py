@@ -42,12 +42,20 @@ from tui.store.errors import (
     RegistryFull,
     RegistryTooNew,
 )
+from tui.store.titles import MAX_TITLE, first_line
 
 log = logging.getLogger("tui.tracking")
 SOURCE = "track"
 _MARK = "_thread_browser_tracked"
 _ROUTE = re.compile(r"/(threads|conversations|responses|chat/completions)(?:/([^/]+))?(?:/(.*))?$")
 CHAT = "chat/completions"
+# The Agents SDK's OpenAIConversationsSession makes its conversation with
+# ``conversations.create(items=[])`` and nothing else: no metadata, no header of its own.
+# That exact body is the one sign of it, so such a conversation is titled AGENTS_SESSION
+# until the session's first user message arrives (``conversations.items.create``), then
+# "Agents session: <that message>". The session's ID is the conversation's own ID.
+AGENTS_BODY: dict[str, Any] = {"items": []}
+AGENTS_SESSION = "Agents session"
 _SCAN_LIMIT = 64 * 1024
 
 ClientT = TypeVar("ClientT")
@@ -158,6 +166,17 @@ class _Writer:
         """Mark an item deleted (a pending deletion of it is settled with it)."""
         self._write(partial(self.registry.mark_deleted, connection, item_id, source=SOURCE))
 
+    def session_titled(self, connection: Connection, item_id: str, first_user_text: str) -> None:
+        """Title an Agents session's conversation after its first user message."""
+        line = first_line(first_user_text[: intake.MAX_TEXT])
+        if not line:
+            return
+        title = f"{AGENTS_SESSION}: {line}"[:MAX_TITLE]
+        write = partial(
+            self.registry.retitle_placeholder, connection, item_id, AGENTS_SESSION, title
+        )
+        self._write(write)
+
     def touched(self, connection: Connection, item_id: str) -> None:
         """Move an item's last activity to now."""
         self._write(partial(self.registry.touch, connection, item_id, datetime.now(UTC)))
@@ -226,7 +245,14 @@ class _Observer:
         if method == "POST" and object_id is None and resource in ("threads", "conversations"):
             kind = Kind.THREAD if resource == "threads" else Kind.CONVERSATION
             first = _first_user_text(body.get("messages") or body.get("items"))
+            if kind is Kind.CONVERSATION and body == AGENTS_BODY:
+                first = AGENTS_SESSION
             self.writer.created(self.connection, kind, payload, first)
+        elif method == "POST" and resource == "conversations" and object_id and rest == "items":
+            first = _first_user_text(body.get("items"))
+            if first:
+                self.writer.session_titled(self.connection, object_id, first)
+            self.touch(method, resource, object_id, rest, body)
         elif method == "POST" and resource == "threads" and object_id == "runs":
             self._created_by_run(payload, body)
         elif method == "POST" and resource == CHAT and object_id is None:

@@ -124,3 +124,39 @@ def test_ids_past_the_limit_are_left_and_said(db: Path, tmp_path: Path) -> None:
     assert [json.loads(line)["id"] for line in out.splitlines()] == ids[:MAX_IDS]
     assert f"holds more than {MAX_IDS:,} IDs: the first {MAX_IDS:,} were taken" in err
     assert "Split it into smaller parts" in err
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_endless_traces_end_with_what_was_read(db: Path, device: str) -> None:
+    code, out, err, peak = run_bounded(db, "import", "--from-otlp", device, "--no-verify")
+    assert code == 1 and "Traceback" not in out + err and "MemoryError" not in err
+    assert f"{device} is larger than 64 MiB" in err
+    assert peak < PEAK_RSS_KB, f"peak memory {peak / 1024:.0f} MB"
+
+
+def test_an_endless_trace_stream_is_read_a_line_at_a_time(db: Path) -> None:
+    from tests.ops.test_traces import request, span
+
+    line = (
+        json.dumps(
+            request(span(1, gen_ai__conversation__id="conv_" + "a" * 48, note="x" * 500))
+        ).encode()
+        + b"\n"
+    )
+    producer = subprocess.Popen(
+        [sys.executable, "-c", f"import sys\nwhile True: sys.stdout.buffer.write({line!r} * 512)"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert producer.stdout is not None
+        code, out, err, peak = run_bounded(
+            db, "import", "--from-otlp", "-", "--no-verify", "--json", stdin=producer.stdout
+        )
+    finally:
+        producer.kill()
+        producer.wait()
+    assert code == 1 and "Traceback" not in err
+    assert [json.loads(row)["result"] for row in out.splitlines()] == ["added"]
+    assert "Standard input is larger than 64 MiB" in err
+    assert peak < PEAK_RSS_KB, f"peak memory {peak / 1024:.0f} MB"

@@ -34,7 +34,15 @@ _LAZY = {
 
 
 def adapter_for(kind: Kind, client: AsyncOpenAI, connection: Connection) -> ConversationApi:
-    """The adapter for ``kind`` on this client and connection."""
+    """The adapter for ``kind`` on this client and connection.
+
+    An Agents session is read from its file, never through a client: its adapter is
+    ``tui.ops.sessions.session_api``.
+    """
+    if kind is Kind.SESSION:
+        from tui.api.errors import Unsupported
+
+        raise Unsupported("An Agents session is read from its file, not from a server.")
     if kind is Kind.THREAD:
         from tui.api.threads import ThreadsAdapter
 

@@ -154,8 +154,15 @@ class Services:
     def api_on(
         self, connection: Connection, kind: Kind, retries: int = 2
     ) -> tuple[ConversationApi | None, str]:
-        """An adapter of ``kind`` on ``connection``, or ``None`` and why not."""
+        """An adapter of ``kind`` on ``connection``, or ``None`` and why not.
+
+        A session file's items are read from the file: no profile, key or client.
+        """
+        from tui.ops.sessions import is_session_file, session_api
+
         try:
+            if is_session_file(connection):
+                return session_api(connection), ""
             return self._api(self.profile_for(connection), kind, retries), ""
         except (ConfigError, ApiError) as exc:
             return None, str(exc)
@@ -171,7 +178,9 @@ class Services:
         return self.settings.for_connection(connection)
 
     def configured(self, item: Tracked) -> bool:
-        """True when some profile here connects to the item's connection."""
+        """True when some profile here connects to the item's connection (or its file)."""
+        if item.kind.local:
+            return True
         try:
             self.profile_for(item.connection)
         except ConfigError:

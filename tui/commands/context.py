@@ -113,7 +113,11 @@ def api_for_connection(
     settings: Settings, connection: Connection, kind: Kind
 ) -> tuple[ConversationApi | None, str]:
     """The adapter for an item's own connection, or ``None`` and the reason there is none."""
+    from tui.ops.sessions import is_session_file, session_api
+
     try:
+        if is_session_file(connection):
+            return session_api(connection), ""
         profile = settings.for_connection(connection)
         return api_for_profile(profile)(kind), ""
     except (ConfigError, ApiError) as exc:
@@ -136,8 +140,11 @@ class ConnectionApis:
         """The adapter of ``kind`` on ``connection``, or ``None`` and why there is none."""
         from tui.api import adapter_for
         from tui.api.client import client_for
+        from tui.ops.sessions import is_session_file, session_api
 
         try:
+            if is_session_file(connection):
+                return session_api(connection), ""
             profile = self.settings.for_connection(connection)
             cache_key = f"{profile.name}|{profile.connection.key}|{profile.key_env}"
             if cache_key not in self._clients:

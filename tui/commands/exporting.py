@@ -10,10 +10,11 @@ from dataclasses import replace
 import click
 
 from tui.commands.context import Options, api_for_connection, common, locate_item, run
-from tui.ids import parse_item_id
-from tui.model import Kind
+from tui.ids import OPENED, parse_item_id, session_id_problem
+from tui.model import Kind, Tracked
 from tui.ops.exporting import History, as_json, load_history, markdown
 from tui.redact import redact
+from tui.store import Registry
 
 
 @click.command()
@@ -29,11 +30,14 @@ from tui.redact import redact
 @common
 def export(options: Options, item_id: str, fmt: str, output: str | None) -> None:
     """Export a thread or conversation (from the API, else from the local archive)."""
+    why = ""
     try:
         kind, clean_id = parse_item_id(item_id)
     except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="ID") from None
-    history = run(_history(options, kind, clean_id))
+        if session_id_problem(item_id) is not None:
+            raise click.BadParameter(str(exc), param_hint="ID") from None
+        kind, clean_id, why = Kind.SESSION, item_id, str(exc)  # a session's ID has no shape
+    history = run(_history(options, kind, clean_id, why))
     history = replace(history, note=redact(history.note))  # a server's words, never a key
     text = markdown(history) if fmt == "md" else as_json(history)
     if history.note:
@@ -50,9 +54,12 @@ def export(options: Options, item_id: str, fmt: str, output: str | None) -> None
     click.echo(f"wrote {len(history.turns)} messages to {output}", err=True)
 
 
-async def _history(options: Options, kind: Kind, item_id: str) -> History:
+async def _history(options: Options, kind: Kind, item_id: str, why: str = "") -> History:
     async with await options.registry() as registry:
-        item = await locate_item(options, registry, kind, item_id, source="export")
+        if kind is Kind.SESSION:
+            item = await _session(registry, item_id, why)
+        else:
+            item = await locate_item(options, registry, kind, item_id, source="export")
         api, reason = api_for_connection(options.settings(), item.connection, kind)
         try:
             return await load_history(
@@ -61,6 +68,31 @@ async def _history(options: Options, kind: Kind, item_id: str) -> History:
         finally:
             if sys.stderr.isatty():
                 sys.stderr.write("\r\x1b[K")
+
+
+async def _session(registry: Registry, item_id: str, why: str) -> Tracked:
+    """The one tracked Agents session of this ID (sessions are found by import only).
+
+    ``why`` is what is wrong with it as an API ID: said as it is when it names another
+    kind (a run ID), with a word about sessions when it names none.
+    """
+    found = [i for i in await registry.find(item_id) if i.kind is Kind.SESSION]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        if "is not an ID the app opens" not in why:
+            raise click.BadParameter(why, param_hint="ID")
+        raise click.BadParameter(
+            f"{item_id!r} is neither an ID the app opens (those start with {OPENED}) nor a "
+            "tracked Agents session: import its file with `thread-browser import "
+            "--from-agents-session FILE`.",
+            param_hint="ID",
+        )
+    files = ", ".join(i.connection.base_url for i in found)
+    raise click.BadParameter(
+        f"{item_id!r} names a session in several files ({files}); it is ambiguous here.",
+        param_hint="ID",
+    )
 
 
 def _progress_line() -> Callable[[int], None] | None:

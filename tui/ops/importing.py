@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import BinaryIO
@@ -12,6 +12,7 @@ from typing import BinaryIO
 from tui.api.errors import ApiError, ApiGone, AuthFailed, NotFound, Offline, UnusableId
 from tui.api.protocol import ConversationApi
 from tui.ids import FoundId, Scan, Verdict, other_than_asked
+from tui.metadata import MAX_KEYS
 from tui.model import Connection, Kind, RemoteItem
 from tui.store import Registry, intake
 
@@ -143,8 +144,10 @@ class _Importer:
         api_for: ApiFor | None,
         concurrency: int,
         on_checked: Checked | None = None,
+        metadata: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.registry = registry
+        self.metadata = metadata or {}
         self.connection = connection
         self.api_for = api_for
         self.gate = asyncio.Semaphore(max(1, concurrency))
@@ -178,13 +181,17 @@ class _Importer:
                 known.add(f.text)
         todo = [f for f in usable if f.text not in known]
         if self.api_for is None:
-            entries = [(f.text, f.kind) for f in todo if f.kind is not None]
+            bare = [f for f in todo if f.text not in self.metadata]
+            entries = [(f.text, f.kind) for f in bare if f.kind is not None]
             added = await self.registry.track_many(
                 entries, self.connection, source=SOURCE, event="imported"
             )
-            for f in todo:
+            for f in bare:
                 outcome = Outcome.ADDED if f.text in added else Outcome.ALREADY
                 results[f.text] = ImportResult(f.text, outcome, kind=f.kind, title=f.text)
+            for f in todo:
+                if f.text in self.metadata and f.kind is not None:
+                    results[f.text] = await self.record(f.text, f.kind, None, None)
         else:
             self.to_check = len(todo)
             checked = await asyncio.gather(*(self.gated(f.text, f.kind) for f in todo))
@@ -246,27 +253,34 @@ class _Importer:
         return ImportResult(item_id, Outcome.ERROR, str(error), kind=kind)
 
     async def record(
-        self, item_id: str, kind: Kind, remote: RemoteItem, first_user: str | None
+        self, item_id: str, kind: Kind, remote: RemoteItem | None, first_user: str | None
     ) -> ImportResult:
         """Store what the server said of ``item_id``, made fit first (see ``store.intake``).
 
         The ID asked for is the one stored (the server's answer only describes it); a time
         the registry cannot index is left out, and metadata is kept within the API's limits.
+        Metadata the input gave for the ID (a span's attributes) fills the keys the
+        server's own metadata leaves free: the server's values are the item's own.
         """
-        meta = intake.metadata(remote.metadata)
+        meta = intake.metadata(remote.metadata) if remote is not None else {}
+        extra = intake.metadata(dict(self.metadata.get(item_id, {})))
+        for key, value in extra.items():
+            if len(meta) >= MAX_KEYS:
+                break
+            meta.setdefault(key, value)
         item, added = await self.registry.track(
             item_id,
             kind,
             self.connection,
             source=SOURCE,
             metadata=meta,
-            created_at=intake.moment(remote.created_at),
+            created_at=intake.moment(remote.created_at) if remote is not None else None,
             first_user_text=intake.first_text(first_user),
             event="imported",
         )
         if not added:
             item = await self.registry.set_metadata(item, meta, source=SOURCE)
-        if remote.previous:
+        if remote is not None and remote.previous:
             await self.registry.chains.stands_on(item, remote.previous)
         return ImportResult(
             item_id, Outcome.ADDED if added else Outcome.ALREADY, kind=kind, title=item.title
@@ -281,13 +295,16 @@ async def import_found(
     api_for: ApiFor | None,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_checked: Checked | None = None,
+    metadata: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[ImportResult]:
     """Import IDs found in text into the registry, in the order given.
 
     ``api_for`` gives the adapter that verifies IDs of a kind; ``None`` records them
     without calling the API. ``on_checked`` hears of each ID checked with the API.
+    ``metadata`` is what the input said of some IDs (a trace's span attributes): it joins
+    the item's metadata, after the server's own, within the API's limits.
     """
-    importer = _Importer(registry, connection, api_for, concurrency, on_checked)
+    importer = _Importer(registry, connection, api_for, concurrency, on_checked, metadata)
     return await importer.run(found)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from tui.ids import server_id_problem
+from tui.ids import server_id_problem, session_id_problem
 from tui.metadata import MAX_KEY, MAX_KEYS, MAX_VALUE
 from tui.model import Kind
 from tui.store.search import ACTIVITY_SHIFT
@@ -37,7 +37,10 @@ def item_id(value: object, kind: Kind) -> str:
     noun = kind.noun
     if not isinstance(value, str):
         raise Unfit(f"the server gave a {noun} ID that is not text ({type(value).__name__})")
-    problem = server_id_problem(value, kind.stem)
+    if kind is Kind.SESSION:
+        problem = session_id_problem(value)
+    else:
+        problem = server_id_problem(value, kind.stem)
     if problem is not None:
         raise Unfit(f"the server gave a {noun} ID that cannot be used: {problem}")
     return value

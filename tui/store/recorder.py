@@ -105,6 +105,12 @@ class Recorder:
         """Mark an item deleted, settling a pending deletion of it; whether it changed."""
         return self._write(writes.mark_deleted(connection, item_id, source=source))
 
+    def retitle_placeholder(
+        self, connection: Connection, item_id: str, placeholder: str, title: str
+    ) -> None:
+        """Give an item still titled ``placeholder`` (automatically) the title ``title``."""
+        self._write(writes.retitle_placeholder(connection, item_id, placeholder, title))
+
     def touch(self, connection: Connection, item_id: str, at: datetime) -> None:
         """Move an item's ``last_activity`` forward (never back)."""
         self._write(writes.touch(connection, item_id, int(at.timestamp())))

@@ -349,6 +349,36 @@ END;
 """
 
 
+_KINDS_WITH_SESSIONS = (
+    "CHECK (kind IN ('thread', 'conversation', 'completion', 'response', 'session'))"
+)
+
+
+def agents_sessions_kind(conn: sqlite3.Connection) -> None:
+    """Let items be Agents SDK sessions (read from a local file), the CHECK widened in place.
+
+    The same edit as :func:`v10_more_kinds`, from the constraint that one wrote. A registry
+    whose constraint already admits ``session`` is left as it is.
+    """
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'items'"
+    ).fetchone()
+    if "'session'" in sql:
+        return
+    if _KINDS_NOW not in sql:
+        raise sqlite3.DatabaseError(f"the items table has an unknown kind constraint: {sql}")
+    (stamp,) = conn.execute("PRAGMA schema_version").fetchone()
+    conn.execute("PRAGMA writable_schema = ON")
+    try:
+        conn.execute(
+            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'items'",
+            (sql.replace(_KINDS_NOW, _KINDS_WITH_SESSIONS),),
+        )
+        conn.execute(f"PRAGMA schema_version = {int(stamp) + 1}")
+    finally:
+        conn.execute("PRAGMA writable_schema = OFF")
+
+
 Step = str | Callable[[sqlite3.Connection], None]
 # UPGRADES[n] takes a registry from user_version n to n + 1 (a schema upgrade; "migration"
 # here means only carrying a thread into a conversation): a script, or a function for
@@ -359,6 +389,7 @@ UPGRADES: tuple[Step, ...] = (
     v10_more_kinds,
     V11,
     V12,
+    agents_sessions_kind,
 )
 LATEST = len(UPGRADES)
 

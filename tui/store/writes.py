@@ -189,6 +189,18 @@ def mark_deleted(connection: Connection, item_id: str, *, source: str) -> Plan[b
     return (yield from set_state(int(found[0][0]), ItemState.DELETED, source=source))
 
 
+def retitle_placeholder(
+    connection: Connection, item_id: str, placeholder: str, title: str
+) -> Plan[None]:
+    """Replace an automatic title that is still ``placeholder`` (never a user's or metadata's)."""
+    conn_id = yield from connection_id(connection)
+    yield Statement(
+        "UPDATE items SET title = ? WHERE connection_id = ? AND id = ? AND title = ? "
+        "AND title_source = 'message'",
+        (title, conn_id, item_id, placeholder),
+    )
+
+
 def touch(connection: Connection, item_id: str, at: int) -> Plan[None]:
     """Move an item's ``last_activity`` forward to ``at`` (never back)."""
     conn_id = yield from connection_id(connection)

@@ -286,8 +286,11 @@ class ChatPanel(Vertical):
         """Send, follow the reply, and end with the outcome on the status line."""
         status = self.query_one(RunStatusLine)
         try:
-            choice = run.item.choice or await self._pick(run.item, run.api)
-            if not choice:
+            # a local item (an Agents session) answers through its own program: its adapter
+            # says so on send, without asking for a model first
+            local = run.item.kind.local
+            choice = run.item.choice or ("" if local else await self._pick(run.item, run.api))
+            if choice is None or (not choice and not local):
                 return
             status.begin("sending")
             events = chat.send(run.api, run.item, text, choice=choice, background=run.background)

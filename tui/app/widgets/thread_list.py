@@ -50,6 +50,7 @@ MARKS = {
     Kind.CONVERSATION: "● ",
     Kind.COMPLETION: "■ ",
     Kind.RESPONSE: "▲ ",
+    Kind.SESSION: "◇ ",
 }
 
 
