@@ -314,11 +314,15 @@ class Registry:
         *,
         source: str,
         event: str = "tracked",
+        metadata: Mapping[str, Mapping[str, str]] | None = None,
     ) -> set[str]:
-        """Record many bare IDs in one transaction; returns the IDs this call inserted.
+        """Record many IDs in one transaction; returns the IDs this call inserted.
 
-        Only the rows the insert itself made are returned and journaled: an ID another
-        process recorded meanwhile (after the first look, before the write) is neither.
+        ``metadata`` gives an ID's metadata (already within the API's limits: see
+        ``store.intake``); an ID it does not name is recorded bare. Only the rows the
+        insert itself made are returned and journaled: an ID another process recorded
+        meanwhile (after the first look, before the write) is neither, and an ID already
+        tracked keeps the metadata it has.
         """
         known = await self.known_ids(connection, [i for i, _ in entries])
         fresh = list({i: (i, k) for i, k in entries if i not in known}.values())
@@ -329,20 +333,32 @@ class Registry:
             conn_id = await self.connection_id(db, connection)
             stamp = time.time()
             for start in range(0, len(fresh), CHUNK):
-                made = await self._insert_bare(db, fresh[start : start + CHUNK], conn_id, source)
+                chunk = fresh[start : start + CHUNK]
+                made = await self._insert_many(db, chunk, conn_id, source, metadata or {})
                 await db.executemany(
                     sql.JOURNAL_INSERT, [(stamp, pk, event, source, "") for pk, _ in made]
                 )
+                if metadata:
+                    await db.executemany(
+                        sql.META_INSERT,
+                        [row for pk, i in made for row in sql.meta_rows(pk, metadata.get(i, {}))],
+                    )
                 added.update(item_id for _, item_id in made)
         return added
 
     @staticmethod
-    async def _insert_bare(
-        db: aiosqlite.Connection, chunk: Sequence[tuple[str, Kind]], conn_id: int, source: str
+    async def _insert_many(
+        db: aiosqlite.Connection,
+        chunk: Sequence[tuple[str, Kind]],
+        conn_id: int,
+        source: str,
+        metadata: Mapping[str, Mapping[str, str]],
     ) -> list[tuple[int, str]]:
-        """Insert bare items; the ``(pk, id)`` of each row inserted (none already there)."""
+        """Insert items; the ``(pk, id)`` of each row inserted (none already there)."""
         params = [
-            sql.item_params(i, k, conn_id, metadata={}, created_at=None, source=source)
+            sql.item_params(
+                i, k, conn_id, metadata=metadata.get(i, {}), created_at=None, source=source
+            )
             for i, k in chunk
         ]
         async with db.execute(sql.items_insert(len(params)), sql.items_values(params)) as cursor:
