@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import BinaryIO
@@ -12,6 +12,7 @@ from typing import BinaryIO
 from tui.api.errors import ApiError, ApiGone, AuthFailed, NotFound, Offline, UnusableId
 from tui.api.protocol import ConversationApi
 from tui.ids import FoundId, Scan, Verdict, other_than_asked
+from tui.metadata import MAX_KEYS
 from tui.model import Connection, Kind, RemoteItem
 from tui.store import Registry, intake
 
@@ -131,11 +132,23 @@ def scan_text(text: str, *, max_ids: int = MAX_IDS) -> Found:
     return Found(scan.found, len(text), cut)
 
 
+def merged(first: Mapping[str, str], then: Mapping[str, str]) -> dict[str, str]:
+    """``first``, then the keys of ``then`` it lacks, while there is room (16 pairs)."""
+    meta = dict(first)
+    for key, value in then.items():
+        if len(meta) >= MAX_KEYS:
+            break
+        meta.setdefault(key, value)
+    return meta
+
+
 ApiFor = Callable[[Kind], ConversationApi]
 Checked = Callable[[int, int], None]  # (IDs checked with the API so far, IDs to check)
 
 
-class _Importer:
+class Importer:
+    """Records IDs, checked with the API or not; one per import, called once per batch."""
+
     def __init__(
         self,
         registry: Registry,
@@ -160,7 +173,16 @@ class _Importer:
             return ImportResult(found.text, Outcome.MALFORMED, found.message)
         return None
 
-    async def run(self, found: list[FoundId]) -> list[ImportResult]:
+    async def run(
+        self, found: list[FoundId], extra: Mapping[str, dict[str, str]] | None = None
+    ) -> list[ImportResult]:
+        """The result of each ID of ``found``, in order; ``extra`` is metadata of some.
+
+        An ID newly tracked gets its ``extra`` metadata; one the API checks gets the
+        server's metadata first, then keys of ``extra`` it does not have (see
+        :func:`merged`). An ID tracked already, recorded without a check, is left as it is.
+        """
+        extra = extra or {}
         results: dict[str, ImportResult] = {}
         usable: list[FoundId] = []
         for f in found:
@@ -177,27 +199,35 @@ class _Importer:
         if self.api_for is None:
             entries = [(f.text, f.kind) for f in todo if f.kind is not None]
             added = await self.registry.track_many(
-                entries, self.connection, source=SOURCE, event="imported"
+                entries, self.connection, source=SOURCE, event="imported", metadata=extra
             )
             for f in todo:
                 outcome = Outcome.ADDED if f.text in added else Outcome.ALREADY
                 results[f.text] = ImportResult(f.text, outcome, kind=f.kind, title=f.text)
         else:
-            self.to_check = len(todo)
-            checked = await asyncio.gather(*(self.gated(f.text, f.kind) for f in todo))
+            self.to_check += len(todo)
+            checked = await asyncio.gather(
+                *(self.gated(f.text, f.kind, extra.get(f.text)) for f in todo)
+            )
             results.update((r.id, r) for r in checked)
         return [results[f.text] for f in found]
 
-    async def gated(self, item_id: str, kind: Kind | None) -> ImportResult:
+    async def gated(
+        self, item_id: str, kind: Kind | None, extra: dict[str, str] | None = None
+    ) -> ImportResult:
+        """:meth:`verified`, at most ``concurrency`` at once, each one counted as checked."""
         assert kind is not None
         async with self.gate:
-            result = await self.verified(item_id, kind)
+            result = await self.verified(item_id, kind, extra)
         self.checked += 1
         if self.on_checked is not None:
             self.on_checked(self.checked, self.to_check)
         return result
 
-    async def verified(self, item_id: str, kind: Kind) -> ImportResult:
+    async def verified(
+        self, item_id: str, kind: Kind, extra: dict[str, str] | None = None
+    ) -> ImportResult:
+        """Ask the API about one ID and record it if it is there (see :meth:`record`)."""
         stop = self.fatal.get(kind)
         if stop is not None:
             return ImportResult(item_id, Outcome.ERROR, f"not checked: {stop}", kind=kind)
@@ -222,7 +252,7 @@ class _Importer:
         if remote.id != item_id:
             return self.other_item(item_id, kind, remote.id)
         first_user = first.text if first is not None and first.role == "user" else None
-        return await self.record(item_id, kind, remote, first_user)
+        return await self.record(item_id, kind, remote, first_user, extra)
 
     def other_item(self, item_id: str, kind: Kind, found: str) -> ImportResult:
         """The result of a server that answered for another item than the one asked for."""
@@ -235,14 +265,19 @@ class _Importer:
         return ImportResult(item_id, Outcome.ERROR, str(error), kind=kind)
 
     async def record(
-        self, item_id: str, kind: Kind, remote: RemoteItem, first_user: str | None
+        self,
+        item_id: str,
+        kind: Kind,
+        remote: RemoteItem,
+        first_user: str | None,
+        extra: dict[str, str] | None = None,
     ) -> ImportResult:
         """Store what the server said of ``item_id``, made fit first (see ``store.intake``).
 
         The ID asked for is the one stored (the server's answer only describes it); a time
         the registry cannot index is left out, and metadata is kept within the API's limits.
         """
-        meta = intake.metadata(remote.metadata)
+        meta = merged(intake.metadata(remote.metadata), extra or {})
         item, added = await self.registry.track(
             item_id,
             kind,
@@ -274,7 +309,7 @@ async def import_found(
     ``api_for`` gives the adapter that verifies IDs of a kind; ``None`` records them
     without calling the API. ``on_checked`` hears of each ID checked with the API.
     """
-    importer = _Importer(registry, connection, api_for, concurrency, on_checked)
+    importer = Importer(registry, connection, api_for, concurrency, on_checked)
     return await importer.run(found)
 
 

@@ -1,0 +1,174 @@
+"""Import from an application's own database: ``import --from-db URL --query SQL``.
+
+The query's rows are read in batches (``store.sources``: read-only, bounded memory) and
+each batch goes through the import of IDs found in text (:class:`Importer`): the same
+outcomes, checks with the API and records. The first column that holds IDs is the ID;
+every other column becomes metadata of the row's item (``user_id = 42``), within the
+API's limits. An ID met again (in a later row) is merged into its first row's item.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from tui.ids import OPENED, FoundId, Verdict, shown, whole
+from tui.metadata import MAX_KEYS
+from tui.model import Connection
+from tui.ops.importing import (
+    DEFAULT_CONCURRENCY,
+    ApiFor,
+    Checked,
+    Importer,
+    ImportResult,
+    merged,
+)
+from tui.store import Registry, intake
+from tui.store.sources import BATCH, Batch, Seen, SourceError, read
+from tui.text import clean
+
+__all__ = ["Columns", "SourceError", "id_column", "import_query"]
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """Which column of the result holds the IDs, and which become metadata."""
+
+    id: str
+    metadata: tuple[str, ...]
+
+
+Chosen = Callable[[Columns], None]
+
+
+def text(value: Any) -> str:
+    """A cell as metadata text: numbers and times as written, JSON as JSON, bytes decoded."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8", errors="replace")
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, default=str)
+    return str(value)
+
+
+def _verdict(value: Any) -> FoundId | None:
+    return whole(value) if isinstance(value, str) else None
+
+
+def id_column(batch: Batch) -> int:
+    """The first column of ``batch`` holding an ID the app opens, else one of wrong kinds.
+
+    A column of wrong kinds only (``run_…``) is still the ID column, so that each row is
+    reported with what it holds and where the wanted ID lives.
+    """
+    fallback: int | None = None
+    for index in range(len(batch.columns)):
+        verdicts = [_verdict(row[index]) for row in batch.rows]
+        if any(v is not None and v.verdict is Verdict.OK for v in verdicts):
+            return index
+        if fallback is None and any(v is not None for v in verdicts):
+            fallback = index
+    if fallback is not None:
+        return fallback
+    names = ", ".join(batch.columns) or "none"
+    raise SourceError(
+        f"No column of the query's first {len(batch.rows):,} rows holds IDs that start with "
+        f"{OPENED} (columns: {names}). Select the column that holds them."
+    )
+
+
+def _cell(value: Any, row: int, column: str) -> FoundId:
+    """The verdict on the ID cell of row number ``row`` (not an ID: malformed)."""
+    found = _verdict(value)
+    if found is not None:
+        return found
+    if value is None:
+        return FoundId(
+            "", "", Verdict.MALFORMED, f"row {row:,}: {column} is empty (NULL), not an ID."
+        )
+    cell = clean(text(value))
+    return FoundId(
+        cell[:80],
+        "",
+        Verdict.MALFORMED,
+        f"row {row:,}: {shown(cell)} in {column} is not an ID (those start with {OPENED}).",
+    )
+
+
+def _metadata(columns: Sequence[str], row: Sequence[Any], skip: int) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for index, (name, value) in enumerate(zip(columns, row, strict=True)):
+        if index == skip or value is None:
+            continue
+        pairs.setdefault(name, text(value))
+        if len(pairs) >= MAX_KEYS:
+            break
+    return intake.metadata(pairs)
+
+
+def _found(
+    batch: Batch, column: int, seen: Seen
+) -> tuple[list[FoundId], dict[str, dict[str, str]]]:
+    """The IDs of a batch met for the first time, and the metadata of each (merged)."""
+    found: dict[str, FoundId] = {}
+    extra: dict[str, dict[str, str]] = {}
+    name = batch.columns[column]
+    for number, row in enumerate(batch.rows, start=batch.first):
+        cell = _cell(row[column], number, name)
+        meta = _metadata(batch.columns, row, column) if cell.verdict is Verdict.OK else {}
+        if cell.text in found:
+            extra[cell.text] = merged(extra[cell.text], meta)
+        else:
+            found[cell.text] = cell
+            extra[cell.text] = meta
+    new = seen.new(list(found))
+    return [f for f in found.values() if f.text in new], {
+        k: v for k, v in extra.items() if v and k in new
+    }
+
+
+async def import_query(
+    url: str,
+    query: str,
+    registry: Registry,
+    connection: Connection,
+    *,
+    api_for: ApiFor | None,
+    concurrency: int = DEFAULT_CONCURRENCY,
+    on_checked: Checked | None = None,
+    on_columns: Chosen | None = None,
+    batch: int = BATCH,
+) -> AsyncGenerator[list[ImportResult], None]:
+    """The results of importing the rows of ``query``, one list per batch of rows read.
+
+    Nothing is yielded for an empty result. ``on_columns`` hears which column was taken
+    for the IDs (decided on the first batch). Raises :class:`SourceError` when the
+    database cannot be read as asked, or no column holds IDs.
+    """
+    importer = Importer(registry, connection, api_for, concurrency, on_checked)
+    seen = Seen()
+    column: int | None = None
+    try:
+        async with aclosing(read(url, query, batch=batch)) as batches:
+            async for part in batches:
+                if not part.rows:
+                    continue
+                if column is None:
+                    column = id_column(part)
+                    others = tuple(c for i, c in enumerate(part.columns) if i != column)
+                    if on_columns is not None:
+                        on_columns(Columns(part.columns[column], others))
+                found, extra = _found(part, column, seen)
+                if found:
+                    yield await importer.run(found, extra)
+    finally:
+        seen.close()
