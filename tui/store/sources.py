@@ -42,8 +42,21 @@ class Batch:
 
 
 def label(url: str) -> str:
-    """The URL as messages show it: without a password or any other credential."""
-    return without_credentials(url)
+    """The URL as messages show it: without a password or any other credential.
+
+    A URL too broken to parse still loses what stands before its ``@``.
+    """
+    scheme, sep, rest = without_credentials(url).partition("://")
+    return f"{scheme}{sep}{rest.rpartition('@')[2]}" if sep else scheme
+
+
+def _hidden(url: str, message: str) -> str:
+    """``message`` without the password of ``url``, as written or decoded (parse errors)."""
+    password = url.partition("://")[2].rpartition("@")[0].partition(":")[2]
+    for form in {password, unquote(password)}:
+        if form:
+            message = message.replace(form, "[redacted]")
+    return message
 
 
 def is_postgres(url: str) -> bool:
@@ -98,9 +111,16 @@ def _sqlite_open(path: Path) -> sqlite3.Connection:
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
         db = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise SourceError(f"Cannot open {path} as a SQLite database: {exc}.") from None
+    try:
         db.execute("PRAGMA query_only = ON")
         db.set_authorizer(_deny_attach)
+        db.execute("SELECT count(*) FROM sqlite_schema").fetchone()  # is it a database?
     except sqlite3.Error as exc:
+        db.close()
+        if "not a database" in str(exc):
+            raise SourceError(f"{path} is not a SQLite database ({exc}).") from None
         raise SourceError(f"Cannot open {path} as a SQLite database: {exc}.") from None
     return db
 
@@ -164,9 +184,11 @@ async def _postgres(url: str, query: str, batch: int) -> AsyncGenerator[Batch, N
             url, connect_timeout=CONNECT_TIMEOUT_S, application_name="thread-browser import"
         )
     except psycopg.ProgrammingError as exc:
-        raise SourceError(f"{where!r} is not a usable PostgreSQL URL: {_first_line(exc)}") from None
+        problem = _hidden(url, _first_line(exc))
+        raise SourceError(f"{where!r} is not a usable PostgreSQL URL: {problem}") from None
     except psycopg.Error as exc:
-        raise SourceError(f"Cannot connect to PostgreSQL at {where}: {_first_line(exc)}") from None
+        problem = _hidden(url, _first_line(exc))
+        raise SourceError(f"Cannot connect to PostgreSQL at {where}: {problem}") from None
     try:
         await conn.set_read_only(True)
         async with conn.transaction(), conn.cursor(name="thread_browser_import") as cursor:
