@@ -42,8 +42,8 @@ def _line(result: ImportResult, said: set[str]) -> str:
 
 
 def _json(result: ImportResult) -> dict[str, object]:
-    """One result as JSON, its message without any secret in use."""
-    return result.to_json() | {"message": redact(result.message)}
+    """One result as JSON, its message without any secret in use (most have none)."""
+    return result.to_json() | {"message": redact(result.message) if result.message else ""}
 
 
 @click.command("import")
