@@ -31,6 +31,8 @@ def clean(text: str) -> str:
 
     Newline and tab stay; Unicode line and paragraph separators become newlines.
     """
+    if text.isascii() and text.isprintable():  # the common case, nothing to take out
+        return text
     text = _CONTROLS.sub("", _ESCAPES.sub("", text))
     return _SEPARATORS.sub("\n", _INVISIBLE.sub("", text))
 

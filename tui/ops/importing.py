@@ -191,6 +191,17 @@ class Importer:
                 usable.append(f)
             else:
                 results[f.text] = done
+        if self.api_for is None and not self.registry.read_only:
+            # One write: the insert itself tells new IDs from those tracked already.
+            entries = [(f.text, f.kind) for f in usable if f.kind is not None]
+            added = await self.registry.track_many(
+                entries, self.connection, source=SOURCE, event="imported", metadata=extra
+            )
+            for f in usable:
+                title = f.text if f.text in added else None
+                outcome = Outcome.ADDED if title else Outcome.ALREADY
+                results[f.text] = ImportResult(f.text, outcome, kind=f.kind, title=title)
+            return [results[f.text] for f in found]
         known = await self.registry.known_ids(self.connection, [f.text for f in usable])
         for f in usable:
             if f.text in known:

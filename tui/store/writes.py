@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -135,6 +135,45 @@ def track(
         yield Statement(sql.META_INSERT, sql.meta_rows(pk, metadata), many=True)
         yield from journal(pk, event, source)
     return pk, added
+
+
+def track_many(
+    entries: Sequence[tuple[str, Kind]],
+    connection: Connection,
+    *,
+    source: str,
+    event: str,
+    metadata: Mapping[str, Mapping[str, str]],
+    chunk: int = 500,
+) -> Plan[set[str]]:
+    """Record many items, ``chunk`` to a statement; the IDs inserted (each journaled).
+
+    An ID already tracked is skipped by the insert's conflict clause, keeping what it has.
+    """
+    conn_id = yield from connection_id(connection)
+    stamp = time.time()
+    added: set[str] = set()
+    for start in range(0, len(entries), chunk):
+        params = [
+            sql.item_params(
+                item_id,
+                kind,
+                conn_id,
+                metadata=metadata.get(item_id, {}),
+                created_at=None,
+                source=source,
+                now=stamp,
+            )
+            for item_id, kind in entries[start : start + chunk]
+        ]
+        made = (yield Statement(sql.items_insert(len(params)), sql.items_values(params))).rows
+        journaled = [(stamp, pk, event, source, "") for pk, _ in made]
+        yield Statement(sql.JOURNAL_INSERT, journaled, many=True)
+        meta = [row for pk, i in made for row in sql.meta_rows(pk, metadata.get(i, {}))]
+        if meta:
+            yield Statement(sql.META_INSERT, meta, many=True)
+        added.update(str(item_id) for _, item_id in made)
+    return added
 
 
 def set_state(item_pk: int, state: ItemState, *, source: str, detail: str = "") -> Plan[bool]:
