@@ -29,6 +29,7 @@ BENCHES: tuple[tuple[str, list[str], list[str]], ...] = (
     ("chat", [], ["--deltas", "400", "--runs", "1"]),
     ("bulk", ["--items", "10000"], ["--items", "1000", "--naive", "100", "--archived", "100"]),
     ("discover", ["--items", "100000"], ["--items", "5000"]),
+    ("from_db", ["--rows", "1000000"], ["--rows", "20000", "--small", "2000"]),
     ("tracking", ["--calls", "300"], ["--calls", "50"]),
     (
         "startup",

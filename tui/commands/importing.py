@@ -102,10 +102,12 @@ def _report(
     results: Iterable[ImportResult], as_lines: bool, counts: Counter[Outcome], said: set[str]
 ) -> Counter[Outcome]:
     """Print each result (a line of text, or JSON) and count its outcome."""
+    rows = []
     for result in results:
-        row = json_text(_json(result)) if as_lines else _line(result, said)
-        click.echo(row)
+        rows.append(json_text(_json(result)) if as_lines else _line(result, said))
         counts[result.outcome] += 1
+    if rows:
+        click.echo("\n".join(rows))
     return counts
 
 

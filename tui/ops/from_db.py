@@ -9,6 +9,8 @@ API's limits. An ID met again (in a later row) is merged into its first row's it
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
@@ -17,7 +19,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from tui.ids import OPENED, FoundId, Verdict, shown, whole
-from tui.metadata import MAX_KEYS
+from tui.metadata import MAX_KEY, MAX_KEYS, MAX_VALUE
 from tui.model import Connection
 from tui.ops.importing import (
     DEFAULT_CONCURRENCY,
@@ -27,7 +29,7 @@ from tui.ops.importing import (
     ImportResult,
     merged,
 )
-from tui.store import Registry, intake
+from tui.store import Registry
 from tui.store.sources import BATCH, Batch, Seen, SourceError, read
 from tui.text import clean
 
@@ -43,6 +45,8 @@ class Columns:
 
 
 Chosen = Callable[[Columns], None]
+_Read = tuple[list[FoundId], dict[str, dict[str, str]]]
+AHEAD = 2  # batches read ahead of the one being recorded
 
 
 def text(value: Any) -> str:
@@ -104,15 +108,22 @@ def _cell(value: Any, row: int, column: str) -> FoundId:
     )
 
 
-def _metadata(columns: Sequence[str], row: Sequence[Any], skip: int) -> dict[str, str]:
+def _keys(columns: Sequence[str], skip: int) -> list[tuple[int, str]]:
+    """The metadata columns (all but ``skip``): index and key, cleaned and cut as by intake."""
+    return [(i, clean(c)[:MAX_KEY]) for i, c in enumerate(columns) if i != skip]
+
+
+def _metadata(keys: Sequence[tuple[int, str]], row: Sequence[Any]) -> dict[str, str]:
+    """A row's metadata: its non-NULL cells as text, within the API's limits (as by intake)."""
     pairs: dict[str, str] = {}
-    for index, (name, value) in enumerate(zip(columns, row, strict=True)):
-        if index == skip or value is None:
+    for index, key in keys:
+        value = row[index]
+        if value is None or key in pairs:
             continue
-        pairs.setdefault(name, text(value))
+        pairs[key] = clean(text(value))[:MAX_VALUE]
         if len(pairs) >= MAX_KEYS:
             break
-    return intake.metadata(pairs)
+    return pairs
 
 
 def _found(
@@ -122,9 +133,10 @@ def _found(
     found: dict[str, FoundId] = {}
     extra: dict[str, dict[str, str]] = {}
     name = batch.columns[column]
+    keys = _keys(batch.columns, column)
     for number, row in enumerate(batch.rows, start=batch.first):
         cell = _cell(row[column], number, name)
-        meta = _metadata(batch.columns, row, column) if cell.verdict is Verdict.OK else {}
+        meta = _metadata(keys, row) if cell.verdict is Verdict.OK else {}
         if cell.text in found:
             extra[cell.text] = merged(extra[cell.text], meta)
         else:
@@ -155,20 +167,55 @@ async def import_query(
     database cannot be read as asked, or no column holds IDs.
     """
     importer = Importer(registry, connection, api_for, concurrency, on_checked)
-    seen = Seen()
-    column: int | None = None
+    # Reading and sorting out the next rows overlaps the registry's writing of these
+    # (SQLite writes on a thread of its own); at most ``AHEAD`` batches wait, read.
+    ahead: asyncio.Queue[_Read | BaseException | None] = asyncio.Queue(maxsize=AHEAD)
+
+    async def reader() -> None:
+        seen = Seen()
+        column: int | None = None
+        try:
+            async with aclosing(read(url, query, batch=batch)) as batches:
+                async for part in batches:
+                    if not part.rows:
+                        continue
+                    if column is None:
+                        column = id_column(part)
+                        others = tuple(c for i, c in enumerate(part.columns) if i != column)
+                        if on_columns is not None:
+                            on_columns(Columns(part.columns[column], others))
+                    # On a thread, so that the loop keeps handing the registry its work.
+                    found, extra = await asyncio.to_thread(_found, part, column, seen)
+                    if found:
+                        await ahead.put((found, extra))
+            await ahead.put(None)
+        except Exception as exc:  # handed to the importer, which raises it
+            await ahead.put(exc)
+        finally:
+            seen.close()
+
+    # And the registry records these while the caller prints the last ones.
+    done: asyncio.Queue[list[ImportResult] | BaseException | None] = asyncio.Queue(maxsize=1)
+
+    async def recorder() -> None:
+        try:
+            while (next_ := await ahead.get()) is not None:
+                if isinstance(next_, BaseException):
+                    raise next_
+                await done.put(await importer.run(*next_))
+            await done.put(None)
+        except Exception as exc:  # handed to the caller, who raises it
+            await done.put(exc)
+
+    tasks = [asyncio.create_task(reader()), asyncio.create_task(recorder())]
     try:
-        async with aclosing(read(url, query, batch=batch)) as batches:
-            async for part in batches:
-                if not part.rows:
-                    continue
-                if column is None:
-                    column = id_column(part)
-                    others = tuple(c for i, c in enumerate(part.columns) if i != column)
-                    if on_columns is not None:
-                        on_columns(Columns(part.columns[column], others))
-                found, extra = _found(part, column, seen)
-                if found:
-                    yield await importer.run(found, extra)
+        while (results := await done.get()) is not None:
+            if isinstance(results, BaseException):
+                raise results
+            yield results
     finally:
-        seen.close()
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task

@@ -21,7 +21,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 from tui.redact import without_credentials
 
-BATCH = 5000
+BATCH = 10_000
 POSTGRES_SCHEMES = ("postgresql", "postgres")
 CONNECT_TIMEOUT_S = 10
 _DRIVER_HINT = "pip install 'thread-browser[postgres]'"
@@ -230,7 +230,7 @@ class Seen:
 
     def __init__(self) -> None:
         self._dir = tempfile.TemporaryDirectory(prefix="thread-browser-seen-")
-        self._db = sqlite3.connect(Path(self._dir.name) / "seen.db")
+        self._db = sqlite3.connect(Path(self._dir.name) / "seen.db", check_same_thread=False)
         self._db.executescript(
             "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8192;"
             "CREATE TABLE seen (id TEXT PRIMARY KEY) WITHOUT ROWID;"
