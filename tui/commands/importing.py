@@ -74,7 +74,7 @@ def import_ids(
     as_lines: bool,
     concurrency: int,
 ) -> None:
-    """Find thread and conversation IDs in any text (logs, JSON, CSV) and track them.
+    """Track the thread and conversation IDs in any text (logs, JSON, CSV) or a database.
 
     At most 64 MiB of input are read and 10,000 IDs taken; what was left is said.
 

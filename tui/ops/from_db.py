@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+from collections import deque
 from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass
@@ -198,14 +199,24 @@ async def import_query(
     done: asyncio.Queue[list[ImportResult] | BaseException | None] = asyncio.Queue(maxsize=1)
 
     async def recorder() -> None:
+        # Two batches at once: the next one's rows are made while this one is written
+        # (the registry writes one at a time); results go out in the order read.
+        running: deque[asyncio.Task[list[ImportResult]]] = deque()
         try:
             while (next_ := await ahead.get()) is not None:
                 if isinstance(next_, BaseException):
                     raise next_
-                await done.put(await importer.run(*next_))
+                running.append(asyncio.create_task(importer.run(*next_)))
+                if len(running) > 1:
+                    await done.put(await running.popleft())
+            while running:
+                await done.put(await running.popleft())
             await done.put(None)
         except Exception as exc:  # handed to the caller, who raises it
             await done.put(exc)
+        finally:
+            for task in running:
+                task.cancel()
 
     tasks = [asyncio.create_task(reader()), asyncio.create_task(recorder())]
     try:

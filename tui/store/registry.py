@@ -343,9 +343,10 @@ class Registry:
             with self.translated():
                 await self.db.execute(f"PRAGMA cache_size = -{BULK_CACHE_KIB}")
             self._bulk_cache = True
-        plan = writes.track_many(
-            fresh, connection, source=source, event=event, metadata=metadata or {}, chunk=CHUNK
-        )
+        meta = metadata or {}
+        # The rows are made here, so that the writing thread only writes.
+        chunks = sql.items_rows(fresh, metadata=meta, source=source, chunk=CHUNK)
+        plan = writes.track_many(chunks, connection, source=source, event=event, metadata=meta)
         return await self.apply_at_once(plan)
 
     async def track_remote(

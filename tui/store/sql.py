@@ -97,3 +97,36 @@ def items_insert(count: int) -> str:
 def items_values(params: Sequence[Mapping[str, Any]]) -> list[Any]:
     """The positional parameters of :func:`items_insert` for :func:`item_params` rows."""
     return [row[field] for row in params for field in ITEM_FIELDS]
+
+
+def items_rows(
+    entries: Sequence[tuple[str, Kind]],
+    *,
+    metadata: Mapping[str, Mapping[str, str]],
+    source: str,
+    chunk: int,
+    now: float | None = None,
+) -> list[list[Any]]:
+    """Parameters of :func:`items_insert` for bare items, ``chunk`` rows to a list.
+
+    Their ``connection_id`` is left 0 for the write to fill in (it looks it up in
+    its own transaction), so the rows can be made before, away from the writing thread.
+    """
+    stamp = time.time() if now is None else now
+    return [
+        items_values(
+            [
+                item_params(
+                    item_id,
+                    kind,
+                    0,
+                    metadata=metadata.get(item_id, {}),
+                    created_at=None,
+                    source=source,
+                    now=stamp,
+                )
+                for item_id, kind in entries[start : start + chunk]
+            ]
+        )
+        for start in range(0, len(entries), chunk)
+    ]

@@ -138,35 +138,28 @@ def track(
 
 
 def track_many(
-    entries: Sequence[tuple[str, Kind]],
+    chunks: Sequence[list[Any]],
     connection: Connection,
     *,
     source: str,
     event: str,
     metadata: Mapping[str, Mapping[str, str]],
-    chunk: int = 500,
 ) -> Plan[set[str]]:
-    """Record many items, ``chunk`` to a statement; the IDs inserted (each journaled).
+    """Record many items, a chunk to a statement; the IDs inserted (each journaled).
 
-    An ID already tracked is skipped by the insert's conflict clause, keeping what it has.
+    Each chunk is the parameters of :func:`sql.items_insert` (see :func:`sql.items_rows`),
+    their connection filled in here. An ID already tracked is skipped by the insert's
+    conflict clause, keeping what it has.
     """
     conn_id = yield from connection_id(connection)
     stamp = time.time()
     added: set[str] = set()
-    for start in range(0, len(entries), chunk):
-        params = [
-            sql.item_params(
-                item_id,
-                kind,
-                conn_id,
-                metadata=metadata.get(item_id, {}),
-                created_at=None,
-                source=source,
-                now=stamp,
-            )
-            for item_id, kind in entries[start : start + chunk]
-        ]
-        made = (yield Statement(sql.items_insert(len(params)), sql.items_values(params))).rows
+    width = len(sql.ITEM_FIELDS)
+    at = sql.ITEM_FIELDS.index("connection_id")
+    for values in chunks:
+        count = len(values) // width
+        values[at::width] = [conn_id] * count
+        made = (yield Statement(sql.items_insert(count), values)).rows
         journaled = [(stamp, pk, event, source, "") for pk, _ in made]
         yield Statement(sql.JOURNAL_INSERT, journaled, many=True)
         meta = [row for pk, i in made for row in sql.meta_rows(pk, metadata.get(i, {}))]
