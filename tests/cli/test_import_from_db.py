@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 
+from tests.cli.conftest import cli_env
 from tests.cli.test_import import results
 from tests.conftest import strict_client
 
@@ -142,3 +145,28 @@ def test_what_a_user_gets_wrong_is_said_without_a_traceback(cli, tmp_path) -> No
 
     usage = run("import", "--from-db", str(db), "--no-verify")
     assert usage.returncode == 2 and "--query" in usage.stderr
+
+
+def test_without_the_postgresql_driver_it_says_how_to_get_it(tmp_path) -> None:
+    hide = "import sys; sys.modules['psycopg'] = None; from tui.cli import main; main()"
+    url = "postgresql://bob:hunter2hunter2@127.0.0.1:9/app"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            hide,
+            "import",
+            "--from-db",
+            url,
+            "--query",
+            "SELECT 1",
+            "--no-verify",
+        ],
+        env=cli_env(OFFLINE, tmp_path / "registry.sqlite3"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "thread-browser[postgres]" in done.stderr and "Traceback" not in done.stderr
+    assert "hunter2" not in done.stdout + done.stderr
