@@ -4,7 +4,9 @@ The query's rows are read in batches (``store.sources``: read-only, bounded memo
 each batch goes through the import of IDs found in text (:class:`Importer`): the same
 outcomes, checks with the API and records. The first column that holds IDs is the ID;
 every other column becomes metadata of the row's item (``user_id = 42``), within the
-API's limits. An ID met again (in a later row) is merged into its first row's item.
+API's limits. An ID met again is the same item: its rows of one batch merge their metadata
+(a key's first value wins); a row of a later batch adds nothing (the IDs met are kept in
+a temporary file, so that a million of them take no memory).
 """
 
 from __future__ import annotations
