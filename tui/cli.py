@@ -35,7 +35,7 @@ COMMANDS = {
     ),
     "import": Lazy(
         "tui.commands.importing:import_ids",
-        "Find thread and conversation IDs in any text (logs, JSON, CSV) and track them.",
+        "Track the thread and conversation IDs in any text (logs, JSON, CSV) or a database.",
     ),
     "list": Lazy(
         "tui.commands.listing:list_items",

@@ -329,3 +329,12 @@ def _item_problem(value: str, prefix: str) -> str | None:
     if match is None or match.group(1) != prefix or match.group(4):
         return f"{shown(value)} is not a {noun} ID ({prefix}_ then letters and digits)"
     return None
+
+
+def whole(text: str) -> FoundId | None:
+    """The verdict on ``text`` read as one ID (a database cell), or ``None`` when it is none.
+
+    Surrounding spaces are dropped; anything else around an ID makes it no ID.
+    """
+    match = _SHAPE.fullmatch(text.strip())
+    return None if match is None else classify(*_parts(match))

@@ -31,6 +31,8 @@ def clean(text: str) -> str:
 
     Newline and tab stay; Unicode line and paragraph separators become newlines.
     """
+    if text.isascii() and text.isprintable():  # the common case, nothing to take out
+        return text
     text = _CONTROLS.sub("", _ESCAPES.sub("", text))
     return _SEPARATORS.sub("\n", _INVISIBLE.sub("", text))
 
@@ -47,6 +49,8 @@ def json_text(value: object, **options: Any) -> str:
     (they can only occur inside strings, so the document means the same).
     """
     text = json.dumps(value, ensure_ascii=False, **options)
+    if text.isascii() and "\x7f" not in text:  # DEL: the one of them ASCII holds
+        return text
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

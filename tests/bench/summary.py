@@ -30,6 +30,7 @@ BENCHES: tuple[tuple[str, list[str], list[str]], ...] = (
     ("bulk", ["--items", "10000"], ["--items", "1000", "--naive", "100", "--archived", "100"]),
     ("discover", ["--items", "100000"], ["--items", "5000"]),
     ("chain", ["--responses", "2000"], ["--responses", "200"]),
+    ("from_db", ["--rows", "1000000"], ["--rows", "20000", "--small", "2000"]),
     ("tracking", ["--calls", "300"], ["--calls", "50"]),
     (
         "startup",

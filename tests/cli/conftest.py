@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.conftest import TEST_KEY
+from tests.kit.postgres import NoPostgres, Postgres, start
 from tests.kit.zygote import Zygote
 
 Runner = Callable[..., subprocess.CompletedProcess[str]]
@@ -54,3 +55,19 @@ def cli(tmp_path, zygote: Zygote) -> Callable[..., Runner]:
         return run
 
     return bind
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Postgres]:
+    """A real PostgreSQL server for the session (tests using it share an ``xdist_group``).
+
+    Without the server binaries a test skips, saying so, unless ``CI`` is set: then it fails.
+    """
+    try:
+        server = start()
+    except NoPostgres as missing:
+        if os.environ.get("CI"):
+            pytest.fail(str(missing))
+        pytest.skip(str(missing))
+    yield server
+    server.stop()

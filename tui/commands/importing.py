@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import click
@@ -61,8 +62,8 @@ def _line(result: ImportResult, said: set[str]) -> str:
 
 
 def _json(result: ImportResult) -> dict[str, object]:
-    """One result as JSON, its message without any secret in use."""
-    return result.to_json() | {"message": redact(result.message)}
+    """One result as JSON, its message without any secret in use (most have none)."""
+    return result.to_json() | {"message": redact(result.message) if result.message else ""}
 
 
 @click.command("import")
@@ -84,6 +85,13 @@ def _json(result: ImportResult) -> dict[str, object]:
     type=click.Path(dir_okay=False),
     help="Track every session of an Agents SDK SQLiteSession file (read, never written).",
 )
+@click.option(
+    "--from-db",
+    "from_db",
+    metavar="URL",
+    help="Read IDs from a database: a SQLite file (or sqlite:///path) or postgresql://…",
+)
+@click.option("--query", metavar="SQL", help="With --from-db: the SELECT that gives the IDs.")
 @click.option("--no-verify", is_flag=True, help="Record the IDs without asking the API.")
 @click.option("--json", "as_lines", is_flag=True, help="One JSON object per ID.")
 @click.option(
@@ -99,18 +107,28 @@ def import_ids(
     source: str | None,
     otlp: str | None,
     session_file: str | None,
+    from_db: str | None,
+    query: str | None,
     no_verify: bool,
     as_lines: bool,
     concurrency: int,
 ) -> None:
-    """Find thread and conversation IDs in any text (logs, JSON, CSV) and track them.
+    """Track the IDs in any text (logs, JSON, CSV), traces, session files or a database.
 
     At most 64 MiB of input are read and 10,000 IDs taken; what was left is said.
+
+    With --from-db URL --query SQL the IDs come from your application's database (read
+    only): the first column holding IDs is the ID, the other columns become metadata.
     """
-    if sum(x is not None for x in (source, otlp, session_file)) > 1:
+    if sum(x is not None for x in (source, otlp, session_file, from_db)) > 1:
         raise click.UsageError(
-            "Give one of a FILE, --from-otlp and --from-agents-session, not more."
+            "Give one of a FILE, --from-otlp, --from-agents-session and --from-db, not more."
         )
+    if from_db is not None or query is not None:
+        from tui.commands.from_db import import_from_db
+
+        import_from_db(options, from_db, query, no_verify, as_lines, concurrency)
+        return
     if session_file is not None:
         _import_sessions(options, session_file, as_lines)
         return
@@ -130,23 +148,37 @@ def import_ids(
     _report(results, as_lines, found.cut, problems, "IDs")
 
 
+def report(
+    results: Iterable[ImportResult], as_lines: bool, counts: Counter[Outcome], said: set[str]
+) -> Counter[Outcome]:
+    """Print each result (a line of text, or JSON) and count its outcome."""
+    rows = []
+    for result in results:
+        rows.append(json_text(_json(result)) if as_lines else _line(result, said))
+        counts[result.outcome] += 1
+    if rows:
+        click.echo("\n".join(rows))
+    return counts
+
+
+def summary(counts: Counter[Outcome], what: str = "IDs") -> None:
+    """The count of each outcome, on standard error."""
+    said = ", ".join(f"{n} {o.value}" for o, n in counts.items())
+    click.echo(f"{sum(counts.values())} {what}: {said}", err=True)
+
+
 def _report(
     results: list[ImportResult], as_lines: bool, cut: str, problems: tuple[str, ...], what: str
 ) -> None:
     """A line (or JSON object) per result, a summary, and exit 1 when anything was not taken."""
-    said: set[str] = set()
-    for result in results:
-        row = json_text(_json(result)) if as_lines else _line(result, said)
-        click.echo(row)
-    counts = Counter(r.outcome for r in results)
+    counts = report(results, as_lines, Counter(), set())
     if cut:
         click.echo(clean(cut), err=True)
     if not results:
         where = " read" if cut else ""
         click.echo(f"No {what} found in the input{where}.", err=True)
     else:
-        summary = ", ".join(f"{n} {o.value}" for o, n in counts.items())
-        click.echo(f"{len(results)} {what}: {summary}", err=True)
+        summary(counts, what)
     if any(not r.ok for r in results) or not results or cut or problems:
         sys.exit(1)
 
@@ -172,7 +204,7 @@ async def _import(
 ) -> list[ImportResult]:
     profile = options.chosen_profile()
     api_for = None if no_verify else api_for_profile(profile, max_retries=3)
-    progress = _Progress() if sys.stderr.isatty() else None
+    progress = Progress() if sys.stderr.isatty() else None
     try:
         async with await options.registry() as registry:
             return await import_found(
@@ -189,11 +221,12 @@ async def _import(
             progress.clear()
 
 
-class _Progress(ProgressLine):
+class Progress(ProgressLine):
     """Counts the IDs checked."""
 
     def __call__(self, checked: int, total: int) -> None:
+        """Show how many IDs were checked so far."""
         self.show(f"checking IDs with the API: {checked:,}/{total:,}")
 
 
-__all__ = ["Outcome", "import_ids"]
+__all__ = ["Outcome", "Progress", "import_ids", "report", "summary"]

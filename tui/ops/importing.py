@@ -132,11 +132,23 @@ def scan_text(text: str, *, max_ids: int = MAX_IDS) -> Found:
     return Found(scan.found, len(text), cut)
 
 
+def merged(first: Mapping[str, str], then: Mapping[str, str]) -> dict[str, str]:
+    """``first``, then the keys of ``then`` it lacks, while there is room (16 pairs)."""
+    meta = dict(first)
+    for key, value in then.items():
+        if len(meta) >= MAX_KEYS:
+            break
+        meta.setdefault(key, value)
+    return meta
+
+
 ApiFor = Callable[[Kind], ConversationApi]
 Checked = Callable[[int, int], None]  # (IDs checked with the API so far, IDs to check)
 
 
-class _Importer:
+class Importer:
+    """Records IDs, checked with the API or not; one per import, called once per batch."""
+
     def __init__(
         self,
         registry: Registry,
@@ -144,10 +156,8 @@ class _Importer:
         api_for: ApiFor | None,
         concurrency: int,
         on_checked: Checked | None = None,
-        metadata: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self.registry = registry
-        self.metadata = metadata or {}
         self.connection = connection
         self.api_for = api_for
         self.gate = asyncio.Semaphore(max(1, concurrency))
@@ -163,59 +173,82 @@ class _Importer:
             return ImportResult(found.text, Outcome.MALFORMED, found.message)
         return None
 
-    async def run(self, found: list[FoundId]) -> list[ImportResult]:
+    async def run(
+        self, found: list[FoundId], extra: Mapping[str, dict[str, str]] | None = None
+    ) -> list[ImportResult]:
+        """The result of each ID of ``found``, in order; ``extra`` is metadata of some.
+
+        An ID newly tracked gets its ``extra`` metadata; one the API checks gets the
+        server's metadata first, then keys of ``extra`` it does not have (see
+        :func:`merged`). An ID tracked already, recorded without a check, is left as it is.
+        """
+        extra = extra or {}
         results: dict[str, ImportResult] = {}
         usable: list[FoundId] = []
         for f in found:
-            done = self.classified(f)
+            done = self.classified(f) or await self._chain_of(f)
             if done is None:
                 usable.append(f)
             else:
                 results[f.text] = done
+        if self.api_for is None and not self.registry.read_only:
+            # One write: the insert itself tells new IDs from those tracked already.
+            entries = [(f.text, f.kind) for f in usable if f.kind is not None]
+            added = await self.registry.track_many(
+                entries, self.connection, source=SOURCE, event="imported", metadata=extra
+            )
+            for f in usable:
+                title = f.text if f.text in added else None
+                outcome = Outcome.ADDED if title else Outcome.ALREADY
+                results[f.text] = ImportResult(f.text, outcome, kind=f.kind, title=title)
+            return [results[f.text] for f in found]
         known = await self.registry.known_ids(self.connection, [f.text for f in usable])
         for f in usable:
             if f.text in known:
                 results[f.text] = ImportResult(f.text, Outcome.ALREADY, kind=f.kind)
-            elif f.kind is Kind.RESPONSE and (held := await self._chain_of(f.text)):
-                results[f.text] = held
-                known.add(f.text)
         todo = [f for f in usable if f.text not in known]
         if self.api_for is None:
-            bare = [f for f in todo if f.text not in self.metadata]
-            entries = [(f.text, f.kind) for f in bare if f.kind is not None]
+            entries = [(f.text, f.kind) for f in todo if f.kind is not None]
             added = await self.registry.track_many(
-                entries, self.connection, source=SOURCE, event="imported"
+                entries, self.connection, source=SOURCE, event="imported", metadata=extra
             )
-            for f in bare:
+            for f in todo:
                 outcome = Outcome.ADDED if f.text in added else Outcome.ALREADY
                 results[f.text] = ImportResult(f.text, outcome, kind=f.kind, title=f.text)
-            for f in todo:
-                if f.text in self.metadata and f.kind is not None:
-                    results[f.text] = await self.record(f.text, f.kind, None, None)
         else:
-            self.to_check = len(todo)
-            checked = await asyncio.gather(*(self.gated(f.text, f.kind) for f in todo))
+            self.to_check += len(todo)
+            checked = await asyncio.gather(
+                *(self.gated(f.text, f.kind, extra.get(f.text)) for f in todo)
+            )
             results.update((r.id, r) for r in checked)
         return [results[f.text] for f in found]
 
-    async def _chain_of(self, response_id: str) -> ImportResult | None:
+    async def _chain_of(self, found: FoundId) -> ImportResult | None:
         """An older response of a tracked chain: already tracked, as part of that chain."""
-        holder = await self.registry.chains.holder(self.connection, response_id)
-        if holder is None:
+        if found.kind is not Kind.RESPONSE:
+            return None
+        holder = await self.registry.chains.holder(self.connection, found.text)
+        if holder is None or holder.id == found.text:
             return None
         said = f"part of the response chain tracked as {holder.id}"
-        return ImportResult(response_id, Outcome.ALREADY, said, Kind.RESPONSE, holder.title)
+        return ImportResult(found.text, Outcome.ALREADY, said, Kind.RESPONSE, holder.title)
 
-    async def gated(self, item_id: str, kind: Kind | None) -> ImportResult:
+    async def gated(
+        self, item_id: str, kind: Kind | None, extra: dict[str, str] | None = None
+    ) -> ImportResult:
+        """:meth:`verified`, at most ``concurrency`` at once, each one counted as checked."""
         assert kind is not None
         async with self.gate:
-            result = await self.verified(item_id, kind)
+            result = await self.verified(item_id, kind, extra)
         self.checked += 1
         if self.on_checked is not None:
             self.on_checked(self.checked, self.to_check)
         return result
 
-    async def verified(self, item_id: str, kind: Kind) -> ImportResult:
+    async def verified(
+        self, item_id: str, kind: Kind, extra: dict[str, str] | None = None
+    ) -> ImportResult:
+        """Ask the API about one ID and record it if it is there (see :meth:`record`)."""
         stop = self.fatal.get(kind)
         if stop is not None:
             return ImportResult(item_id, Outcome.ERROR, f"not checked: {stop}", kind=kind)
@@ -240,7 +273,7 @@ class _Importer:
         if remote.id != item_id:
             return self.other_item(item_id, kind, remote.id)
         first_user = first.text if first is not None and first.role == "user" else None
-        return await self.record(item_id, kind, remote, first_user)
+        return await self.record(item_id, kind, remote, first_user, extra)
 
     def other_item(self, item_id: str, kind: Kind, found: str) -> ImportResult:
         """The result of a server that answered for another item than the one asked for."""
@@ -253,34 +286,32 @@ class _Importer:
         return ImportResult(item_id, Outcome.ERROR, str(error), kind=kind)
 
     async def record(
-        self, item_id: str, kind: Kind, remote: RemoteItem | None, first_user: str | None
+        self,
+        item_id: str,
+        kind: Kind,
+        remote: RemoteItem,
+        first_user: str | None,
+        extra: dict[str, str] | None = None,
     ) -> ImportResult:
         """Store what the server said of ``item_id``, made fit first (see ``store.intake``).
 
         The ID asked for is the one stored (the server's answer only describes it); a time
         the registry cannot index is left out, and metadata is kept within the API's limits.
-        Metadata the input gave for the ID (a span's attributes) fills the keys the
-        server's own metadata leaves free: the server's values are the item's own.
         """
-        meta = intake.metadata(remote.metadata) if remote is not None else {}
-        extra = intake.metadata(dict(self.metadata.get(item_id, {})))
-        for key, value in extra.items():
-            if len(meta) >= MAX_KEYS:
-                break
-            meta.setdefault(key, value)
+        meta = merged(intake.metadata(remote.metadata), extra or {})
         item, added = await self.registry.track(
             item_id,
             kind,
             self.connection,
             source=SOURCE,
             metadata=meta,
-            created_at=intake.moment(remote.created_at) if remote is not None else None,
+            created_at=intake.moment(remote.created_at),
             first_user_text=intake.first_text(first_user),
             event="imported",
         )
         if not added:
             item = await self.registry.set_metadata(item, meta, source=SOURCE)
-        if remote is not None and remote.previous:
+        if remote.previous:
             await self.registry.chains.stands_on(item, remote.previous)
         return ImportResult(
             item_id, Outcome.ADDED if added else Outcome.ALREADY, kind=kind, title=item.title
@@ -295,7 +326,7 @@ async def import_found(
     api_for: ApiFor | None,
     concurrency: int = DEFAULT_CONCURRENCY,
     on_checked: Checked | None = None,
-    metadata: Mapping[str, Mapping[str, str]] | None = None,
+    metadata: Mapping[str, dict[str, str]] | None = None,
 ) -> list[ImportResult]:
     """Import IDs found in text into the registry, in the order given.
 
@@ -304,8 +335,8 @@ async def import_found(
     ``metadata`` is what the input said of some IDs (a trace's span attributes): it joins
     the item's metadata, after the server's own, within the API's limits.
     """
-    importer = _Importer(registry, connection, api_for, concurrency, on_checked, metadata)
-    return await importer.run(found)
+    importer = Importer(registry, connection, api_for, concurrency, on_checked)
+    return await importer.run(found, metadata)
 
 
 async def import_text(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -164,6 +164,38 @@ def track(
         yield Statement(sql.META_INSERT, sql.meta_rows(pk, metadata), many=True)
         yield from journal(pk, event, source)
     return pk, added
+
+
+def track_many(
+    chunks: Sequence[list[Any]],
+    connection: Connection,
+    *,
+    source: str,
+    event: str,
+    metadata: Mapping[str, Mapping[str, str]],
+) -> Plan[set[str]]:
+    """Record many items, a chunk to a statement; the IDs inserted (each journaled).
+
+    Each chunk is the parameters of :func:`sql.items_insert` (see :func:`sql.items_rows`),
+    their connection filled in here. An ID already tracked is skipped by the insert's
+    conflict clause, keeping what it has.
+    """
+    conn_id = yield from connection_id(connection)
+    stamp = time.time()
+    added: set[str] = set()
+    width = len(sql.ITEM_FIELDS)
+    at = sql.ITEM_FIELDS.index("connection_id")
+    for values in chunks:
+        count = len(values) // width
+        values[at::width] = [conn_id] * count
+        made = (yield Statement(sql.items_insert(count), values)).rows
+        journaled = [(stamp, pk, event, source, "") for pk, _ in made]
+        yield Statement(sql.JOURNAL_INSERT, journaled, many=True)
+        meta = [row for pk, i in made for row in sql.meta_rows(pk, metadata.get(i, {}))]
+        if meta:
+            yield Statement(sql.META_INSERT, meta, many=True)
+        added.update(str(item_id) for _, item_id in made)
+    return added
 
 
 def set_state(item_pk: int, state: ItemState, *, source: str, detail: str = "") -> Plan[bool]:
