@@ -35,7 +35,7 @@ COMMANDS = {
     ),
     "import": Lazy(
         "tui.commands.importing:import_ids",
-        "Track the thread and conversation IDs in any text (logs, JSON, CSV) or a database.",
+        "Track the IDs in any text (logs, JSON, CSV), traces, session files or a database.",
     ),
     "list": Lazy(
         "tui.commands.listing:list_items",
