@@ -19,7 +19,7 @@ COMMANDS = {
     ),
     "discover": Lazy(
         "tui.commands.discovering:discover_items",
-        "Track what the server lists: stored completions, threads and conversations.",
+        "Track what the server lists: stored completions, threads, conversations, responses.",
     ),
     "doctor": Lazy(
         "tui.commands.doctor:doctor",

@@ -31,9 +31,10 @@ KINDS = {
 )
 @common
 def discover_items(options: Options, only: tuple[str, ...]) -> None:
-    """Track what the server lists: stored completions, threads and conversations.
+    """Track what the server lists: stored completions, threads, conversations, responses.
 
-    The API lists stored completions; Azure's agents list threads, OGX conversations.
+    The API lists stored completions; Azure's agents list threads, OGX conversations and
+    responses.
     Each list is read oldest first; an interrupted run resumes where it stopped, and the
     next run lists only what was made since. One line per list: listed N, not offered or
     refused, with the reason.
