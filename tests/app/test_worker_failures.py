@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import OptionList, RichLog, Static, TextArea
 
-import tui.ops.importing as importing_module
 import tui.ops.migrating as migrate_module  # the screen imports it on first use
+import tui.ops.roads as roads_module
 from tests.app.failure_kit import (
     SIZE,
     fail,
@@ -123,7 +123,7 @@ async def test_rename_and_metadata_failing_say_why(item_setup, monkeypatch) -> N
 
 async def test_import_failing_says_why_in_the_dialog(item_setup, monkeypatch) -> None:
     chat = await item_setup(Kind.CONVERSATION)
-    fail(monkeypatch, importing_module, "import_found", RuntimeError("server said no"))
+    fail(monkeypatch, roads_module, "import_road", RuntimeError("server said no"))
     app = chat.app()
     async with app.run_test(size=SIZE) as pilot:
         await opened(pilot)

@@ -41,8 +41,8 @@ if TYPE_CHECKING:
     from tui.app.widgets.thread_list import ThreadList
     from tui.ops.deleting import Progress
     from tui.ops.discovering import Heard, Listing
-    from tui.ops.importing import ImportResult
     from tui.ops.resume import Pending
+    from tui.ops.roads import Road, RoadResult
 
 ServicesFactory = Callable[[], Awaitable[Services]]
 DELETED_READ_ONLY = (
@@ -495,24 +495,26 @@ class MainScreen(Screen[None]):
             self.chat.send(item, new.first_message)
 
     def action_import(self) -> None:
-        """Paste text; track every ID in it."""
+        """Track the IDs of a paste, a traces or session file, or a database."""
         from tui.app.screens.import_dialog import ImportDialog  # its log widget loads on use
 
         self.app.push_screen(ImportDialog(self._import_text), self._imported)
 
-    async def _import_text(self, text: str) -> list[ImportResult]:
-        from tui.ops.importing import import_found, scan_text
+    async def _import_text(self, road: Road, source: str, query: str) -> RoadResult:
+        from tui.ops.roads import import_road
 
         api_for = self.svc.api_for_kind if self.svc.has_key else None
-        found = scan_text(text)
-        if found.cut:
-            self.notify(found.cut, title="Import shortened", severity="warning", markup=False)
-        results = await import_found(
-            found.ids, self.svc.registry, self.svc.profile.connection, api_for=api_for
+        done = await import_road(
+            road,
+            source,
+            self.svc.registry,
+            self.svc.profile.connection,
+            api_for=api_for,
+            query=query,
         )
-        if api_for is None and results:
+        if api_for is None and done.total:
             self.notify("No API key: IDs were recorded without checking them.", severity="warning")
-        return results
+        return done
 
     def action_discover(self) -> None:
         """Track what the chosen profile's server lists (a line per list)."""
