@@ -48,8 +48,9 @@ class DiscoverDialog(ModalScreen[int]):
         """Title, progress, one line per list, a button."""
         with Vertical():
             yield Label(
-                "Discover: track what the server lists (stored completions; threads and "
-                "conversations where it lists them). Escape stops; the next run resumes.",
+                "Discover: track what the server lists (stored completions; threads, "
+                "conversations and responses where it lists them). Escape stops; the next "
+                "run resumes.",
                 classes="title",
             )
             yield ProgressBar(total=None, show_eta=False, show_percentage=False, id="bar")
