@@ -147,17 +147,17 @@ APP = textwrap.dedent(
             real_import = app.main._import_text
             finished = []
 
-            async def import_text(text):
+            async def import_text(road, text, query):
                 try:
-                    results = await real_import(text)
+                    done = await real_import(road, text, query)
                 except Exception as exc:
                     emit(op="import failed", error=str(exc))
                     raise
                 finally:
                     finished.append(text)
-                for r in results:
+                for r in done.shown:
                     emit(op="imported", id=r.id, outcome=r.outcome.value, message=r.message)
-                return results
+                return done
 
             app.main._import_text = import_text
             started = time.monotonic()
