@@ -405,8 +405,12 @@ async def test_a_conversation_turn_with_a_tool_call(chat_setup) -> None:
         kinds = [i.type for i in items]
         assert kinds == ["message", "function_call", "function_call_output", "message"]
         assert items[2].output == "sunny, 21 C"
-        roles = [v.turn.role for v in app.query(MessageView)]
-        assert roles[0] == "user" and roles[-1] == "assistant" and len(roles) == 4
+
+        def roles() -> list[str]:
+            return [v.turn.role for v in app.query(MessageView)]
+
+        await until(lambda: len(roles()) == 4, "the whole turn on screen")
+        assert roles()[0] == "user" and roles()[-1] == "assistant"
         item = await app.svc.registry.get(Connection(chat.server.base_url), chat.item_id)
         assert [t["name"] for t in item.tools] == ["get_weather"]
 

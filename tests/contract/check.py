@@ -52,6 +52,11 @@ KNOWN: tuple[Known, ...] = (
         "OGX lists conversations; the emulator does when told to (--list)",
     ),
     Known(
+        "GET /v1/responses",
+        r"^the spec has no operation",
+        "OGX lists stored responses; the emulator does when told to (--list)",
+    ),
+    Known(
         "GET /files/{file_id}/content",
         r"^<body> \(application/octet-stream\)",
         "the file's bytes come as they were uploaded (the spec says a JSON string)",
