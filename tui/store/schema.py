@@ -285,22 +285,32 @@ _KINDS_NOW = "CHECK (kind IN ('thread', 'conversation', 'completion', 'response'
 def v10_more_kinds(conn: sqlite3.Connection) -> None:
     """Let items be stored chat completions and response chains too.
 
+    ``response`` is admitted ahead of the kind itself (see :func:`_widen_kinds`).
+    """
+    _widen_kinds(conn, _KINDS_BEFORE, _KINDS_NOW)
+
+
+def _widen_kinds(conn: sqlite3.Connection, before: str, after: str) -> None:
+    """Replace the items table's kind constraint ``before`` by the wider ``after``.
+
     Widening a CHECK constraint changes no stored row, so the table's SQL is edited in place
     (SQLite's documented way for such changes: ``writable_schema``, then a new
     ``schema_version`` so every connection reads the schema again) instead of copying a
-    table of millions of rows. ``response`` is admitted ahead of the kind itself.
+    table of millions of rows. A table that already has ``after`` is left as it is.
     """
     (sql,) = conn.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'items'"
     ).fetchone()
-    if _KINDS_BEFORE not in sql:
+    if after in sql:
+        return
+    if before not in sql:
         raise sqlite3.DatabaseError(f"the items table has an unknown kind constraint: {sql}")
     (stamp,) = conn.execute("PRAGMA schema_version").fetchone()
     conn.execute("PRAGMA writable_schema = ON")
     try:
         conn.execute(
             "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'items'",
-            (sql.replace(_KINDS_BEFORE, _KINDS_NOW),),
+            (sql.replace(before, after),),
         )
         conn.execute(f"PRAGMA schema_version = {int(stamp) + 1}")
     finally:
@@ -357,26 +367,9 @@ _KINDS_WITH_SESSIONS = (
 def agents_sessions_kind(conn: sqlite3.Connection) -> None:
     """Let items be Agents SDK sessions (read from a local file), the CHECK widened in place.
 
-    The same edit as :func:`v10_more_kinds`, from the constraint that one wrote. A registry
-    whose constraint already admits ``session`` is left as it is.
+    The same edit as :func:`v10_more_kinds`, from the constraint that one wrote.
     """
-    (sql,) = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'items'"
-    ).fetchone()
-    if "'session'" in sql:
-        return
-    if _KINDS_NOW not in sql:
-        raise sqlite3.DatabaseError(f"the items table has an unknown kind constraint: {sql}")
-    (stamp,) = conn.execute("PRAGMA schema_version").fetchone()
-    conn.execute("PRAGMA writable_schema = ON")
-    try:
-        conn.execute(
-            "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'items'",
-            (sql.replace(_KINDS_NOW, _KINDS_WITH_SESSIONS),),
-        )
-        conn.execute(f"PRAGMA schema_version = {int(stamp) + 1}")
-    finally:
-        conn.execute("PRAGMA writable_schema = OFF")
+    _widen_kinds(conn, _KINDS_NOW, _KINDS_WITH_SESSIONS)
 
 
 Step = str | Callable[[sqlite3.Connection], None]
