@@ -61,3 +61,15 @@ def test_deleting_a_chain_leaves_the_part_a_tracked_fork_stands_on(server, cli) 
         for r in map(json.loads, run("list", "--json", "--state", "all").stdout.splitlines())
     }
     assert listed[ids[-1]] == "deleted" and listed[fork[0]] == "active"
+
+
+def test_an_older_response_of_a_tracked_chain_is_named_as_part_of_it(server, cli, tmp_path):
+    from tui import track
+
+    client = track(strict_client(server.base_url), db=tmp_path / "registry.sqlite3")
+    ids = chain(client, 3)
+    done = cli(server.base_url)("import", "--json", "-", input=f"{ids[0]} {ids[1]}")
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [r["result"] for r in rows] == ["already tracked", "already tracked"]
+    assert all(r["message"] == f"part of the response chain tracked as {ids[2]}" for r in rows)

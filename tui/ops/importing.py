@@ -186,11 +186,13 @@ class Importer:
         results: dict[str, ImportResult] = {}
         usable: list[FoundId] = []
         for f in found:
-            done = self.classified(f) or await self._chain_of(f)
+            done = self.classified(f)
             if done is None:
                 usable.append(f)
             else:
                 results[f.text] = done
+        results |= await self._in_chains(usable)
+        usable = [f for f in usable if f.text not in results]
         if self.api_for is None and not self.registry.read_only:
             # One write: the insert itself tells new IDs from those tracked already.
             entries = [(f.text, f.kind) for f in usable if f.kind is not None]
@@ -223,15 +225,22 @@ class Importer:
             results.update((r.id, r) for r in checked)
         return [results[f.text] for f in found]
 
-    async def _chain_of(self, found: FoundId) -> ImportResult | None:
-        """An older response of a tracked chain: already tracked, as part of that chain."""
-        if found.kind is not Kind.RESPONSE:
-            return None
-        holder = await self.registry.chains.holder(self.connection, found.text)
-        if holder is None or holder.id == found.text:
-            return None
-        said = f"part of the response chain tracked as {holder.id}"
-        return ImportResult(found.text, Outcome.ALREADY, said, Kind.RESPONSE, holder.title)
+    async def _in_chains(self, usable: list[FoundId]) -> dict[str, ImportResult]:
+        """Older responses of tracked chains: already tracked, as part of their chain."""
+        responses = [f.text for f in usable if f.kind is Kind.RESPONSE]
+        if not responses:
+            return {}
+        held = await self.registry.chains.holders(self.connection, responses)
+        return {
+            rid: ImportResult(
+                rid,
+                Outcome.ALREADY,
+                f"part of the response chain tracked as {chain.id}",
+                Kind.RESPONSE,
+                chain.title,
+            )
+            for rid, chain in held.items()
+        }
 
     async def gated(
         self, item_id: str, kind: Kind | None, extra: dict[str, str] | None = None

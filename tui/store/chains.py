@@ -9,11 +9,12 @@ responses another chain still stands on (a fork shares its older part).
 from __future__ import annotations
 
 import time
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from tui.model import Connection, Tracked
 from tui.store import sql, writes
+from tui.store.registry import CHUNK
 
 if TYPE_CHECKING:
     from tui.store.registry import Registry
@@ -63,17 +64,28 @@ class Chains:
         )
         return [str(row[0]) for row in rows]
 
+    async def holders(self, connection: Connection, ids: Sequence[str]) -> dict[str, Tracked]:
+        """The chains of those of ``ids`` that are an older response of a tracked chain."""
+        found: dict[str, int] = {}
+        params = sql.connection_params(connection)
+        for start in range(0, len(ids), CHUNK):
+            chunk = list(ids[start : start + CHUNK])
+            rows = await self.registry.fetchall(
+                f"SELECT chain_links.response_id, chain_links.item_pk FROM chain_links "
+                f"{_ON_CONNECTION} AND chain_links.response_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY chain_links.at",
+                (*params, *chunk),
+            )
+            found.update((str(rid), int(pk)) for rid, pk in rows)  # the newest link wins
+        chains = {i.pk: i for i in await self.registry.get_many(sorted(set(found.values())))}
+        return {
+            rid: chains[pk] for rid, pk in found.items() if pk in chains and rid != chains[pk].id
+        }
+
     async def holder(self, connection: Connection, response_id: str) -> Tracked | None:
         """The chain ``response_id`` is part of, as tracked: by its own ID or by a link."""
         found = await self.registry.get(connection, response_id)
-        if found is not None:
-            return found
-        row = await self.registry.fetchone(
-            f"SELECT chain_links.item_pk FROM chain_links {_ON_CONNECTION} "
-            "AND chain_links.response_id = ? ORDER BY chain_links.at DESC LIMIT 1",
-            (*sql.connection_params(connection), response_id),
-        )
-        return await self.registry.get_pk(int(row[0])) if row else None
+        return found or (await self.holders(connection, [response_id])).get(response_id)
 
     async def standing(self, connection: Connection, leaving: Collection[int]) -> set[str]:
         """Responses the chains not in ``leaving`` (row keys) stand on, on ``connection``.
