@@ -18,6 +18,7 @@ response and continued from there.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Collection, Sequence
 from datetime import UTC, datetime
@@ -150,37 +151,59 @@ class ChainsAdapter(ConversationsAdapter):
         """Stored responses keep the metadata they were made with."""
         raise Unsupported(NO_METADATA_EDIT)
 
-    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
+    async def delete(
+        self, item_id: str, *, standing: Collection[str] = (), older: Collection[str] = ()
+    ) -> None:
         """Delete every stored response of the chain (see :meth:`delete_chain`)."""
-        await self.delete_chain(item_id, standing)
+        await self.delete_chain(item_id, standing, older)
 
-    async def delete_chain(self, item_id: str, standing: Collection[str] = ()) -> int:
+    async def delete_chain(
+        self, item_id: str, standing: Collection[str] = (), older: Collection[str] = ()
+    ) -> int:
         """Delete the chain's responses, newest first; the number deleted.
 
-        The walk stops at a response another chain stands on (``standing``: kept, with
-        every response before it), at the first response, or at a link already gone.
-        ``NotFound`` when the newest response itself is gone.
+        The walk back through ``previous_response_id`` stops at a response another chain
+        stands on (``standing``: kept, with every response before it), at the first
+        response, or at a link already gone. Then each of ``older`` (responses of the chain
+        the registry knows, oldest first) the walk did not reach is deleted the same way:
+        a server that keeps no ``previous_response_id`` leaves them to this. ``NotFound``
+        when the newest response itself is gone.
         """
-        deleted = 0
-        current: str | None = item_id
-        while current is not None and current not in standing and deleted < MAX_CHAIN:
+        done: set[str] = set()
+        await self._delete_back(item_id, item_id, standing, done)
+        for response_id in reversed(list(older)):
+            if response_id not in done and response_id not in standing:
+                with contextlib.suppress(NotFound):
+                    await self._delete_back(response_id, item_id, standing, done)
+        return len(done)
+
+    async def _delete_back(
+        self, start: str, item_id: str, standing: Collection[str], done: set[str]
+    ) -> None:
+        """Delete ``start`` and the responses before it, adding each to ``done``.
+
+        Errors of ``start`` itself are raised; an older link gone or failing ends the walk.
+        """
+        current: str | None = start
+        while current and current not in standing and current not in done:
+            if len(done) >= MAX_CHAIN:
+                return
             try:
                 found = await self.response(current, item_id)
             except NotFound:
-                if current == item_id:
+                if current == start:
                     raise
-                break
+                return
             previous = found.read(convert.previous_of)
             with self._errors(item_id):
                 try:
                     await self._responses.delete(current)
                 except Exception:
-                    if current == item_id:
+                    if current == start:
                         raise
-                    break  # an older link deleted meanwhile: the chain is gone from here
-            deleted += 1
+                    return  # an older link deleted meanwhile: the chain is gone from here
+            done.add(current)
             current = previous
-        return deleted
 
     async def _input_page(self, response_id: str, item_id: str, **params: Any) -> Reply:
         return await self._reply(

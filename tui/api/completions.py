@@ -92,7 +92,9 @@ class CompletionsAdapter:
         done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
         return done.read(lambda body: convert.completion_item(body, item_id))
 
-    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
+    async def delete(
+        self, item_id: str, *, standing: Collection[str] = (), older: Collection[str] = ()
+    ) -> None:
         """Delete the stored completion."""
         with self._errors(item_id):
             await self._raw.delete(item_id)

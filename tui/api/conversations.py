@@ -228,7 +228,9 @@ class ConversationsAdapter:
         done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
         return done.read(lambda body: convert.remote_item(body, self.kind, item_id))
 
-    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
+    async def delete(
+        self, item_id: str, *, standing: Collection[str] = (), older: Collection[str] = ()
+    ) -> None:
         """Delete the conversation."""
         with self._errors(item_id):
             await self._raw.delete(item_id)

@@ -47,11 +47,14 @@ class ConversationApi(Protocol):
         """Replace the item's metadata."""
         ...
 
-    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
+    async def delete(
+        self, item_id: str, *, standing: Collection[str] = (), older: Collection[str] = ()
+    ) -> None:
         """Delete the item (raises ``NotFound`` when it is already gone).
 
         ``standing``: responses other tracked chains stand on, which a response chain's
-        deletion leaves on the server with everything before them (other kinds ignore it).
+        deletion leaves on the server with everything before them; ``older``: the chain's
+        older responses the registry knows, deleted too (other kinds ignore both).
         """
         ...
 

@@ -160,7 +160,9 @@ class SessionsAdapter:
         """A session file is never written."""
         raise Unsupported(READ_ONLY, status=REFUSED)
 
-    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
+    async def delete(
+        self, item_id: str, *, standing: Collection[str] = (), older: Collection[str] = ()
+    ) -> None:
         """A session file is never written."""
         raise Unsupported(READ_ONLY, status=REFUSED)
 

@@ -173,7 +173,9 @@ class ThreadsAdapter:
         done = await self._reply(lambda: self._raw.update(item_id, metadata=metadata), item_id)
         return done.read(lambda body: convert.remote_item(body, self.kind, item_id))
 
-    async def delete(self, item_id: str, *, standing: Collection[str] = ()) -> None:
+    async def delete(
+        self, item_id: str, *, standing: Collection[str] = (), older: Collection[str] = ()
+    ) -> None:
         """Delete the thread."""
         with self._errors(item_id):
             await self._raw.delete(item_id)

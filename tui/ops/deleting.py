@@ -10,7 +10,6 @@ touched, each on the connection that owns it.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -233,9 +232,8 @@ class BulkDelete:
                     why = refusal(item)
                     fresh = await deletions.release(item, reason=why, source=self.source)
                     return Outcome(fresh, Result.KEPT, why)
-            standing = await self._standing(item)
-            await self._call(lambda: api.delete(item.id, standing=standing))
-            await self._older_responses(item, api, standing)
+            standing, older = await self._chain_of(item)
+            await self._call(lambda: api.delete(item.id, standing=standing, older=older))
         except NotFound:
             fresh = await deletions.finish(item, gone=True, source=self.source)
             return Outcome(fresh, Result.GONE, "the server had no such item (404)")
@@ -254,27 +252,17 @@ class BulkDelete:
         fresh = await deletions.finish(item, gone=False, source=self.source)
         return Outcome(fresh, Result.DELETED)
 
-    async def _older_responses(
-        self, item: Tracked, api: ConversationApi, standing: set[str]
-    ) -> None:
-        """A chain's older responses the registry knows, deleted too (each with its own).
+    async def _chain_of(self, item: Tracked) -> tuple[set[str], list[str]]:
+        """What a chain's deletion keeps and what it also deletes.
 
-        Its newest response's deletion walked back through ``previous_response_id``; a
-        server that does not keep that link (llama-stack) left the rest, which the
-        registry knows from the chain's replies and its tracked IDs.
+        The responses other chains stand on are kept; the chain's older responses the
+        registry knows are deleted too (a server that does not keep ``previous_response_id``
+        cannot lead the walk to them). Other kinds: none of either.
         """
         if item.kind is not Kind.RESPONSE:
-            return
-        for response_id in reversed(await self.registry.chains.older(item)):
-            if response_id not in standing:
-                with contextlib.suppress(NotFound):
-                    await self._call(partial(api.delete, response_id, standing=standing))
-
-    async def _standing(self, item: Tracked) -> set[str]:
-        """The responses other chains stand on, which a chain's deletion leaves."""
-        if item.kind is not Kind.RESPONSE:
-            return set()
-        return await self.registry.chains.standing(item.connection, {item.pk})
+            return set(), []
+        chains = self.registry.chains
+        return await chains.standing(item.connection, {item.pk}), await chains.older(item)
 
     async def _archive(self, item: Tracked, api: ConversationApi) -> Tracked:
         """Store the whole history, page by page (verified paging), before the delete call."""
