@@ -284,9 +284,10 @@ class _Observer:
         if isinstance(conv_id, str):
             self.writer.touched(self.connection, conv_id)
         elif body.get("store") is not False and response.get("store") is not False:
-            given = {"previous_response_id": body.get("previous_response_id")}
-            merged = response | {k: v for k, v in given.items() if v}
-            self.writer.responded(self.connection, merged, _first_user_text(body.get("input")))
+            previous = body.get("previous_response_id")  # the request's word wins
+            if previous:
+                response = {**response, "previous_response_id": previous}
+            self.writer.responded(self.connection, response, _first_user_text(body.get("input")))
 
     def _created_by_run(self, run: dict[str, Any], body: dict[str, Any]) -> None:
         thread_id = run.get("thread_id")
