@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tui.api import convert
-from tui.api.conversations import ConversationsAdapter
+from tui.api.conversations import ConversationsAdapter, output_items
 from tui.api.convert import get
 from tui.api.errors import Invalid, NotFound, Unsupported
 from tui.api.listing import WIDEST
@@ -290,12 +290,8 @@ class ChainsAdapter(ConversationsAdapter):
         tools: Sequence[Tool] = (),
     ) -> AsyncIterator[StreamEvent]:
         """Answer the calls of response ``run_id`` in a response that continues it."""
-        items = [
-            {"type": "function_call_output", "call_id": o.call_id, "output": o.output}
-            for o in outputs
-        ]
         context = {"previous_response_id": run_id}
-        events = self._respond(item_id, items, choice, tools, context=context)
+        events = self._respond(item_id, output_items(outputs), choice, tools, context=context)
         async for event in _announced(run_id, events):
             yield event
 

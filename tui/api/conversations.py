@@ -112,6 +112,13 @@ class _ResponseFollower:
         return events
 
 
+def output_items(outputs: Sequence[ToolOutput]) -> list[dict[str, str]]:
+    """Tool outputs as the ``function_call_output`` input items that answer their calls."""
+    return [
+        {"type": "function_call_output", "call_id": o.call_id, "output": o.output} for o in outputs
+    ]
+
+
 def _finished(response: Any) -> bool:
     return convert.run_status(get(response, "status")).is_terminal
 
@@ -285,11 +292,7 @@ class ConversationsAdapter:
         tools: Sequence[Tool] = (),
     ) -> AsyncIterator[StreamEvent]:
         """Send the outputs as ``function_call_output`` items and stream the reply."""
-        items = [
-            {"type": "function_call_output", "call_id": o.call_id, "output": o.output}
-            for o in outputs
-        ]
-        async for event in self._respond(item_id, items, choice, tools):
+        async for event in self._respond(item_id, output_items(outputs), choice, tools):
             yield event
 
     async def _respond(
