@@ -168,6 +168,7 @@ async def test_a_reply_streams_live_and_is_archived(chat_setup, pieces, kind: Ki
         assert statuses[-1] is RunStatus.COMPLETED
         assert app.query_one(Composer).text == ""
         assert texts(app, "user") == ["Tell me about **tides**, please."]
+        await until(lambda: len(texts(app, "assistant")) == 1, "the reply in its place")
         [reply] = texts(app, "assistant")
         assert reply and not app.query(LiveReply)
         line = app.query_one(RunStatusLine).describe()
