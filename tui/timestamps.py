@@ -14,7 +14,8 @@ _SCALES = ((1e17, 1e9), (1e14, 1e6), (1e11, 1e3))
 _LATEST = datetime(9999, 12, 31, tzinfo=UTC).timestamp()
 
 
-def _from_number(value: float) -> datetime | None:
+def _seconds(value: float) -> float | None:
+    """A number as seconds (scaled down from a finer unit), ``None`` when out of range."""
     if value != value or value in (float("inf"), float("-inf")):
         return None
     for limit, scale in _SCALES:
@@ -23,7 +24,12 @@ def _from_number(value: float) -> datetime | None:
             break
     if not 0 <= value <= _LATEST:
         return None
-    return datetime.fromtimestamp(value, tz=UTC)
+    return value
+
+
+def _from_number(value: float) -> datetime | None:
+    seconds = _seconds(value)
+    return None if seconds is None else datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def _from_text(text: str) -> datetime | None:
@@ -60,5 +66,8 @@ def moment(value: object) -> datetime | None:
 
 def epoch(value: object) -> int | None:
     """Whole seconds since the epoch from whatever a server sent (see :func:`moment`)."""
+    if type(value) is int or type(value) is float:  # the common case, without a datetime
+        seconds = _seconds(value)
+        return None if seconds is None else int(seconds)
     found = moment(value)
     return None if found is None else int(found.timestamp())
