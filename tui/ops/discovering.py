@@ -33,7 +33,7 @@ from tui.store.discoveries import Progress
 
 SOURCE = "discover"
 MAX_PAGES = 20_000  # 2,000,000 items at 100 a page, per list and run
-MAX_BATCH = 8  # pages kept in one transaction at most (those read while one was written)
+MAX_BATCH = 64  # pages kept in one transaction at most (those read while one was written)
 ORDER = (Kind.COMPLETION, Kind.THREAD, Kind.CONVERSATION, Kind.RESPONSE)
 
 Lister = Callable[[Kind, str | None], Awaitable[ListPage]]
@@ -185,6 +185,8 @@ class _Walk:
             going_on = moved and (page.has_more or full)  # a full "last" page: one more look
             if going_on and number < self.max_pages:  # asked for before this one is read
                 self._ahead = asyncio.ensure_future(self._read(after, start))
+                if number == 1:  # a list of more than a page: write it as a bulk import
+                    await self.registry.bulk()
             self.newest_first = self.newest_first or _newest_first(page)
             fresh = [i for i in page.items if i.id not in self.seen]
             if page.items and not fresh:
@@ -218,7 +220,7 @@ class _Walk:
             self.connection, self.endpoint, fresh, progress, source=SOURCE
         )
         self.result.listed += len(fresh)
-        self.result.added += len(added)
+        self.result.added += added
         self.result.unreadable += unreadable
         if self.heard is not None:
             self.heard(self.result.kind, self.result.listed)

@@ -28,6 +28,19 @@ ON CONFLICT (connection_id, endpoint) DO UPDATE SET
 """
 
 
+CHUNK = 1_000  # rows to an insert statement: within SQLite's 32,766 parameters
+NEWEST_PK = "SELECT coalesce(max(pk), 0) FROM items"
+JOURNAL_NEW = (
+    "INSERT INTO journal (at, item_pk, event, source, detail) "
+    "SELECT ?, pk, ?, ?, '' FROM items WHERE pk > ?"
+)
+META_NEW = (
+    "INSERT OR IGNORE INTO item_meta (item_pk, key, value) "
+    "SELECT items.pk, meta.key, meta.value FROM items, json_each(items.metadata) AS meta "
+    "WHERE items.pk > ?"
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Progress:
     """Where discovery of one list stands: the cursor to resume after, and the count so far."""
@@ -63,10 +76,10 @@ class Discoveries:
         progress: Progress,
         *,
         source: str,
-    ) -> set[str]:
+    ) -> int:
         """Track a page of listed items and save ``progress``, in one transaction.
 
-        Returns the IDs this page added (items already tracked are left as they are).
+        Returns how many items this page added (items already tracked are left as they are).
         """
         return await self.registry.apply(_kept(connection, endpoint, listed, progress, source))
 
@@ -77,24 +90,22 @@ def _kept(
     listed: Sequence[RemoteItem],
     progress: Progress,
     source: str,
-) -> writes.Plan[set[str]]:
+) -> writes.Plan[int]:
     """The write of one page: its items, then where the walk stands."""
     conn_id = yield from writes.connection_id(connection)
     if listed and listed[0].kind is Kind.RESPONSE:
         added = yield from _chained(listed, connection, source)
     else:
-        added = (yield from _inserted(listed, conn_id, source)) if listed else set()
+        added = (yield from _inserted(listed, conn_id, source)) if listed else 0
     stamp = time.time()
     saved = (conn_id, endpoint, progress.cursor, progress.listed, progress.finished_at, stamp)
     yield writes.Statement(SAVE, saved)
     return added
 
 
-def _chained(
-    listed: Sequence[RemoteItem], connection: Connection, source: str
-) -> writes.Plan[set[str]]:
+def _chained(listed: Sequence[RemoteItem], connection: Connection, source: str) -> writes.Plan[int]:
     """Record listed responses one by one: each moves the chain it continues on to it."""
-    added: set[str] = set()
+    added = 0
     for item in listed:
         _, new = yield from writes.chained(
             connection,
@@ -105,30 +116,30 @@ def _chained(
             created_at=intake.seconds(item.created_at.timestamp()),
             event="discovered",
         )
-        if new:
-            added.add(item.id)
+        added += bool(new)
     return added
 
 
-def _inserted(listed: Sequence[RemoteItem], conn_id: int, source: str) -> writes.Plan[set[str]]:
-    """Insert the items not tracked yet, with their metadata and a journal line each."""
-    cleaned = {item.id: (item, intake.metadata(item.metadata)) for item in listed}
-    params = [
-        sql.item_params(
-            item.id,
-            item.kind,
-            conn_id,
-            metadata=meta,
-            created_at=intake.seconds(item.created_at.timestamp()),
-            source=source,
-        )
-        for item, meta in cleaned.values()
-    ]
-    done = yield writes.Statement(sql.items_insert(len(params)), sql.items_values(params))
-    made = [(int(pk), str(item_id)) for pk, item_id in done.rows]
-    meta = [row for pk, item_id in made for row in sql.meta_rows(pk, cleaned[item_id][1])]
-    yield writes.Statement(sql.META_INSERT, meta, many=True)
+def _inserted(listed: Sequence[RemoteItem], conn_id: int, source: str) -> writes.Plan[int]:
+    """Insert the items not tracked yet, with their metadata and a journal line each.
+
+    The rows inserted are those above the largest row key before (SQLite gives a new row
+    the largest key plus one, and no other writer runs inside this transaction): their
+    journal lines and metadata rows are made by SQL from them, each in one statement.
+    """
     stamp = time.time()
-    journal = [(stamp, pk, "discovered", source, "") for pk, _ in made]
-    yield writes.Statement(sql.JOURNAL_INSERT, journal, many=True)
-    return {item_id for _, item_id in made}
+    values: list[object] = []
+    for item in {item.id: item for item in listed}.values():
+        meta = intake.metadata(item.metadata)
+        created = intake.seconds(item.created_at.timestamp())
+        values += sql.item_row(item.id, item.kind, conn_id, meta, created, source, int(stamp))
+    before = (yield writes.Statement(NEWEST_PK)).rows[0][0]
+    width, added = len(sql.ITEM_FIELDS), 0
+    for start in range(0, len(values), CHUNK * width):
+        chunk = values[start : start + CHUNK * width]
+        insert = sql.items_insert(len(chunk) // width, returning=False)
+        added += (yield writes.Statement(insert, chunk)).rowcount
+    if added:
+        yield writes.Statement(JOURNAL_NEW, (stamp, "discovered", source, before))
+        yield writes.Statement(META_NEW, (before,))
+    return added

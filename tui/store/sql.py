@@ -38,6 +38,17 @@ ITEM_PK = "SELECT pk FROM items WHERE connection_id = ? AND id = ?"
 META_DELETE = "DELETE FROM item_meta WHERE item_pk = ?"
 META_INSERT = "INSERT OR IGNORE INTO item_meta (item_pk, key, value) VALUES (?, ?, ?)"
 JOURNAL_INSERT = "INSERT INTO journal (at, item_pk, event, source, detail) VALUES (?, ?, ?, ?, ?)"
+# Many rows in one statement, their values in one JSON parameter: SQLite runs the statement
+# once, not once a row (each run takes and gives back Python's lock, which a busy event
+# loop beside it holds for milliseconds).
+JOURNAL_MANY = (
+    "INSERT INTO journal (at, item_pk, event, source, detail) "
+    "SELECT ?, value, ?, ?, '' FROM json_each(?)"
+)
+META_MANY = (
+    "INSERT OR IGNORE INTO item_meta (item_pk, key, value) "
+    "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)"
+)
 TOUCH = "UPDATE items SET last_activity = max(last_activity, ?) WHERE connection_id = ? AND id = ?"
 SET_STATE = "UPDATE items SET state = ? WHERE pk = ? AND state != ?"
 
@@ -60,19 +71,51 @@ def item_params(
 ) -> dict[str, Any]:
     """Named parameters of :data:`ITEM_INSERT`."""
     stamp = int(now if now is not None else time.time())
-    title, title_source = derive(item_id, metadata, first_user_text)
-    return {
-        "id": item_id,
-        "kind": kind.value,
-        "connection_id": connection_id,
-        "title": title,
-        "title_source": title_source.value,
-        "created_at": created_at,
-        "last_activity": created_at if created_at is not None else stamp,
-        "metadata": json.dumps(dict(metadata), ensure_ascii=False, sort_keys=True),
-        "source": source,
-        "tracked_at": stamp,
-    }
+    row = item_row(item_id, kind, connection_id, metadata, created_at, source, stamp)
+    if first_user_text is not None:
+        title, title_source = derive(item_id, metadata, first_user_text)
+        row = (*row[:3], title, title_source.value, *row[5:])
+    return dict(zip(ITEM_FIELDS, row, strict=True))
+
+
+def item_row(
+    item_id: str,
+    kind: Kind,
+    connection_id: int,
+    metadata: Mapping[str, str],
+    created_at: int | None,
+    source: str,
+    stamp: int,
+) -> tuple[Any, ...]:
+    """An item's values in :data:`ITEM_FIELDS` order, tracked at ``stamp``.
+
+    Made without a dict: a bulk write makes a hundred thousand.
+    """
+    title, title_source = derive(item_id, metadata)
+    text = json.dumps(dict(metadata), ensure_ascii=False, sort_keys=True) if metadata else "{}"
+    activity = created_at if created_at is not None else stamp
+    return (
+        item_id,
+        kind.value,
+        connection_id,
+        title,
+        title_source.value,
+        created_at,
+        activity,
+        text,
+        source,
+        stamp,
+    )
+
+
+def journal_many(at: float, item_pks: Sequence[int], event: str, source: str) -> Any:
+    """:data:`JOURNAL_MANY`'s parameters: the same event, at ``at``, for every item."""
+    return (at, event, source, json.dumps(list(item_pks)))
+
+
+def meta_many(rows: Sequence[tuple[int, str, str]]) -> Any:
+    """:data:`META_MANY`'s parameter for :func:`meta_rows` rows."""
+    return (json.dumps(rows, ensure_ascii=False),)
 
 
 def meta_rows(item_pk: int, metadata: Mapping[str, str]) -> list[tuple[int, str, str]]:
@@ -80,23 +123,20 @@ def meta_rows(item_pk: int, metadata: Mapping[str, str]) -> list[tuple[int, str,
     return [(item_pk, str(k), str(v)) for k, v in metadata.items()]
 
 
-def items_insert(count: int) -> str:
+def items_insert(count: int, *, returning: bool = True) -> str:
     """:data:`ITEM_INSERT` of ``count`` rows in one statement, returning ``pk, id``.
 
     Only the rows this statement inserted come back: an ID already tracked (by another
     process too) is skipped by the conflict clause and returns nothing. Its parameters are
-    :func:`items_values`.
+    :func:`item_row` values, one row after another. Without ``returning``, nothing comes
+    back (each row returned is a step of its own).
     """
     row = "(" + ", ".join("?" * len(ITEM_FIELDS)) + ")"
+    tail = " RETURNING pk, id" if returning else ""
     return (
         f"INSERT INTO items ({', '.join(ITEM_FIELDS)}) VALUES {', '.join([row] * count)} "
-        "ON CONFLICT (connection_id, id) DO NOTHING RETURNING pk, id"
+        f"ON CONFLICT (connection_id, id) DO NOTHING{tail}"
     )
-
-
-def items_values(params: Sequence[Mapping[str, Any]]) -> list[Any]:
-    """The positional parameters of :func:`items_insert` for :func:`item_params` rows."""
-    return [row[field] for row in params for field in ITEM_FIELDS]
 
 
 def items_rows(
@@ -120,9 +160,6 @@ def items_rows(
         values: list[Any] = []
         for item_id, kind in entries[start : start + chunk]:
             meta = metadata.get(item_id) or {}
-            title, title_source = derive(item_id, meta)
-            text = json.dumps(dict(meta), ensure_ascii=False, sort_keys=True) if meta else "{}"
-            values += (item_id, kind.value, 0, title, title_source.value, None, stamp, text)
-            values += (source, stamp)
+            values += item_row(item_id, kind, 0, meta, None, source, stamp)
         chunks.append(values)
     return chunks

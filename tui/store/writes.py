@@ -189,11 +189,11 @@ def track_many(
         count = len(values) // width
         values[at::width] = [conn_id] * count
         made = (yield Statement(sql.items_insert(count), values)).rows
-        journaled = [(stamp, pk, event, source, "") for pk, _ in made]
-        yield Statement(sql.JOURNAL_INSERT, journaled, many=True)
+        pks = [pk for pk, _ in made]
+        yield Statement(sql.JOURNAL_MANY, sql.journal_many(stamp, pks, event, source))
         meta = [row for pk, i in made for row in sql.meta_rows(pk, metadata.get(i, {}))]
         if meta:
-            yield Statement(sql.META_INSERT, meta, many=True)
+            yield Statement(sql.META_MANY, sql.meta_many(meta))
         added.update(str(item_id) for _, item_id in made)
     return added
 
