@@ -29,16 +29,6 @@ ON CONFLICT (connection_id, endpoint) DO UPDATE SET
 
 
 CHUNK = 1_000  # rows to an insert statement: within SQLite's 32,766 parameters
-NEWEST_PK = "SELECT coalesce(max(pk), 0) FROM items"
-JOURNAL_NEW = (
-    "INSERT INTO journal (at, item_pk, event, source, detail) "
-    "SELECT ?, pk, ?, ?, '' FROM items WHERE pk > ?"
-)
-META_NEW = (
-    "INSERT OR IGNORE INTO item_meta (item_pk, key, value) "
-    "SELECT items.pk, meta.key, meta.value FROM items, json_each(items.metadata) AS meta "
-    "WHERE items.pk > ?"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +82,11 @@ def _kept(
     source: str,
 ) -> writes.Plan[int]:
     """The write of one page: its items, then where the walk stands."""
-    conn_id = yield from writes.connection_id(connection)
     if listed and listed[0].kind is Kind.RESPONSE:
         added = yield from _chained(listed, connection, source)
     else:
-        added = (yield from _inserted(listed, conn_id, source)) if listed else 0
+        added = (yield from _inserted(listed, connection, source)) if listed else 0
+    conn_id = yield from writes.connection_id(connection)
     stamp = time.time()
     saved = (conn_id, endpoint, progress.cursor, progress.listed, progress.finished_at, stamp)
     yield writes.Statement(SAVE, saved)
@@ -120,26 +110,17 @@ def _chained(listed: Sequence[RemoteItem], connection: Connection, source: str) 
     return added
 
 
-def _inserted(listed: Sequence[RemoteItem], conn_id: int, source: str) -> writes.Plan[int]:
-    """Insert the items not tracked yet, with their metadata and a journal line each.
-
-    The rows inserted are those above the largest row key before (SQLite gives a new row
-    the largest key plus one, and no other writer runs inside this transaction): their
-    journal lines and metadata rows are made by SQL from them, each in one statement.
-    """
-    stamp = time.time()
-    values: list[object] = []
+def _inserted(
+    listed: Sequence[RemoteItem], connection: Connection, source: str
+) -> writes.Plan[int]:
+    """Insert the items not tracked yet, with their metadata and a journal line each."""
+    stamp = int(time.time())
+    rows: list[object] = []
     for item in {item.id: item for item in listed}.values():
         meta = intake.metadata(item.metadata)
         created = intake.seconds(item.created_at.timestamp())
-        values += sql.item_row(item.id, item.kind, conn_id, meta, created, source, int(stamp))
-    before = (yield writes.Statement(NEWEST_PK)).rows[0][0]
-    width, added = len(sql.ITEM_FIELDS), 0
-    for start in range(0, len(values), CHUNK * width):
-        chunk = values[start : start + CHUNK * width]
-        insert = sql.items_insert(len(chunk) // width, returning=False)
-        added += (yield writes.Statement(insert, chunk)).rowcount
-    if added:
-        yield writes.Statement(JOURNAL_NEW, (stamp, "discovered", source, before))
-        yield writes.Statement(META_NEW, (before,))
-    return added
+        rows += sql.item_row(item.id, item.kind, 0, meta, created, source, stamp)
+    width = CHUNK * len(sql.ITEM_FIELDS)
+    chunks = [rows[start : start + width] for start in range(0, len(rows), width)]
+    added = yield from writes.track_many(chunks, connection, source=source, event="discovered")
+    return len(added)

@@ -360,7 +360,7 @@ class Registry:
         meta = metadata or {}
         # The rows are made here, so that the writing thread only writes.
         chunks = sql.items_rows(fresh, metadata=meta, source=source, chunk=CHUNK)
-        plan = writes.track_many(chunks, connection, source=source, event=event, metadata=meta)
+        plan = writes.track_many(chunks, connection, source=source, event=event)
         return await self.apply(plan)
 
     async def track_remote(

@@ -38,16 +38,17 @@ ITEM_PK = "SELECT pk FROM items WHERE connection_id = ? AND id = ?"
 META_DELETE = "DELETE FROM item_meta WHERE item_pk = ?"
 META_INSERT = "INSERT OR IGNORE INTO item_meta (item_pk, key, value) VALUES (?, ?, ?)"
 JOURNAL_INSERT = "INSERT INTO journal (at, item_pk, event, source, detail) VALUES (?, ?, ?, ?, ?)"
-# Many rows in one statement, their values in one JSON parameter: SQLite runs the statement
-# once, not once a row (each run takes and gives back Python's lock, which a busy event
-# loop beside it holds for milliseconds).
-JOURNAL_MANY = (
+# The rows one transaction inserted are those above the largest row key it began with.
+NEWEST_PK = "SELECT coalesce(max(pk), 0) FROM items"
+IDS_NEW = "SELECT json_group_array(id) FROM items WHERE pk > ?"
+JOURNAL_NEW = (
     "INSERT INTO journal (at, item_pk, event, source, detail) "
-    "SELECT ?, value, ?, ?, '' FROM json_each(?)"
+    "SELECT ?, pk, ?, ?, '' FROM items WHERE pk > ?"
 )
-META_MANY = (
+META_NEW = (
     "INSERT OR IGNORE INTO item_meta (item_pk, key, value) "
-    "SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?)"
+    "SELECT items.pk, meta.key, meta.value FROM items, json_each(items.metadata) AS meta "
+    "WHERE items.pk > ?"
 )
 TOUCH = "UPDATE items SET last_activity = max(last_activity, ?) WHERE connection_id = ? AND id = ?"
 SET_STATE = "UPDATE items SET state = ? WHERE pk = ? AND state != ?"
@@ -106,16 +107,6 @@ def item_row(
         source,
         stamp,
     )
-
-
-def journal_many(at: float, item_pks: Sequence[int], event: str, source: str) -> Any:
-    """:data:`JOURNAL_MANY`'s parameters: the same event, at ``at``, for every item."""
-    return (at, event, source, json.dumps(list(item_pks)))
-
-
-def meta_many(rows: Sequence[tuple[int, str, str]]) -> Any:
-    """:data:`META_MANY`'s parameter for :func:`meta_rows` rows."""
-    return (json.dumps(rows, ensure_ascii=False),)
 
 
 def meta_rows(item_pk: int, metadata: Mapping[str, str]) -> list[tuple[int, str, str]]:

@@ -11,6 +11,7 @@ whoever writes.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Generator, Mapping, Sequence
@@ -167,34 +168,33 @@ def track(
 
 
 def track_many(
-    chunks: Sequence[list[Any]],
-    connection: Connection,
-    *,
-    source: str,
-    event: str,
-    metadata: Mapping[str, Mapping[str, str]],
+    chunks: Sequence[list[Any]], connection: Connection, *, source: str, event: str
 ) -> Plan[set[str]]:
     """Record many items, a chunk to a statement; the IDs inserted (each journaled).
 
-    Each chunk is the parameters of :func:`sql.items_insert` (see :func:`sql.items_rows`),
-    their connection filled in here. An ID already tracked is skipped by the insert's
-    conflict clause, keeping what it has.
+    Each chunk is :func:`sql.item_row` values, one row after another (see
+    :func:`sql.items_rows`), their connection filled in here. An ID already tracked is
+    skipped by the insert's conflict clause, keeping what it has.
+
+    The rows inserted are those above the largest row key before (SQLite gives a new row
+    the largest key plus one, and no other writer runs inside the transaction): their IDs,
+    journal lines and metadata rows are read and made by SQL, one statement each. (Each
+    row a statement returns, or each run of one, is a step that gives back and takes
+    Python's lock again, which a busy event loop beside it holds for milliseconds.)
     """
     conn_id = yield from connection_id(connection)
-    stamp = time.time()
-    added: set[str] = set()
+    before = (yield Statement(sql.NEWEST_PK)).rows[0][0]
     width = len(sql.ITEM_FIELDS)
     at = sql.ITEM_FIELDS.index("connection_id")
     for values in chunks:
         count = len(values) // width
         values[at::width] = [conn_id] * count
-        made = (yield Statement(sql.items_insert(count), values)).rows
-        pks = [pk for pk, _ in made]
-        yield Statement(sql.JOURNAL_MANY, sql.journal_many(stamp, pks, event, source))
-        meta = [row for pk, i in made for row in sql.meta_rows(pk, metadata.get(i, {}))]
-        if meta:
-            yield Statement(sql.META_MANY, sql.meta_many(meta))
-        added.update(str(item_id) for _, item_id in made)
+        yield Statement(sql.items_insert(count, returning=False), values)
+    found = (yield Statement(sql.IDS_NEW, (before,))).rows[0][0]
+    added = {str(item_id) for item_id in json.loads(found)}
+    if added:
+        yield Statement(sql.JOURNAL_NEW, (time.time(), event, source, before))
+        yield Statement(sql.META_NEW, (before,))
     return added
 
 
