@@ -321,6 +321,43 @@ StreamEvent = (
 )
 
 
+class ObjectKind(StrEnum):
+    """The kinds of server object a deep delete covers (an item is made of one or more)."""
+
+    THREAD = "thread"
+    CONVERSATION = "conversation"
+    CONVERSATION_ITEM = "conversation item"
+    RESPONSE = "response"
+    COMPLETION = "chat completion"
+    FILE = "file"
+    VECTOR_STORE = "vector store"
+
+
+@dataclass(frozen=True, slots=True)
+class ServerObject:
+    """One object on a server that a deletion deletes and then verifies gone.
+
+    ``parent`` is the object it lives in when its route needs it (a conversation item's
+    conversation); empty otherwise.
+    """
+
+    kind: ObjectKind
+    id: str
+    parent: str = ""
+
+
+class ObjectState(StrEnum):
+    """Where one object of a deletion stands; recorded before its request and after."""
+
+    PLANNED = "planned"  # confirmed; no request sent yet
+    REQUESTED = "requested"  # its DELETE was sent: the answer may never have come
+    DELETED = "deleted"  # the server answered the DELETE (or 404: it had no such object)
+    VERIFIED = "verified"  # fetched again after the delete: 404
+    STILL_THERE = "still there"  # fetched again after the delete: still readable
+    FAILED = "failed"  # the DELETE or the check failed (the reason is kept)
+    KEPT = "kept"  # left on purpose: another tracked item or assistant still uses it
+
+
 class ItemState(StrEnum):
     """Where a tracked item stands."""
 

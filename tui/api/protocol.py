@@ -12,6 +12,7 @@ from tui.model import (
     Kind,
     RemoteItem,
     RunStatus,
+    ServerObject,
     StreamEvent,
     ToolOutput,
     Turn,
@@ -55,6 +56,31 @@ class ConversationApi(Protocol):
         ``standing``: responses other tracked chains stand on, which a response chain's
         deletion leaves on the server with everything before them; ``older``: the chain's
         older responses the registry knows, deleted too (other kinds ignore both).
+        """
+        ...
+
+    async def parts(
+        self, item_id: str, *, keep: Collection[str] = (), files: bool = False
+    ) -> list[ServerObject]:
+        """What a deep delete of the item deletes before the item itself, as the server has it.
+
+        A conversation: its items (listed, every page). A response chain: its stored
+        responses older than the newest, walked back through ``previous_response_id`` and
+        stopping at one in ``keep`` (another tracked chain stands on it, so it and all
+        before it stay). A thread: with ``files``, the files attached to its messages and
+        the vector stores of its ``tool_resources``; otherwise nothing. A stored
+        completion: nothing. Raises ``NotFound`` when the item itself is gone.
+        """
+        ...
+
+    async def remove(self, obj: ServerObject) -> None:
+        """Delete one object (``NotFound`` when the server has no such object)."""
+        ...
+
+    async def exists(self, obj: ServerObject) -> bool:
+        """Whether the server still gives the object when asked for it (404: ``False``).
+
+        What verifies a deletion: any other answer than a 404 raises its error.
         """
         ...
 

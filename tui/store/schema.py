@@ -372,6 +372,55 @@ def agents_sessions_kind(conn: sqlite3.Connection) -> None:
     _widen_kinds(conn, _KINDS_NOW, _KINDS_WITH_SESSIONS)
 
 
+# Deletion that deletes (deep, verified, with receipts):
+# - the responses known to have written into a conversation (the app's chat, the tracking
+#   hook): deleting the conversation deletes them, since the API leaves them readable;
+# - each server object a confirmed deletion covers, recorded before its request and after
+#   (so a killed run resumes knowing each object's state), until its item's deletion ends;
+# - a receipt line per object of every run, kept: kinds, IDs, connection and times, never
+#   content.
+V14 = """
+CREATE TABLE item_responses (
+    item_pk INTEGER NOT NULL REFERENCES items (pk),
+    response_id TEXT NOT NULL,
+    at REAL NOT NULL,
+    PRIMARY KEY (item_pk, response_id)
+) WITHOUT ROWID;
+
+CREATE TABLE deletion_objects (
+    item_pk INTEGER NOT NULL REFERENCES items (pk),
+    kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    parent TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL,
+    state TEXT NOT NULL DEFAULT 'planned' CHECK (state IN
+        ('planned', 'requested', 'deleted', 'verified', 'still there', 'failed', 'kept')),
+    detail TEXT NOT NULL DEFAULT '',
+    requested_at REAL,
+    verified_at REAL,
+    PRIMARY KEY (item_pk, kind, object_id)
+) WITHOUT ROWID;
+
+CREATE TABLE receipts (
+    pk INTEGER PRIMARY KEY,
+    job TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    item_kind TEXT NOT NULL,
+    object_kind TEXT NOT NULL,
+    object_id TEXT NOT NULL,
+    base_url TEXT NOT NULL,
+    organization TEXT NOT NULL,
+    project TEXT NOT NULL,
+    requested_at REAL,
+    verified_at REAL,
+    outcome TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    kept_locally TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX receipts_by_time ON receipts (requested_at, pk);
+"""
+
+
 Step = str | Callable[[sqlite3.Connection], None]
 # UPGRADES[n] takes a registry from user_version n to n + 1 (a schema upgrade; "migration"
 # here means only carrying a thread into a conversation): a script, or a function for
@@ -383,6 +432,7 @@ UPGRADES: tuple[Step, ...] = (
     V11,
     V12,
     agents_sessions_kind,
+    V14,
 )
 LATEST = len(UPGRADES)
 
