@@ -49,6 +49,7 @@ class Registry:
         from tui.store.deletions import Deletions
         from tui.store.discoveries import Discoveries
         from tui.store.migrations import Migrations
+        from tui.store.receipts import Receipts
         from tui.store.search import Search
 
         self.db = db
@@ -65,6 +66,7 @@ class Registry:
         self.deletions = Deletions(self)
         self.discoveries = Discoveries(self)
         self.migrations = Migrations(self)
+        self.receipts = Receipts(self)
         self.search = Search(self)
 
     @classmethod
