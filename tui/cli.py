@@ -15,7 +15,7 @@ from tui.redact import redact
 COMMANDS = {
     "delete": Lazy(
         "tui.commands.deleting:delete",
-        "Delete threads or conversations on their servers (archived first, after asking).",
+        "Delete tracked items on their servers, deep and verified (archived first, after asking).",
     ),
     "discover": Lazy(
         "tui.commands.discovering:discover_items",
@@ -48,6 +48,10 @@ COMMANDS = {
     "prune": Lazy(
         "tui.commands.deleting:prune",
         "Delete tracked items whose last activity is older than an age (after asking).",
+    ),
+    "receipts": Lazy(
+        "tui.commands.receipts:receipts",
+        "Show the receipts of deletions: each object, when asked, when verified gone.",
     ),
 }
 

@@ -16,9 +16,9 @@ from tui.api.errors import NotFound
 from tui.commands.context import ConnectionApis, Options, common, locate_item, run
 from tui.durations import parse_age
 from tui.ids import parse_item_id
-from tui.model import ItemState, Kind, Tracked
+from tui.model import ItemState, Kind, ObjectState, Tracked
 from tui.ops.deleting import BulkDelete, Outcome, Progress, Result
-from tui.ops.plan import DeletionPlan, Policy, make_plan
+from tui.ops.plan import DeletionPlan, Policy, Responses, make_plan, responses_of
 from tui.ops.resume import interrupted, put_back
 from tui.store import Query
 from tui.text import json_text
@@ -41,6 +41,16 @@ REFUSE = (
     is_flag=True,
     help="Delete items even when their archive cannot be verified complete (may lose messages).",
 )
+@click.option(
+    "--container-only",
+    is_flag=True,
+    help="Delete only the items themselves, not a conversation's items and responses.",
+)
+@click.option(
+    "--with-files",
+    is_flag=True,
+    help="Also delete a thread's files and vector stores that nothing else uses.",
+)
 @click.option("--resume", is_flag=True, help="Finish the deletions an interrupted run left.")
 @click.option(
     "--put-back", is_flag=True, help="Give up interrupted deletions: items return as they were."
@@ -53,10 +63,12 @@ def delete(
     no_archive: bool,
     as_json: bool,
     allow_incomplete: bool,
+    container_only: bool,
+    with_files: bool,
     resume: bool,
     put_back: bool,
 ) -> None:
-    """Delete threads or conversations on their servers (archived first, after asking).
+    """Delete tracked items on their servers, deep and verified (archived first, after asking).
 
     Exit status: 0 when every item is deleted (a 404 counts: it is gone), 1 when some
     were not, 2 when nothing was done for want of confirmation.
@@ -70,7 +82,7 @@ def delete(
     items, notes, unknown = run(_resolve(options, kinds, resume))
     for line in notes + unknown:
         click.echo(line, err=True)
-    policy = Policy(archive=not no_archive, allow_incomplete=allow_incomplete)
+    policy = _policy(no_archive, allow_incomplete, container_only, with_files)
     _confirm_and_run(options, items, policy, yes=yes, as_json=as_json, resumed=resume)
     if unknown:
         sys.exit(1)
@@ -90,6 +102,16 @@ def delete(
     is_flag=True,
     help="Delete items even when their archive cannot be verified complete (may lose messages).",
 )
+@click.option(
+    "--container-only",
+    is_flag=True,
+    help="Delete only the items themselves, not a conversation's items and responses.",
+)
+@click.option(
+    "--with-files",
+    is_flag=True,
+    help="Also delete a thread's files and vector stores that nothing else uses.",
+)
 @common
 def prune(
     options: Options,
@@ -101,6 +123,8 @@ def prune(
     no_archive: bool,
     as_json: bool,
     allow_incomplete: bool,
+    container_only: bool,
+    with_files: bool,
 ) -> None:
     """Delete tracked items whose last activity is older than an age (after asking)."""
     try:
@@ -115,12 +139,25 @@ def prune(
         connection=options.chosen_profile().connection if options.profile else None,
     )
     items, untrusted = run(_matching(options, query))
-    policy = Policy(archive=not no_archive, allow_incomplete=allow_incomplete)
+    policy = _policy(no_archive, allow_incomplete, container_only, with_files)
     if dry_run:
-        plan = make_plan(items, ConnectionApis(options.settings()), policy, untrusted)
+        counts = run(_responses(options, items))
+        apis = ConnectionApis(options.settings())
+        plan = make_plan(items, apis, policy, untrusted, counts)
         _show(plan, as_json, dry_run=True)
         return
     _confirm_and_run(options, items, policy, yes=yes, as_json=as_json, untrusted=untrusted)
+
+
+def _policy(no_archive: bool, allow: bool, container_only: bool, files: bool) -> Policy:
+    return Policy(
+        archive=not no_archive, allow_incomplete=allow, deep=not container_only, files=files
+    )
+
+
+async def _responses(options: Options, items: Sequence[Tracked]) -> dict[int, Responses]:
+    async with await options.registry() as registry:
+        return await responses_of(registry, items)
 
 
 def _parse(text: str) -> tuple[Kind, str]:
@@ -203,7 +240,8 @@ def _confirm_and_run(
     untrusted: Sequence[tuple[Tracked, datetime]] = (),
 ) -> None:
     apis = ConnectionApis(options.settings(), max_retries=0)
-    plan = make_plan(items, apis, policy, untrusted)
+    counts = run(_responses(options, items)) if items else {}
+    plan = make_plan(items, apis, policy, untrusted, counts)
     if not plan.items and not plan.skipped:
         for line in plan.ages():
             click.echo(line, err=True)
@@ -235,6 +273,8 @@ async def _delete(
             apis,
             archive=policy.archive,
             allow_incomplete=policy.allow_incomplete,
+            deep=policy.deep,
+            files=policy.files,
             source=SOURCE,
         )
         loop = asyncio.get_running_loop()
@@ -295,7 +335,22 @@ def _summary(progress: Progress) -> dict[str, Any]:
         "skipped": why(Result.SKIPPED),
         "not_sent": ids(Result.STOPPED),
         "kept": why(Result.KEPT),
+        "still_on_the_server": why(Result.STILL_THERE),
         "interrupted": why(Result.INTERRUPTED),
+        "objects": _objects(progress),
+    }
+
+
+def _objects(progress: Progress) -> dict[str, int]:
+    """Server objects: delete requested, verified gone, still there, failed, kept."""
+    return {
+        "requested": progress.requested,
+        "verified": progress.objects(ObjectState.VERIFIED),
+        "still_there": progress.objects(ObjectState.STILL_THERE),
+        "failed": progress.objects(
+            ObjectState.FAILED, ObjectState.REQUESTED, ObjectState.DELETED, ObjectState.PLANNED
+        ),
+        "kept": progress.objects(ObjectState.KEPT),
     }
 
 
@@ -316,6 +371,13 @@ def _report(progress: Progress, as_json: bool) -> None:
         if progress.count(r) or r is Result.DELETED
     )
     click.echo(counts + ".")
+    if progress.objects():
+        objects = _objects(progress)
+        click.echo(
+            f"Server objects: {objects['requested']:,} requested, {objects['verified']:,} "
+            f"verified gone, {objects['still_there']:,} still there, {objects['failed']:,} "
+            f"failed" + (f", {objects['kept']:,} kept (in use)" if objects["kept"] else "") + "."
+        )
 
 
 def _show(plan: DeletionPlan, as_json: bool, *, dry_run: bool) -> None:

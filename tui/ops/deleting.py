@@ -29,11 +29,13 @@ from tui.api.errors import (
     Unsupported,
 )
 from tui.api.protocol import ConversationApi
-from tui.model import HistoryPage, Kind, Tracked, Turn
+from tui.model import HistoryPage, ObjectState, Tracked, Turn
 from tui.ops.capabilities import remember
+from tui.ops.deep import GONE, Deep, Ended
 from tui.ops.exporting import archive_history, runs_to_fetch
 from tui.ops.pacing import Pacer
 from tui.store import Registry
+from tui.store.deletions import Receipt
 
 T = TypeVar("T")
 ApiFor = Callable[[Tracked], tuple[ConversationApi | None, str]]
@@ -53,17 +55,19 @@ class Result(StrEnum):
     FAILED = "failed"
     SKIPPED = "skipped"
     STOPPED = "not sent"
+    STILL_THERE = "still on the server"  # the server accepted a delete, yet still gives it
     KEPT = "kept"  # its archive could not be verified complete, and the user did not allow it
     INTERRUPTED = "interrupted"  # the server asked for too long a pause; resumable
 
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """One item's result and, unless it was deleted, why."""
+    """One item's result and, unless it was deleted, why; and what became of its objects."""
 
     item: Tracked
     result: Result
     reason: str = ""
+    ended: Ended | None = None
 
 
 @dataclass
@@ -79,6 +83,18 @@ class Progress:
     def count(self, *results: Result) -> int:
         """How many items ended with one of ``results``."""
         return sum(1 for o in self.outcomes if o.result in results)
+
+    def objects(self, *states: ObjectState) -> int:
+        """How many server objects ended in one of ``states`` (all of them: none given)."""
+        ended = [o.ended for o in self.outcomes if o.ended is not None]
+        if not states:
+            return sum(len(e.objects) for e in ended)
+        return sum(e.count(*states) for e in ended)
+
+    @property
+    def requested(self) -> int:
+        """Server objects a delete was sent for (or found already gone)."""
+        return self.objects() - self.objects(ObjectState.KEPT, ObjectState.PLANNED)
 
     @property
     def done(self) -> int:
@@ -99,6 +115,14 @@ class Progress:
         """Seconds until the rest is done at the current rate (``None`` before any)."""
         rate = self.rate(now)
         return (self.total - self.done) / rate if rate > 0 else None
+
+
+def _kept_locally(item: Tracked) -> str:
+    """What stays on this machine of a deleted item (said in its receipt; never content)."""
+    if item.message_count:
+        whole = "complete" if item.history_complete else "possibly incomplete"
+        return f"archive: {item.message_count:,} messages ({whole}), readable here"
+    return "the registry entry only (nothing archived)"
 
 
 def refusal(item: Tracked) -> str:
@@ -143,6 +167,8 @@ class BulkDelete:
         *,
         archive: bool = True,
         allow_incomplete: bool = False,
+        deep: bool = True,
+        files: bool = False,
         concurrency: int = CONCURRENCY,
         source: str = "app",
         pacer: Pacer | None = None,
@@ -152,6 +178,8 @@ class BulkDelete:
         self.api_for = api_for
         self.archive = archive
         self.allow_incomplete = allow_incomplete
+        self.deep = deep
+        self.files = files
         self.concurrency = max(1, concurrency)
         self.source = source
         self.pacer = pacer or Pacer()
@@ -226,43 +254,54 @@ class BulkDelete:
         try:
             if key in self._broken:
                 raise ApiError(self._broken[key])
-            if self.archive:
+            begun = bool(await deletions.objects(item))  # resumed: archived before it began
+            if self.archive and not begun:
                 item = await self._archive(item, api)
                 if not item.history_complete and not self.allow_incomplete:
                     why = refusal(item)
                     fresh = await deletions.release(item, reason=why, source=self.source)
                     return Outcome(fresh, Result.KEPT, why)
-            standing, older = await self._chain_of(item)
-            await self._call(lambda: api.delete(item.id, standing=standing, older=older))
+            deep = Deep(self.registry, api, self._call, deep=self.deep, files=self.files)
+            ended = await deep.run(item)
         except NotFound:
             fresh = await deletions.finish(item, gone=True, source=self.source)
             return Outcome(fresh, Result.GONE, "the server had no such item (404)")
         except Stopped:
+            receipt = await self._receipt(item)
             if self.interrupted is not None:
                 await deletions.pause(item, reason=self.interrupted, source=self.source)
                 return Outcome(item, Result.INTERRUPTED, self.interrupted)
-            reason = "stopped before its delete request was sent"
-            fresh = await deletions.release(item, reason=reason, source=self.source)
+            reason = "stopped before every one of its objects was deleted"
+            fresh = await deletions.release(
+                item, reason=reason, source=self.source, receipt=receipt
+            )
             return Outcome(fresh, Result.STOPPED, reason)
         except ApiError as exc:
             if isinstance(exc, (AuthFailed, ApiGone, Unsupported)):
                 self._broken.setdefault(key, str(exc))
             fresh = await deletions.release(item, reason=str(exc), source=self.source)
             return Outcome(fresh, Result.FAILED, str(exc))
-        fresh = await deletions.finish(item, gone=False, source=self.source)
-        return Outcome(fresh, Result.DELETED)
+        return await self._ended(item, ended)
 
-    async def _chain_of(self, item: Tracked) -> tuple[set[str], list[str]]:
-        """What a chain's deletion keeps and what it also deletes.
+    async def _ended(self, item: Tracked, ended: Ended) -> Outcome:
+        """Record the item's outcome from its objects', with its receipt."""
+        deletions = self.registry.deletions
+        receipt = Receipt(tuple(p.line() for p in ended.objects), _kept_locally(item))
+        if ended.done:
+            gone = ended.objects[-1].detail == GONE
+            fresh = await deletions.finish(item, gone=gone, source=self.source, receipt=receipt)
+            if gone:
+                return Outcome(fresh, Result.GONE, "the server had no such item (404)", ended)
+            return Outcome(fresh, Result.DELETED, "", ended)
+        reason = ended.reason()
+        fresh = await deletions.release(item, reason=reason, source=self.source, receipt=receipt)
+        result = Result.STILL_THERE if ended.still_there else Result.FAILED
+        return Outcome(fresh, result, reason, ended)
 
-        The responses other chains stand on are kept; the chain's older responses the
-        registry knows are deleted too (a server that does not keep ``previous_response_id``
-        cannot lead the walk to them). Other kinds: none of either.
-        """
-        if item.kind is not Kind.RESPONSE:
-            return set(), []
-        chains = self.registry.chains
-        return await chains.standing(item.connection, {item.pk}), await chains.older(item)
+    async def _receipt(self, item: Tracked) -> Receipt:
+        """The receipt of an item whose run ended early: its objects as they stand."""
+        objects = await self.registry.deletions.objects(item)
+        return Receipt(tuple(p.line() for p in objects), _kept_locally(item))
 
     async def _archive(self, item: Tracked, api: ConversationApi) -> Tracked:
         """Store the whole history, page by page (verified paging), before the delete call."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from tui.api.protocol import ConversationApi
 from tui.model import Kind, Tracked
+from tui.store import Registry
 from tui.text import clean
 
 TYPE_THE_NUMBER_ABOVE = 20  # more items than this: confirming means typing their number
@@ -17,10 +18,25 @@ SAMPLES = 5
 
 @dataclass(frozen=True, slots=True)
 class Policy:
-    """What the user chose: archive first, and delete even an archive in doubt."""
+    """What the user chose: archive first, delete even an archive in doubt, how deep.
+
+    ``deep`` (the default) deletes what an item is made of on the server with it (a
+    conversation's items and the responses known to have written into it); ``files``
+    also deletes a thread's files and vector stores that nothing else uses.
+    """
 
     archive: bool = True
     allow_incomplete: bool = False
+    deep: bool = True
+    files: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Responses:
+    """What the registry knows of the responses that wrote into one conversation."""
+
+    known: int  # recorded by the app's chat or the tracking hook: deleted with it
+    asked: int  # user messages in its archive: about one response each
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +50,7 @@ class DeletionPlan:
     # this machine's clock), planned or kept: each with when the registry first saw it,
     # the time its age came from instead.
     untrusted_ages: tuple[tuple[Tracked, datetime], ...] = ()
+    responses: Mapping[int, Responses] = field(default_factory=dict)  # by item row key
 
     def planned(self, item: Tracked) -> bool:
         """Whether ``item`` is among those this plan deletes."""
@@ -100,11 +117,61 @@ class DeletionPlan:
             out.append("Each history is fetched and archived first (readable here afterwards).")
         else:
             out.append("Histories are NOT archived first: what is not archived yet is lost.")
-        out += self.chains()
+        out += self.coverage()
         out += self.doubts()
         out += self.ages()
         warning = self.warning()
         return out + ([warning] if warning else [])
+
+    def coverage(self) -> list[str]:
+        """What the deletion covers on the server besides each item, and how it is checked."""
+        if not self.items:
+            return []
+        if not self.policy.deep:
+            return [
+                "Only the items themselves are deleted: a conversation's items and the "
+                "responses that wrote into it stay on the server, readable by their IDs."
+            ]
+        out = self._conversations() + self.chains() + self._threads()
+        out.append(
+            "Each object is fetched again after its delete: only what the server no longer "
+            "gives counts as deleted; anything still there is reported and kept as it is."
+        )
+        return out
+
+    def _conversations(self) -> list[str]:
+        conversations = [i for i in self.items if i.kind is Kind.CONVERSATION]
+        if not conversations:
+            return []
+        counts = [self.responses.get(i.pk, Responses(0, 0)) for i in conversations]
+        known = sum(c.known for c in counts)
+        unknown = sum(max(0, c.asked - c.known) for c in counts)
+        noun = "conversation" if len(conversations) == 1 else "conversations"
+        out = [
+            f"Each of the {len(conversations):,} {noun} is deleted with its items and the "
+            f"{known:,} stored responses this registry knows wrote into it, then itself."
+        ]
+        if unknown:
+            out.append(
+                f"About {unknown:,} more responses were made where this registry could not "
+                "see them (another program, or before tracking): they stay on the server "
+                "under its retention (stored responses are kept 30 days on OpenAI)."
+            )
+        return out
+
+    def _threads(self) -> list[str]:
+        if not any(i.kind is Kind.THREAD for i in self.items):
+            return []
+        if self.policy.files:
+            return [
+                "Threads: the files attached to their messages and the vector stores of "
+                "their tool resources are deleted too, except those an assistant or another "
+                "tracked item still uses (named in the outcome)."
+            ]
+        return [
+            "Threads: their files and vector stores stay (tick 'files too', or add "
+            "--with-files, to delete those nothing else uses)."
+        ]
 
     def chains(self) -> list[str]:
         """What deleting a response chain covers."""
@@ -161,11 +228,19 @@ def _day(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M UTC")
 
 
+async def responses_of(registry: Registry, items: Sequence[Tracked]) -> dict[int, Responses]:
+    """For each conversation of ``items``: the responses known, and its archived asks."""
+    pks = [i.pk for i in items if i.kind is Kind.CONVERSATION]
+    counts = await registry.deletions.response_counts(pks)
+    return {pk: Responses(known, asked) for pk, (known, asked) in counts.items()}
+
+
 def make_plan(
     items: Sequence[Tracked],
     api_for: Callable[[Tracked], tuple[ConversationApi | None, str]],
     policy: Policy,
     untrusted_ages: Sequence[tuple[Tracked, datetime]] = (),
+    responses: Mapping[int, Responses] | None = None,
 ) -> DeletionPlan:
     """Split ``items`` into those that can be deleted from here and those that cannot.
 
@@ -180,4 +255,6 @@ def make_plan(
             skipped.append((item, why))
         else:
             ready.append(item)
-    return DeletionPlan(tuple(ready), tuple(skipped), policy, tuple(untrusted_ages))
+    return DeletionPlan(
+        tuple(ready), tuple(skipped), policy, tuple(untrusted_ages), dict(responses or {})
+    )

@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from tui.model import ItemState, Tracked
-from tui.store import rows, writes
+from tui.model import ItemState, ObjectKind, ObjectState, ServerObject, Tracked
+from tui.store import receipts, rows, sql, writes
 
 if TYPE_CHECKING:
     from tui.store.registry import Registry
@@ -20,6 +20,41 @@ CONFIRM = (
 )
 PAUSED = "deletion paused"  # journal event of an item a run left to be resumed on purpose
 MARK = "UPDATE items SET state = 'deleting' WHERE pk = ? AND state != 'deleted'"
+PLAN_OBJECT = (
+    "INSERT OR IGNORE INTO deletion_objects (item_pk, kind, object_id, parent, seq, state, "
+    "detail) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+OBJECTS = (
+    "SELECT kind, object_id, parent, state, detail, requested_at, verified_at "
+    "FROM deletion_objects WHERE item_pk = ? ORDER BY seq"
+)
+FORGET = "DELETE FROM deletion_objects WHERE item_pk = ?"
+JOB = "SELECT job FROM deletions WHERE item_pk = ?"
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """One server object of an item's deletion, and where it stands."""
+
+    object: ServerObject
+    state: ObjectState
+    detail: str = ""
+    requested_at: float | None = None
+    verified_at: float | None = None
+
+    def line(self) -> receipts.Line:
+        """The object's receipt line."""
+        return receipts.Line(
+            self.object, self.state, self.requested_at, self.verified_at, self.detail
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What an item's receipt says: its objects as they ended, and what stays here."""
+
+    lines: tuple[receipts.Line, ...]
+    kept_locally: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +85,35 @@ class Deletions:
                     await self.registry.journal_add(db, item.pk, "deleting", source, job)
         return job
 
-    async def finish(self, item: Tracked, *, gone: bool, source: str) -> Tracked:
+    async def finish(
+        self, item: Tracked, *, gone: bool, source: str, receipt: Receipt | None = None
+    ) -> Tracked:
         """The server deleted it (or had no such item): ``deleted``, archive kept.
 
         Journaled once: an item the user's own code deleted meanwhile is already settled.
+        Its objects' record ends with it, and ``receipt`` is kept, in the same transaction.
         """
         detail = "already gone on the server (404)" if gone else ""
-        deleted = writes.set_state(item.pk, ItemState.DELETED, source=source, detail=detail)
-        await self.registry.apply(deleted)
+        await self.registry.apply(self._finished(item, detail, source, receipt))
         return await self._get(item)
 
-    async def release(self, item: Tracked, *, reason: str, source: str) -> Tracked:
-        """Not deleted (failed or stopped): the item goes back to its state before."""
+    def _finished(
+        self, item: Tracked, detail: str, source: str, receipt: Receipt | None
+    ) -> writes.Plan[None]:
+        job = (yield writes.Statement(JOB, (item.pk,))).rows
+        yield from _receipt(item, job[0][0] if job else "", receipt)
+        yield from writes.set_state(item.pk, ItemState.DELETED, source=source, detail=detail)
+
+    async def release(
+        self, item: Tracked, *, reason: str, source: str, receipt: Receipt | None = None
+    ) -> Tracked:
+        """Not deleted (failed, stopped, still on the server): back to its state before.
+
+        Its objects' record ends with it, and ``receipt`` is kept, in the same transaction.
+        """
         async with self.registry.writing() as db:
+            job = list(await (await db.execute(JOB, (item.pk,))).fetchall())
+            await writes.arun(db, _receipt(item, job[0][0] if job else "", receipt))
             await db.execute(
                 "UPDATE items SET state = coalesce("
                 "(SELECT prior_state FROM deletions WHERE item_pk = ?), ?) "
@@ -81,6 +132,59 @@ class Deletions:
         async with self.registry.writing() as db:
             await self.registry.journal_add(db, item.pk, PAUSED, source, reason)
 
+    async def objects(self, item: Tracked) -> list[Planned]:
+        """The objects recorded for the item's deletion, in the order they are deleted."""
+        found = await self.registry.fetchall(OBJECTS, (item.pk,))
+        return [_planned(tuple(row)) for row in found]
+
+    async def plan(self, item: Tracked, planned: Sequence[Planned]) -> list[Planned]:
+        """Record the objects of an item's deletion before any of their requests."""
+        values = [
+            (
+                item.pk,
+                p.object.kind.value,
+                p.object.id,
+                p.object.parent,
+                seq,
+                p.state.value,
+                p.detail,
+            )
+            for seq, p in enumerate(planned)
+        ]
+        async with self.registry.writing() as db:
+            await db.executemany(PLAN_OBJECT, values)
+        return await self.objects(item)
+
+    async def mark(
+        self, item: Tracked, obj: ServerObject, state: ObjectState, detail: str = ""
+    ) -> None:
+        """Record where one object stands (``requested`` before its request, the rest after)."""
+        now = time.time()
+        requested = now if state is ObjectState.REQUESTED else None
+        verified = now if state is ObjectState.VERIFIED else None
+        async with self.registry.writing() as db:
+            await db.execute(
+                "UPDATE deletion_objects SET state = ?, detail = ?, "
+                "requested_at = coalesce(?, requested_at), verified_at = coalesce(?, verified_at) "
+                "WHERE item_pk = ? AND kind = ? AND object_id = ?",
+                (state.value, detail, requested, verified, item.pk, obj.kind.value, obj.id),
+            )
+
+    async def response_counts(self, item_pks: Sequence[int]) -> dict[int, tuple[int, int]]:
+        """Per item: the responses known to have written into it, and its archived asks."""
+        counts: dict[int, tuple[int, int]] = {}
+        for start in range(0, len(item_pks), 500):
+            chunk = list(item_pks[start : start + 500])
+            marks = ", ".join("?" * len(chunk))
+            found = await self.registry.fetchall(
+                f"SELECT items.pk, (SELECT count(*) FROM item_responses WHERE item_pk = items.pk), "
+                "(SELECT count(*) FROM messages WHERE messages.item_pk = items.pk "
+                f"AND messages.role = 'user') FROM items WHERE items.pk IN ({marks})",
+                chunk,
+            )
+            counts.update({int(r[0]): (int(r[1]), int(r[2])) for r in found})
+        return counts
+
     async def pending(self) -> list[Pending]:
         """Every confirmed deletion still open, oldest confirmation first."""
         found = await self.registry.fetchall(
@@ -96,3 +200,40 @@ class Deletions:
         fresh = await self.registry.get_pk(item.pk)
         assert fresh is not None
         return fresh
+
+
+def _planned(row: tuple[object, ...]) -> Planned:
+    kind, object_id, parent, state, detail, requested, verified = row
+    return Planned(
+        ServerObject(ObjectKind(str(kind)), str(object_id), str(parent)),
+        ObjectState(str(state)),
+        str(detail),
+        None if requested is None else float(str(requested)),
+        None if verified is None else float(str(verified)),
+    )
+
+
+def _receipt(item: Tracked, job: str, receipt: Receipt | None) -> writes.Plan[None]:
+    """Keep an item's receipt lines (if any) and end its objects' record."""
+    if receipt is not None and receipt.lines:
+        base, org, project = sql.connection_params(item.connection)
+        values = [
+            (
+                job,
+                item.id,
+                item.kind.value,
+                line.object.kind.value,
+                line.object.id,
+                base,
+                org,
+                project,
+                line.requested_at,
+                line.verified_at,
+                line.outcome.value,
+                line.detail,
+                receipt.kept_locally,
+            )
+            for line in receipt.lines
+        ]
+        yield writes.Statement(receipts.INSERT, values, many=True)
+    yield writes.Statement(FORGET, (item.pk,))

@@ -8,9 +8,12 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
+from tui.model import Kind
 from tui.ops.plan import DeletionPlan, Policy
 
 ALLOW_INCOMPLETE = "Delete even if the archive may be incomplete (may lose messages)"
+DEEP = "Deep: also a conversation's items and the responses known to have written into it"
+FILES = "Threads: also their files and vector stores that nothing else uses"
 
 
 class ConfirmDelete(ModalScreen[Policy | None]):
@@ -49,6 +52,9 @@ class ConfirmDelete(ModalScreen[Policy | None]):
             warning = plan.warning()
             if warning:
                 yield Static(warning, classes="warning", markup=False)
+            coverage = plan.coverage()
+            if coverage:
+                yield Static("\n".join(coverage), classes="hint", markup=False)
             doubts = plan.doubts()
             if doubts:
                 yield Static("\n".join(doubts), classes="warning", markup=False)
@@ -56,6 +62,9 @@ class ConfirmDelete(ModalScreen[Policy | None]):
                 "Archive each history first (keeps it readable here)", plan.archive, id="archive"
             )
             yield Checkbox(ALLOW_INCOMPLETE, plan.policy.allow_incomplete, id="incomplete")
+            yield Checkbox(DEEP, plan.policy.deep, id="deep")
+            if any(i.kind is Kind.THREAD for i in plan.items):
+                yield Checkbox(FILES, plan.policy.files, id="files")
             if not plan.items:
                 yield Static("Nothing can be deleted from here. Press escape.", classes="hint")
             elif plan.typed:
@@ -75,9 +84,12 @@ class ConfirmDelete(ModalScreen[Policy | None]):
             self.query_one("#count", Input).focus()
 
     def _policy(self) -> Policy:
+        files = self.query("#files").results(Checkbox)
         return Policy(
             archive=self.query_one("#archive", Checkbox).value,
             allow_incomplete=self.query_one("#incomplete", Checkbox).value,
+            deep=self.query_one("#deep", Checkbox).value,
+            files=any(box.value for box in files),
         )
 
     def action_confirm(self) -> None:

@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, ProgressBar, Static
 
 from tui.app.failures import report
-from tui.model import Tracked
+from tui.model import ObjectState, Tracked
 from tui.ops.deleting import BulkDelete, Progress, Result
 from tui.text import clean
 
@@ -24,12 +24,21 @@ def summary_lines(progress: Progress) -> list[str]:
     out = [
         f"Deleted: {progress.count(Result.DELETED):,}",
         f"Already gone (404, counted as deleted): {progress.count(Result.GONE):,}",
+        f"Still on the server after the delete: {progress.count(Result.STILL_THERE):,}",
         f"Failed: {progress.count(Result.FAILED):,}",
         f"Skipped (no credentials here): {progress.count(Result.SKIPPED):,}",
     ]
+    if progress.objects():
+        out.append(
+            f"Server objects: {progress.requested:,} requested · "
+            f"{progress.objects(ObjectState.VERIFIED):,} verified gone · "
+            f"{progress.objects(ObjectState.STILL_THERE):,} still there · "
+            f"{progress.objects(ObjectState.KEPT):,} kept (in use)"
+        )
     if progress.count(Result.STOPPED):
         out.append(f"Not sent (stopped): {progress.count(Result.STOPPED):,}, left as they were")
-    problems = [o for o in progress.outcomes if o.result in (Result.FAILED, Result.SKIPPED)]
+    troubles = (Result.FAILED, Result.STILL_THERE, Result.SKIPPED)
+    problems = [o for o in progress.outcomes if o.result in troubles]
     for outcome in problems[:SHOWN_FAILURES]:
         out.append(f"  {outcome.item.id}: {clean(outcome.reason)}")
     if len(problems) > SHOWN_FAILURES:
@@ -118,6 +127,7 @@ class DeleteProgress(ModalScreen[Progress]):
             f"{progress.done:,} of {progress.total:,} · {progress.rate(now):.1f}/s"
             + (f" · about {eta:.0f} s left" if eta is not None else ""),
             f"deleted {progress.count(Result.DELETED, Result.GONE):,} · "
+            f"still there {progress.count(Result.STILL_THERE):,} · "
             f"failed {progress.count(Result.FAILED):,} · "
             f"skipped {progress.count(Result.SKIPPED):,}",
         ]

@@ -563,7 +563,7 @@ class MainScreen(Screen[None]):
         from tui.app.screens.confirm_delete import ConfirmDelete
         from tui.app.screens.delete_progress import DeleteProgress
         from tui.ops.deleting import BulkDelete
-        from tui.ops.plan import Policy, make_plan
+        from tui.ops.plan import Policy, make_plan, responses_of
 
         current = self.items.current
         keys = sorted(self.marked) or ([current.pk] if current else [])
@@ -572,7 +572,8 @@ class MainScreen(Screen[None]):
         if not items:
             self.notify("Nothing to delete: mark items with space, or highlight one.")
             return
-        plan = make_plan(items, self.svc.bulk_api_for, Policy())
+        counts = await responses_of(self.svc.registry, items)
+        plan = make_plan(items, self.svc.bulk_api_for, Policy(), responses=counts)
         policy = await self.app.push_screen_wait(ConfirmDelete(plan))
         if policy is None:
             self.notify("Nothing deleted.")
@@ -582,6 +583,8 @@ class MainScreen(Screen[None]):
             self.svc.bulk_api_for,
             archive=policy.archive,
             allow_incomplete=policy.allow_incomplete,
+            deep=policy.deep,
+            files=policy.files,
         )
         everything = list(plan.items) + [item for item, _ in plan.skipped]
         progress = await self.app.push_screen_wait(DeleteProgress(engine, everything))

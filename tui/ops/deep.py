@@ -1,0 +1,202 @@
+"""Deep deletion of one item: every server object it is made of, deleted, then verified gone.
+
+A conversation is its items, the responses known to have written into it, then the
+conversation itself; a response chain is its stored responses; a thread is the thread (and,
+when asked, the files and vector stores its messages and tools use); a stored completion is
+the completion. The objects are recorded before the first request and each one's state
+after every step (requested, deleted, verified or still there, failed), so a run killed at
+any moment resumes knowing what is done. A container is deleted only once everything in it
+is verified gone: its parts cannot be reached without it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tui.api.errors import ApiError, NotFound
+from tui.api.protocol import ConversationApi
+from tui.model import Kind, ObjectKind, ObjectState, ServerObject, Tracked
+from tui.store import Registry
+from tui.store.deletions import Planned
+
+T = TypeVar("T")
+Call = Callable[[Callable[[], Awaitable[Any]]], Awaitable[Any]]
+"""Sends one request paced and retried (see :meth:`BulkDelete._call`)."""
+
+ITSELF = {
+    Kind.THREAD: ObjectKind.THREAD,
+    Kind.CONVERSATION: ObjectKind.CONVERSATION,
+    Kind.COMPLETION: ObjectKind.COMPLETION,
+    Kind.RESPONSE: ObjectKind.RESPONSE,
+}
+DONE = (ObjectState.VERIFIED, ObjectState.KEPT)
+GONE = "already gone on the server (404)"
+STILL_THERE = "still readable on the server after its delete was accepted"
+
+
+def itself(item: Tracked) -> ServerObject:
+    """The server object an item is named by."""
+    return ServerObject(ITSELF[item.kind], item.id)
+
+
+@dataclass(frozen=True, slots=True)
+class Ended:
+    """What became of each object of one item's deletion."""
+
+    objects: tuple[Planned, ...]
+
+    def count(self, *states: ObjectState) -> int:
+        """How many objects ended in one of ``states``."""
+        return sum(1 for p in self.objects if p.state in states)
+
+    @property
+    def done(self) -> bool:
+        """Every object verified gone (or kept on purpose)."""
+        return all(p.state in DONE for p in self.objects)
+
+    @property
+    def still_there(self) -> list[Planned]:
+        """The objects the server still gave after their delete."""
+        return [p for p in self.objects if p.state is ObjectState.STILL_THERE]
+
+    @property
+    def failed(self) -> list[Planned]:
+        """The objects whose delete or check failed (or was never reached)."""
+        return [p for p in self.objects if p.state not in (*DONE, ObjectState.STILL_THERE)]
+
+    def reason(self) -> str:
+        """Why the item is not deleted, in one sentence naming the first objects."""
+        there, failed = self.still_there, self.failed
+        parts = []
+        if there:
+            parts.append(f"{_some(there)} still on the server after the delete was accepted")
+        if failed:
+            first = next((p.detail for p in failed if p.detail), "not reached")
+            parts.append(f"{_some(failed)} not deleted ({first})")
+        return "; ".join(parts) + ". Nothing is marked deleted; run the deletion again later."
+
+
+def _some(planned: Sequence[Planned]) -> str:
+    shown = ", ".join(f"{p.object.kind.value} {p.object.id}" for p in planned[:2])
+    more = f" and {len(planned) - 2:,} more" if len(planned) > 2 else ""
+    return f"{len(planned):,} object{'s' if len(planned) != 1 else ''} ({shown}{more})"
+
+
+class Deep:
+    """Deletes the objects of one item on one connection, each paced by ``call``."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        api: ConversationApi,
+        call: Call,
+        *,
+        deep: bool = True,
+        files: bool = False,
+    ) -> None:
+        self.registry = registry
+        self.api = api
+        self.call = call
+        self.deep = deep
+        self.files = files
+
+    async def run(self, item: Tracked) -> Ended:
+        """Delete and verify every object of ``item``; what became of each.
+
+        Raises what :attr:`call` raises to end a run (the user stopping it); any other
+        failure is recorded on its object.
+        """
+        deletions = self.registry.deletions
+        objects = await deletions.objects(item) or await deletions.plan(
+            item, await self._plan(item)
+        )
+        *parts, container = objects
+        for part in parts:
+            await self._one(item, part)
+        current = await deletions.objects(item)
+        if all(p.state in DONE for p in current[:-1]):
+            await self._one(item, container)
+        return Ended(tuple(await deletions.objects(item)))
+
+    async def _plan(self, item: Tracked) -> list[Planned]:
+        """The item's objects as the server and the registry know them, the item last."""
+        if not self.deep:
+            return [Planned(itself(item), ObjectState.PLANNED)]
+        standing = await self._standing(item)
+        try:
+            parts: list[ServerObject] = await self.call(
+                lambda: self.api.parts(item.id, keep=standing, files=self.files)
+            )
+        except NotFound:  # the item is gone: what the registry knows of it may not be
+            parts = []
+        parts = _unique([*parts, *await self._known(item, parts, standing)])
+        users = await self._users(parts)
+        planned = [
+            Planned(p, ObjectState.KEPT, f"kept: {users[p.id]} still uses it")
+            if p.id in users
+            else Planned(p, ObjectState.PLANNED)
+            for p in parts
+        ]
+        return [*planned, Planned(itself(item), ObjectState.PLANNED)]
+
+    async def _standing(self, item: Tracked) -> set[str]:
+        if item.kind is not Kind.RESPONSE:
+            return set()
+        return await self.registry.chains.standing(item.connection, {item.pk})
+
+    async def _known(
+        self, item: Tracked, parts: Sequence[ServerObject], standing: set[str]
+    ) -> list[ServerObject]:
+        """Responses the registry knows belong to the item, that the server did not list."""
+        if item.kind is Kind.RESPONSE:
+            ids = await self.registry.chains.older(item)
+        elif item.kind is Kind.CONVERSATION:
+            ids = await self.registry.responses.of(item)
+        else:
+            return []
+        listed = {p.id for p in parts}
+        return [
+            ServerObject(ObjectKind.RESPONSE, i)
+            for i in ids
+            if i not in listed and i not in standing and i != item.id
+        ]
+
+    async def _users(self, parts: Sequence[ServerObject]) -> Mapping[str, str]:
+        shared = [p for p in parts if p.kind in (ObjectKind.FILE, ObjectKind.VECTOR_STORE)]
+        if not shared:
+            return {}
+        found: Mapping[str, str] = await self.call(lambda: self.api.users(shared))
+        return found
+
+    async def _one(self, item: Tracked, planned: Planned) -> None:
+        """Delete one object (unless it is done), then check that it is gone."""
+        if planned.state in DONE:
+            return
+        marks = self.registry.deletions
+        obj, said = planned.object, planned.detail
+        if planned.state is not ObjectState.DELETED:
+            await marks.mark(item, obj, ObjectState.REQUESTED)
+            said = ""
+            try:
+                await self.call(lambda: self.api.remove(obj))
+            except NotFound:
+                said = GONE  # checked below like the rest
+            except ApiError as exc:
+                await marks.mark(item, obj, ObjectState.FAILED, str(exc))
+                return
+            await marks.mark(item, obj, ObjectState.DELETED, said)
+        try:
+            present = await self.call(lambda: self.api.exists(obj))
+        except ApiError as exc:
+            await marks.mark(item, obj, ObjectState.FAILED, f"deleted; the check failed: {exc}")
+            return
+        if present:
+            await marks.mark(item, obj, ObjectState.STILL_THERE, STILL_THERE)
+        else:
+            await marks.mark(item, obj, ObjectState.VERIFIED, said)
+
+
+def _unique(objects: Sequence[ServerObject]) -> list[ServerObject]:
+    return list(dict.fromkeys(objects))
