@@ -137,6 +137,13 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     help="Store this many small chat completions under --demo-key (listable, for discover).",
 )
 @click.option(
+    "--seed-conversations",
+    default=0,
+    type=click.IntRange(0, 100_000),
+    show_default=True,
+    help="Store this many conversations of 10 items, each written into by 5 stored responses.",
+)
+@click.option(
     "--seed-chain",
     default=0,
     type=click.IntRange(0, 100_000),
@@ -149,6 +156,11 @@ def _fault_kinds(_ctx: click.Context, _param: click.Parameter, value: str) -> tu
     help="Answer every Assistants route with the 404 api.openai.com gives since 2026-08-26.",
 )
 @click.option("--no-stream", is_flag=True, help="Ignore stream=true and answer with JSON.")
+@click.option(
+    "--hollow-deletes",
+    is_flag=True,
+    help="Answer every DELETE as done and delete nothing (a deletion must verify).",
+)
 @click.option(
     "--own-inputs",
     is_flag=True,
@@ -187,9 +199,11 @@ def emulator(
     fault_cut_after: int,
     seed_threads: int,
     seed_completions: int,
+    seed_conversations: int,
     seed_chain: int,
     sunset: bool,
     no_stream: bool,
+    hollow_deletes: bool,
     own_inputs: bool,
     listing: tuple[str, ...],
     seed: int,
@@ -217,6 +231,7 @@ def emulator(
         sunset=sunset,
         no_stream=no_stream,
         own_inputs=own_inputs,
+        hollow_deletes=hollow_deletes,
         listing=frozenset(listing),
         seed=seed,
         api_keys=_accepted(keys, demo_key),
@@ -240,6 +255,11 @@ def emulator(
     if seed_completions:
         seed_completions_data(emu, demo_key, seed_completions)
         click.echo(f"{seed_completions} stored completions under API key '{demo_key}'", err=True)
+    if seed_conversations:
+        from tui.emulator.demo import seed_conversations as seed_conversations_data
+
+        seed_conversations_data(emu, demo_key, seed_conversations)
+        click.echo(f"{seed_conversations} conversations under API key '{demo_key}'", err=True)
     if seed_chain:
         from tui.emulator.demo import seed_chain as seed_chain_data
 

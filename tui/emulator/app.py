@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -167,6 +167,8 @@ class Emulator:
     def _route(self, path: str, methods: list[str], handler: Handler, *, assistants: bool) -> Route:
         async def checked(request: Request, namespace: Namespace) -> Response:
             await check_request(request)
+            if self.config.hollow_deletes and request.method == "DELETE":
+                return _hollow(request)
             return await handler(request, namespace)
 
         async def endpoint(request: Request) -> Response:
@@ -214,6 +216,12 @@ class Emulator:
         headed = ApiHeaders(CutStreams(app, self.config), self.config)
         stamped = _RequestId(headed, IdFactory(self.config.seed + 2))
         return Recording(stamped)
+
+
+def _hollow(request: Request) -> Response:
+    """A delete answered as done while nothing is deleted (some servers do just that)."""
+    object_id = request.url.path.rstrip("/").rsplit("/", 1)[-1]
+    return JSONResponse({"id": object_id, "object": "deleted", "deleted": True})
 
 
 async def _unknown_route(request: Request) -> Response:

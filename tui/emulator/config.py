@@ -39,6 +39,8 @@ class EmulatorConfig:
             do: ``threads`` (Azure's agents), ``conversations`` and ``responses`` (OGX).
         own_inputs: a response's input items are only those its own request sent, as
             some servers keep them (the real API's also hold the context it continued).
+        hollow_deletes: every DELETE answers ``deleted: true`` and deletes nothing, as a
+            server that only hides what it was asked to delete (a deletion must verify).
 
     """
 
@@ -60,6 +62,7 @@ class EmulatorConfig:
     epoch: float | None = None
     listing: frozenset[str] = frozenset()
     own_inputs: bool = False
+    hollow_deletes: bool = False
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.error_rate <= 1.0 or not 0.0 <= self.throttle_rate <= 1.0:

@@ -275,6 +275,51 @@ def seed_completions(emulator: Emulator, api_key: str, count: int) -> None:
         chat.stored_at(ns, body, epoch - count + index, said)
 
 
+def seed_conversations(
+    emulator: Emulator, api_key: str, count: int, *, items: int = 10, responses: int = 5
+) -> dict[str, list[str]]:
+    """Store ``count`` conversations of ``items`` items and ``responses`` responses each.
+
+    Returns each conversation's ID with the IDs of the stored responses that wrote into
+    it, oldest first.
+
+    As the real API does, the responses stay when their conversation is deleted. The IDs
+    follow from the emulator's seed, as :func:`seed_threads`'s do.
+    """
+    ns = emulator.namespace(api_key)
+    epoch = int(emulator.config.epoch or time.time())
+    made: dict[str, list[str]] = {}
+    for index in range(count):
+        at = epoch - count + index
+        rec = ConversationRec(objects.conversation(emulator.ids.new("conv"), {}, at))
+        ns.conversations[rec.obj["id"]] = rec
+        for number in range(items):
+            role = "user" if number % 2 == 0 else "assistant"
+            part = objects.output_text if role == "assistant" else _input_text
+            said = [part(f"item {number} of conversation {index}")]
+            rec.items.add(objects.input_message(emulator.ids.conversation_message(), role, said))
+        made[rec.obj["id"]] = [
+            _stored_response(emulator, ns, rec.obj["id"], at) for _ in range(responses)
+        ]
+    return made
+
+
+def _input_text(text: str) -> Obj:
+    return {"type": "input_text", "text": text}
+
+
+def _stored_response(emulator: Emulator, ns: Namespace, conv_id: str, at: int) -> str:
+    """A completed stored response that wrote into ``conv_id``; its ID."""
+    body: Obj = {"model": "gpt-4.1", "store": True, "conversation": conv_id}
+    obj = objects.response(emulator.ids.new("resp"), body, conv_id, at)
+    answer = objects.input_message(
+        emulator.ids.conversation_message(), "assistant", [objects.output_text("ok")]
+    )
+    obj.update(status="completed", completed_at=at, output=[answer])
+    ns.responses[obj["id"]] = ResponseRec(obj, input_items=[])
+    return str(obj["id"])
+
+
 def seed_chain(emulator: Emulator, api_key: str, count: int) -> str:
     """Store a chain of ``count`` responses under ``api_key``; its newest response's ID.
 
