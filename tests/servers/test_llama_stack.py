@@ -10,7 +10,9 @@ import pytest
 
 from tests.conftest import PATIENCE, TEST_KEY, strict_client
 from tests.servers import operations as op
-from tests.servers.conftest import Target
+from tests.servers.conftest import Target, api_on
+from tui.api.errors import NotFound
+from tui.model import ObjectKind, ServerObject
 
 # One worker runs every server test: one of each server per session, started first.
 pytestmark = [pytest.mark.xdist_group("servers"), pytest.mark.long]
@@ -192,3 +194,30 @@ def test_discover_lists_its_stored_responses_as_chains(target, run) -> None:
     assert found.stdout.startswith("GET /responses           listed"), found.stdout
     listed = run("list", "--kind", "response", "--json", "--limit", "1000")
     assert made <= {json.loads(row)["id"] for row in listed.stdout.splitlines()}
+
+
+async def test_a_conversation_with_a_response_in_it_deep_deletes(target) -> None:
+    conv_id = op.seed(target, 3, "deep")
+    with op.direct(target) as client:
+        response_id = client.responses.create(
+            model=target.choice, input="deep answer", conversation=conv_id
+        ).id
+        listed = [item.id for item in client.conversations.items.list(conv_id, order="asc")]
+    conversation = ServerObject(ObjectKind.CONVERSATION, conv_id)
+    response = ServerObject(ObjectKind.RESPONSE, response_id)
+    async with api_on(target) as api:
+        parts = await api.parts(conv_id)
+        assert [p.id for p in parts] == listed and len(parts) == 3 + 2  # with its in and out
+        whole = [*parts, response, conversation]
+        assert [await api.exists(obj) for obj in whole] == [True] * len(whole)
+        for obj in parts:
+            await api.remove(obj)
+        assert [await api.exists(obj) for obj in parts] == [False] * len(parts)
+        assert await api.exists(conversation) and await api.exists(response)
+        with pytest.raises(NotFound):
+            await api.remove(parts[0])
+        for obj in (response, conversation):
+            await api.remove(obj)
+        assert [await api.exists(obj) for obj in whole] == [False] * len(whole)
+        with pytest.raises(NotFound):
+            await api.parts(conv_id)

@@ -27,8 +27,9 @@ from typing import Any
 from tui.api import convert
 from tui.api.conversations import ConversationsAdapter, output_items
 from tui.api.convert import get
-from tui.api.errors import Invalid, NotFound, Unsupported
+from tui.api.errors import Invalid, NotFound, Unreadable, Unsupported
 from tui.api.listing import WIDEST
+from tui.api.objects import Route
 from tui.api.polling import Reply
 from tui.api.protocol import MESSAGE_PAGE, Tool
 from tui.model import (
@@ -36,8 +37,10 @@ from tui.model import (
     Continued,
     HistoryPage,
     Kind,
+    ObjectKind,
     Part,
     RemoteItem,
+    ServerObject,
     StatusChanged,
     StreamEvent,
     ToolOutput,
@@ -132,6 +135,11 @@ class ChainsAdapter(ConversationsAdapter):
 
     kind = Kind.RESPONSE
 
+    def _object_routes(self) -> dict[ObjectKind, Route]:
+        """A chain's objects are its responses."""
+        routes = super()._object_routes()
+        return {ObjectKind.RESPONSE: routes[ObjectKind.RESPONSE]}
+
     async def response(self, response_id: str, item_id: str | None = None) -> Reply:
         """One stored response."""
         return await self._reply(lambda: self._responses.retrieve(response_id), item_id)
@@ -184,17 +192,7 @@ class ChainsAdapter(ConversationsAdapter):
 
         Errors of ``start`` itself are raised; an older link gone or failing ends the walk.
         """
-        current: str | None = start
-        while current and current not in standing and current not in done:
-            if len(done) >= MAX_CHAIN:
-                return
-            try:
-                found = await self.response(current, item_id)
-            except NotFound:
-                if current == start:
-                    raise
-                return
-            previous = found.read(convert.previous_of)
+        async for current in self._walk_back(start, item_id, standing, done):
             with self._errors(item_id):
                 try:
                     await self._responses.delete(current)
@@ -203,7 +201,53 @@ class ChainsAdapter(ConversationsAdapter):
                         raise
                     return  # an older link deleted meanwhile: the chain is gone from here
             done.add(current)
+
+    async def _walk_back(
+        self, start: str, item_id: str, *stops: Collection[str]
+    ) -> AsyncIterator[str]:
+        """``start`` and the stored responses before it, newest first.
+
+        Each is fetched before it is given, and its ``previous_response_id`` read before the
+        next is asked for. The walk ends before a response in one of ``stops`` (read as it
+        goes: a caller may add to one), at the first response, at a link gone (``NotFound``
+        of ``start`` itself is raised), at a link that cannot be read (counted in
+        :attr:`skipped`), or after ``MAX_CHAIN`` responses.
+        """
+        current: str | None = start
+        walked: set[str] = set()
+        while current and current not in walked and not any(current in s for s in stops):
+            if len(walked) >= MAX_CHAIN:
+                return
+            try:
+                found = await self.response(current, item_id)
+            except NotFound:
+                if current == start:
+                    raise
+                return
+            walked.add(current)
+            try:
+                previous = found.read(convert.previous_of)
+            except Unreadable:
+                if current == start:
+                    raise
+                self.skipped += 1
+                previous = None
+            yield current
             current = previous
+
+    async def parts(
+        self, item_id: str, *, keep: Collection[str] = (), files: bool = False
+    ) -> list[ServerObject]:
+        """The chain's stored responses older than ``item_id``, newest first.
+
+        Walked back through ``previous_response_id``; the walk stops before a response in
+        ``keep`` (it and every response before it stay), and at a link gone. A server that
+        keeps no ``previous_response_id`` gives none: the registry knows those responses.
+        ``NotFound`` when ``item_id`` itself is gone.
+        """
+        self.skipped = 0
+        walked = [found async for found in self._walk_back(item_id, item_id, keep)]
+        return [ServerObject(ObjectKind.RESPONSE, found) for found in walked[1:]]
 
     async def _input_page(self, response_id: str, item_id: str, **params: Any) -> Reply:
         return await self._reply(

@@ -18,6 +18,7 @@ from tui.api import convert
 from tui.api.convert import get
 from tui.api.errors import Invalid, Unsupported, translate
 from tui.api.learning import Learned, family
+from tui.api.objects import ObjectCalls, Route
 from tui.api.polling import Reply, reply
 from tui.api.protocol import MESSAGE_PAGE, Tool
 from tui.model import (
@@ -25,8 +26,10 @@ from tui.model import (
     Connection,
     HistoryPage,
     Kind,
+    ObjectKind,
     RemoteItem,
     RunStatus,
+    ServerObject,
     StreamEvent,
     ToolOutput,
     Turn,
@@ -50,6 +53,14 @@ class CompletionsAdapter:
         self.learned: Learned = {}
         self._raw = client.chat.completions.with_raw_response
         self._created: dict[str, object] = {}  # a completion's time: its messages carry none
+        route = Route(lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id))
+        self._objects = ObjectCalls(
+            connection,
+            {ObjectKind.COMPLETION: route},
+            holder="Stored completions",
+            learned=self.learned,
+            api="stored completions",
+        )
 
     def _errors(self, item_id: str | None = None) -> Any:
         return translate(self.connection, self.kind, item_id)
@@ -98,6 +109,24 @@ class CompletionsAdapter:
         """Delete the stored completion."""
         with self._errors(item_id):
             await self._raw.delete(item_id)
+
+    async def parts(
+        self, item_id: str, *, keep: Collection[str] = (), files: bool = False
+    ) -> list[ServerObject]:
+        """A stored completion is one object: nothing is deleted before it."""
+        return []
+
+    async def remove(self, obj: ServerObject) -> None:
+        """Delete a stored completion."""
+        await self._objects.remove(obj)
+
+    async def exists(self, obj: ServerObject) -> bool:
+        """Whether the server still gives the stored completion (404: no)."""
+        return await self._objects.exists(obj)
+
+    async def users(self, objects: Sequence[ServerObject]) -> dict[str, str]:
+        """Nothing else on the server uses a stored completion."""
+        return {}
 
     async def messages_page(self, item_id: str, params: dict[str, Any]) -> Reply:
         """One page of the stored input messages."""

@@ -23,6 +23,8 @@ from tui.api.errors import (
     translate,
 )
 from tui.api.learning import PLAIN_REPLY, STREAMING, Learned, family, feature
+from tui.api.objects import ObjectCalls, Route
+from tui.api.paging import WIDEST, every_entry
 from tui.api.polling import DEFAULT_BACKOFF, Backoff, Reply, poll, reply, route_of, stream_events
 from tui.api.protocol import MESSAGE_PAGE, Tool
 from tui.api.sending import send_refused_again, sending_once
@@ -31,8 +33,10 @@ from tui.model import (
     Connection,
     HistoryPage,
     Kind,
+    ObjectKind,
     RemoteItem,
     RunStatus,
+    ServerObject,
     StatusChanged,
     StreamEvent,
     TextDelta,
@@ -123,6 +127,12 @@ def _finished(response: Any) -> bool:
     return convert.run_status(get(response, "status")).is_terminal
 
 
+def item_key(entry: Any) -> tuple[str, str]:
+    """A listed conversation item's ID, checked (``BadShape`` when it has none usable)."""
+    item_id = convert.ident(convert.obj_of(entry, "item"))
+    return item_id, item_id
+
+
 class ConversationsAdapter:
     """:class:`~tui.api.protocol.ConversationApi` over Responses conversations."""
 
@@ -142,6 +152,30 @@ class ConversationsAdapter:
         self._create = once.conversations.with_raw_response
         self._respond_once = once.responses.with_raw_response
         self._resends = client.max_retries
+        self.skipped = 0  # entries the last ``parts`` could not read (and left out)
+        self._objects = ObjectCalls(
+            connection,
+            self._object_routes(),
+            holder=f"{self.kind.noun.capitalize()}s",
+            learned=self.learned,
+            api="conversations",
+        )
+
+    def _object_routes(self) -> dict[ObjectKind, Route]:
+        """How each kind of object of a deep delete is deleted and fetched."""
+        items = self._raw.items
+        return {
+            ObjectKind.CONVERSATION: Route(
+                lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id)
+            ),
+            ObjectKind.CONVERSATION_ITEM: Route(
+                lambda o: items.delete(o.id, conversation_id=o.parent),
+                lambda o: items.retrieve(o.id, conversation_id=o.parent),
+            ),
+            ObjectKind.RESPONSE: Route(
+                lambda o: self._responses.delete(o.id), lambda o: self._responses.retrieve(o.id)
+            ),
+        }
 
     async def _once(self, call: Callable[[], Awaitable[T]]) -> T:
         """A creating call, sent again only when the server refused it unprocessed."""
@@ -241,6 +275,41 @@ class ConversationsAdapter:
         """Delete the conversation."""
         with self._errors(item_id):
             await self._raw.delete(item_id)
+
+    async def parts(
+        self, item_id: str, *, keep: Collection[str] = (), files: bool = False
+    ) -> list[ServerObject]:
+        """The conversation's items, oldest first, from every page of its list.
+
+        An item that cannot be read (no ID, or one that is not an ID) is left out and
+        counted in :attr:`skipped`: deleting the conversation deletes it on the server.
+        ``NotFound`` when the conversation is gone.
+        """
+
+        async def page(after: str | None) -> Reply:
+            params: dict[str, Any] = {"order": "asc", "limit": WIDEST}
+            if after is not None:
+                params["after"] = after
+            return await self._reply(lambda: self._raw.items.list(item_id, **params), item_id)
+
+        listed = await every_entry(page, item_key)
+        self.skipped = listed.unreadable
+        return [
+            ServerObject(ObjectKind.CONVERSATION_ITEM, found, parent=item_id)
+            for found in listed.found
+        ]
+
+    async def remove(self, obj: ServerObject) -> None:
+        """Delete a conversation, one of its items, or a response."""
+        await self._objects.remove(obj)
+
+    async def exists(self, obj: ServerObject) -> bool:
+        """Whether the server still gives the conversation, item or response (404: no)."""
+        return await self._objects.exists(obj)
+
+    async def users(self, objects: Sequence[ServerObject]) -> dict[str, str]:
+        """Nothing else on the server is known to use a conversation's objects."""
+        return {}
 
     async def history(
         self, item_id: str, *, before: str | None = None, limit: int = MESSAGE_PAGE

@@ -4,7 +4,9 @@ Servers lie about paging: some ignore the ``after`` cursor and send the first pa
 some say ``has_more: false`` on a full page with more behind it, some say ``has_more: true``
 forever with a cursor that never moves. A :class:`Walk` pages newest first and notices each
 of these, so a history is called *complete* only when its end was verified, and every walk
-ends within its page budget.
+ends within its page budget. :func:`every_entry` walks any list oldest first the same way,
+for what a deletion must find whole (a conversation's items, a thread's messages, the
+assistants of a key).
 """
 
 from __future__ import annotations
@@ -12,9 +14,16 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
+from typing import Any, Generic, TypeVar
 
-from tui.api.errors import Invalid
+from tui.api import convert
+from tui.api.convert import get
+from tui.api.errors import BadShape, Invalid
+from tui.api.listing import last_id
+from tui.api.polling import Reply
 from tui.model import HistoryPage, Turn
+
+T = TypeVar("T")
 
 WIDEST = 100  # the most entries one list request may ask for (the API's limit)
 WHOLE = 1_000  # asked of a server that ignores the cursor: some allow more than the API
@@ -183,3 +192,75 @@ class Walk:
                 self._stop(f"stopped after {self.requests} pages, the most one history may take")
                 return
             page = await self._get(cursor)
+
+
+PageAfter = Callable[[str | None], Awaitable[Reply]]
+"""Fetches the list page after a cursor (``None``: the first), oldest first, ``WIDEST`` wide."""
+Entry = Callable[[Any], tuple[str, T]]
+"""Reads one entry of a list: its key (its ID) and what it gives; ``BadShape`` if it cannot."""
+
+
+@dataclass
+class Listed(Generic[T]):
+    """What a walk through a list found.
+
+    The entries read (in the server's order), how many were skipped because they could
+    not be read, and whether the end was verified (else why not).
+    """
+
+    found: list[T] = field(default_factory=list)
+    unreadable: int = 0
+    complete: bool = False
+    doubt: str | None = None
+    requests: int = 0
+
+
+def _read_page(body: Any, read: Entry[T], seen: set[str], listed: Listed[T]) -> tuple[int, int]:
+    """Add the page's new entries to ``listed``; how many entries it held, and new ones."""
+    data = convert.list_data(body)
+    fresh = 0
+    for entry in data:
+        try:
+            key, value = read(entry)
+        except BadShape:
+            listed.unreadable += 1
+            continue
+        if key not in seen:
+            seen.add(key)
+            listed.found.append(value)
+            fresh += 1
+    return len(data), fresh
+
+
+async def every_entry(
+    fetch: PageAfter, read: Entry[T], *, limit: int = WIDEST, max_pages: int = MAX_PAGES
+) -> Listed[T]:
+    """Every entry of a list, page after page, oldest first: verified and bounded.
+
+    An entry ``read`` cannot read is counted and skipped; a page that is not a list raises
+    ``Unreadable``. The walk is complete at a page that is not full and says nothing is
+    left (a full page that says so is probed once past: some servers lie). It ends in doubt
+    when a page holds nothing new (the server ignores the cursor), when the cursor does not
+    move or cannot be read, or after ``max_pages`` pages.
+    """
+    listed: Listed[T] = Listed()
+    seen: set[str] = set()
+    cursor: str | None = None
+    while listed.requests < max_pages:
+        listed.requests += 1
+        page = await fetch(cursor)
+        size, fresh = page.read(lambda body: _read_page(body, read, seen, listed))
+        more = get(page.body, "has_more") in (True, "true")
+        if size == 0 or (not more and size < limit):
+            listed.complete = True
+            return listed
+        if cursor is not None and fresh == 0:
+            listed.doubt = "the server sent the same entries again for the next page"
+            return listed
+        after = page.read(last_id)
+        if after is None or after == cursor:
+            listed.doubt = f"{STUCK} (or cannot be read)"
+            return listed
+        cursor = after
+    listed.doubt = f"stopped after {listed.requests} pages, the most one list may take"
+    return listed

@@ -84,6 +84,17 @@ class ConversationApi(Protocol):
         """
         ...
 
+    async def users(self, objects: Sequence[ServerObject]) -> dict[str, str]:
+        """Which of ``objects`` something else on the server still uses, and what.
+
+        Object ID -> a short name of its user (``"assistant asst_… (Support bot)"``), for
+        the objects a deep delete should keep. A thread's files and vector stores are
+        checked against every assistant's ``tool_resources``; other kinds have nothing
+        that uses their objects (``{}``, nothing asked). Raises the errors of what it
+        reads: when the server cannot say, what uses the objects is unknown.
+        """
+        ...
+
     async def history(
         self, item_id: str, *, before: str | None = None, limit: int = MESSAGE_PAGE
     ) -> HistoryPage:

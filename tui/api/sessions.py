@@ -30,6 +30,7 @@ from tui.model import (
     Part,
     RemoteItem,
     RunStatus,
+    ServerObject,
     StreamEvent,
     ToolOutput,
     Turn,
@@ -41,6 +42,11 @@ from tui.timestamps import moment
 READ_ONLY = (
     "read-only: Thread Browser never writes a session file. An Agents SDK session goes on "
     "in the program that owns it (session.add_items, or Runner.run with session=…)."
+)
+NO_SERVER_OBJECTS = (
+    "An Agents session lives in a local file, not on a server: it has no server objects to "
+    "delete or check, and the file is never written (clear it with session.clear_session() "
+    "in the program that owns it)."
 )
 REFUSED = 405  # a refusal, as a server refuses a method: nothing was sent, nothing to check
 MAX_ITEM = 4_000_000  # characters of one stored item read as JSON; longer ones are a note
@@ -165,6 +171,24 @@ class SessionsAdapter:
     ) -> None:
         """A session file is never written."""
         raise Unsupported(READ_ONLY, status=REFUSED)
+
+    async def parts(
+        self, item_id: str, *, keep: Collection[str] = (), files: bool = False
+    ) -> list[ServerObject]:
+        """A session has no server objects."""
+        return []
+
+    async def remove(self, obj: ServerObject) -> None:
+        """A session has no server objects, and its file is never written."""
+        raise Unsupported(NO_SERVER_OBJECTS, status=REFUSED)
+
+    async def exists(self, obj: ServerObject) -> bool:
+        """A session has no server objects to ask a server about."""
+        raise Unsupported(NO_SERVER_OBJECTS, status=REFUSED)
+
+    async def users(self, objects: Sequence[ServerObject]) -> dict[str, str]:
+        """Nothing on a server uses a local file's session."""
+        return {}
 
     async def history(
         self, item_id: str, *, before: str | None = None, limit: int = MESSAGE_PAGE

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from openai import AsyncOpenAI
 
-from tui.api import convert
+from tui.api import attached, convert
 from tui.api.convert import get
 from tui.api.errors import (
     ApiError,
@@ -23,6 +23,8 @@ from tui.api.errors import (
     translate,
 )
 from tui.api.learning import PLAIN_REPLY, RUN_STEPS, STREAMING, Learned, family
+from tui.api.objects import ObjectCalls, Route
+from tui.api.paging import WIDEST, every_entry
 from tui.api.polling import (
     DEFAULT_BACKOFF,
     Backoff,
@@ -39,8 +41,10 @@ from tui.model import (
     Connection,
     HistoryPage,
     Kind,
+    ObjectKind,
     RemoteItem,
     RunStatus,
+    ServerObject,
     StatusChanged,
     StreamEvent,
     TextDelta,
@@ -55,6 +59,8 @@ from tui.model import (
 
 T = TypeVar("T")
 ENRICH_CONCURRENCY = 8
+ASSISTANT_PAGES = 100  # pages of 100 assistants read to find what uses an object, at most
+USABLE = (ObjectKind.FILE, ObjectKind.VECTOR_STORE)  # what an assistant's tools may use
 # A run's details are optional: these say they are not there, never that the thread is not.
 _NO_DETAILS = (NotFound, Unsupported, ApiGone, Unreadable)
 
@@ -133,6 +139,24 @@ class ThreadsAdapter:
         self._once_client = sending_once(client)  # what creates is never resent blindly
         self._create = self._once_client.beta.threads.with_raw_response
         self._resends = client.max_retries
+        self.skipped = 0  # references the last ``parts`` or ``users`` could not read
+        self._objects = ObjectCalls(
+            connection, self._object_routes(), holder="Threads", learned=self.learned, api="threads"
+        )
+
+    def _object_routes(self) -> dict[ObjectKind, Route]:
+        """How a thread, a file and a vector store are deleted and fetched."""
+        files = self.client.files.with_raw_response
+        stores = self.client.vector_stores.with_raw_response  # sends OpenAI-Beta: assistants=v2
+        return {
+            ObjectKind.THREAD: Route(
+                lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id)
+            ),
+            ObjectKind.FILE: Route(lambda o: files.delete(o.id), lambda o: files.retrieve(o.id)),
+            ObjectKind.VECTOR_STORE: Route(
+                lambda o: stores.delete(o.id), lambda o: stores.retrieve(o.id)
+            ),
+        }
 
     async def _once(self, call: Callable[[], Awaitable[T]]) -> T:
         """A creating call, sent again only when the server refused it unprocessed."""
@@ -179,6 +203,65 @@ class ThreadsAdapter:
         """Delete the thread."""
         with self._errors(item_id):
             await self._raw.delete(item_id)
+
+    async def parts(
+        self, item_id: str, *, keep: Collection[str] = (), files: bool = False
+    ) -> list[ServerObject]:
+        """With ``files``: the files and vector stores the thread names, each once.
+
+        The files attached to its messages (every page) and shown in them, then those of
+        its ``tool_resources``: code interpreter files, file search vector stores. A
+        reference that cannot be read is left out and counted in :attr:`skipped`.
+        Without ``files``, nothing (its messages go with the thread). ``NotFound`` when
+        the thread is gone (asked only with ``files``).
+        """
+        self.skipped = 0
+        if not files:
+            return []
+        thread = await self._reply(lambda: self._raw.retrieve(item_id), item_id)
+        own = thread.read(attached.resources)
+
+        async def page(after: str | None) -> Reply:
+            params: dict[str, Any] = {"order": "asc", "limit": WIDEST}
+            if after is not None:
+                params["after"] = after
+            return await self._reply(lambda: self._raw.messages.list(item_id, **params), item_id)
+
+        listed = await every_entry(page, attached.message_files)
+        found = sum(listed.found, attached.Found()) + own
+        self.skipped = listed.unreadable + found.unreadable
+        return attached.unique(found.objects)
+
+    async def remove(self, obj: ServerObject) -> None:
+        """Delete a thread, a file or a vector store."""
+        await self._objects.remove(obj)
+
+    async def exists(self, obj: ServerObject) -> bool:
+        """Whether the server still gives the thread, file or vector store (404: no)."""
+        return await self._objects.exists(obj)
+
+    async def users(self, objects: Sequence[ServerObject]) -> dict[str, str]:
+        """The files and vector stores among ``objects`` an assistant's tools still use.
+
+        Object ID -> ``"assistant asst_… (name)"``, from every assistant of the key (up
+        to ``ASSISTANT_PAGES`` pages); an assistant that cannot be read is left out and
+        counted in :attr:`skipped`. Files inside an assistant's vector store are not
+        looked into. Listing errors are raised: who uses what is then unknown.
+        """
+        self.skipped = 0
+        if not any(o.kind in USABLE for o in objects):
+            return {}
+        assistants = self.client.beta.assistants.with_raw_response
+
+        async def page(after: str | None) -> Reply:
+            params: dict[str, Any] = {"order": "asc", "limit": WIDEST}
+            if after is not None:
+                params["after"] = after
+            return await self._reply(lambda: assistants.list(**params), None)
+
+        listed = await every_entry(page, attached.assistant_uses, max_pages=ASSISTANT_PAGES)
+        self.skipped = listed.unreadable + sum(uses.unreadable for _, uses in listed.found)
+        return attached.users_of(objects, listed.found)
 
     async def history(
         self, item_id: str, *, before: str | None = None, limit: int = MESSAGE_PAGE

@@ -93,6 +93,38 @@ def _search_stores(emulator: Emulator, ns: Namespace, search: Obj) -> list[str]:
     return store_ids
 
 
+def attachments(ns: Namespace, value: Any, param: str) -> list[Obj]:
+    """A message's ``attachments`` checked as the real API checks them.
+
+    Each names an uploaded file (``file_id``) and the tools it is for (``code_interpreter``
+    or ``file_search``); a file that does not exist is refused.
+    """
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise invalid(f"Invalid type for '{param}': expected an array.", param, "invalid_type")
+    checked: list[Obj] = []
+    for index, spec in enumerate(value):
+        where = f"{param}[{index}]"
+        if not isinstance(spec, dict) or not isinstance(spec.get("file_id"), str):
+            raise invalid(f"Missing required parameter: '{where}.file_id'.", f"{where}.file_id")
+        if spec["file_id"] not in ns.files:
+            raise invalid(
+                f"No file found with id '{spec['file_id']}'. Upload it with POST /v1/files first.",
+                f"{where}.file_id",
+            )
+        tools = spec.get("tools")
+        kinds = [t.get("type") if isinstance(t, dict) else None for t in tools or []]
+        if not isinstance(tools, list) or not set(kinds) <= {"code_interpreter", "file_search"}:
+            raise invalid(
+                f"Invalid '{where}.tools': expected an array of code_interpreter or "
+                "file_search tools.",
+                f"{where}.tools",
+            )
+        checked.append({"file_id": spec["file_id"], "tools": [{"type": k} for k in kinds]})
+    return checked
+
+
 def tool_resources(emulator: Emulator, ns: Namespace, value: Any) -> Obj:
     """Check ``tool_resources`` against what exists and give back their stored form.
 
@@ -196,12 +228,14 @@ class AssistantsApi:
         created = objects.now()
         rec = ThreadRec(objects.thread(self.emu.ids.new("thread"), meta, created))
         for index, spec in enumerate(initial):
-            self._add_message(rec, spec, created, param=f"messages[{index}]")
+            self._add_message(ns, rec, spec, created, param=f"messages[{index}]")
         rec.obj["tool_resources"] = tool_resources(self.emu, ns, body.get("tool_resources"))
         ns.threads[rec.obj["id"]] = rec
         return rec
 
-    def _add_message(self, rec: ThreadRec, body: Obj, created: int, param: str) -> Obj:
+    def _add_message(
+        self, ns: Namespace, rec: ThreadRec, body: Obj, created: int, param: str
+    ) -> Obj:
         where = f"{param}." if param else ""  # a top-level message body has no prefix
         role = body.get("role")
         if role not in ("user", "assistant"):
@@ -215,7 +249,7 @@ class AssistantsApi:
             role,
             message_content(body.get("content")),
             created,
-            attachments=body.get("attachments"),
+            attachments=attachments(ns, body.get("attachments"), f"{where}attachments"),
             metadata=metadata(body.get("metadata"), f"{where}metadata"),
         )
         return rec.messages.add(msg)
@@ -259,7 +293,7 @@ class AssistantsApi:
             raise invalid(
                 f"Can't add messages to {rec.obj['id']} while a run {active.obj['id']} is active."
             )
-        msg = self._add_message(rec, await json_body(request), objects.now(), param="")
+        msg = self._add_message(ns, rec, await json_body(request), objects.now(), param="")
         return JSONResponse(msg)
 
     async def list_messages(self, request: Request, ns: Namespace) -> Response:

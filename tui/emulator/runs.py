@@ -112,7 +112,7 @@ class RunsApi:
             )
         for index, extra in enumerate(body.get("additional_messages") or []):
             self.threads._add_message(
-                thread, extra, objects.now(), param=f"additional_messages[{index}]"
+                ns, thread, extra, objects.now(), param=f"additional_messages[{index}]"
             )
         rec = self._start(ns, thread, asst, body)
         if self._streams(body):
