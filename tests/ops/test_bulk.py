@@ -130,7 +130,10 @@ async def test_500s_are_retried_and_failures_go_back_with_their_reason(
             fresh = await reg.get_pk(outcome.item.pk)
             assert fresh is not None
             gone = fresh.state is ItemState.DELETED
-            assert gone == (not on_server(server, fresh.id))
+            if gone:  # marked deleted only when verified gone
+                assert not on_server(server, fresh.id)
+            elif not on_server(server, fresh.id):  # deleted, but its check kept failing
+                assert "the check failed" in outcome.reason
             assert fresh.state in (ItemState.DELETED, ItemState.ACTIVE)
         for outcome in failed:
             assert "500" in outcome.reason or "server" in outcome.reason.lower()
@@ -156,11 +159,11 @@ async def test_a_429_storm_waits_as_told_and_loses_nothing(
 
 async def test_a_rate_limit_is_learnt(make_server: ServerFactory, tmp_path: Path) -> None:
     server = make_server(rate_limit=40)
-    ids = seed_threads(server.emulator, TEST_KEY, 120)
+    ids = seed_threads(server.emulator, TEST_KEY, 60)  # a delete and a check each
     async with await Registry.open(tmp_path / "r.sqlite3") as reg:
         items = await track_all(reg, server, ids)
         progress, engine = await run(reg, settings_for(server), items, archive=False)
-        assert progress.count(Result.DELETED) == 120
+        assert progress.count(Result.DELETED) == 60
         assert engine.pacer.rate is not None and engine.pacer.rate < 60
         limited = engine.pacer.limited_count
         assert limited < 60, f"{limited} 429s for 120 deletions: the pace did not adapt"

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from tui.api.errors import ApiError, NotFound
+from tui.api.errors import ApiError, ApiGone, AuthFailed, NotFound, Unsupported
 from tui.api.protocol import ConversationApi
 from tui.model import Kind, ObjectKind, ObjectState, ServerObject, Tracked
 from tui.store import Registry
@@ -32,6 +32,7 @@ ITSELF = {
     Kind.RESPONSE: ObjectKind.RESPONSE,
 }
 DONE = (ObjectState.VERIFIED, ObjectState.KEPT)
+EVERYWHERE = (AuthFailed, ApiGone, Unsupported)  # what fails one request of a connection fails all
 GONE = "already gone on the server (404)"
 STILL_THERE = "still readable on the server after its delete was accepted"
 
@@ -183,12 +184,16 @@ class Deep:
                 await self.call(lambda: self.api.remove(obj))
             except NotFound:
                 said = GONE  # checked below like the rest
+            except EVERYWHERE:
+                raise  # no object of this connection would fare better: the item ends here
             except ApiError as exc:
                 await marks.mark(item, obj, ObjectState.FAILED, str(exc))
                 return
             await marks.mark(item, obj, ObjectState.DELETED, said)
         try:
             present = await self.call(lambda: self.api.exists(obj))
+        except EVERYWHERE:
+            raise
         except ApiError as exc:
             await marks.mark(item, obj, ObjectState.FAILED, f"deleted; the check failed: {exc}")
             return
