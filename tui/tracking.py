@@ -12,7 +12,9 @@ The hook reads the client's HTTP responses: it records what ``threads.create``,
 ``threads.create_and_run`` and ``conversations.create`` made, the chat completions
 created with ``store=True`` (plain or streamed), and the responses stored outside a
 conversation, as response chains (one that continues a tracked chain's newest response
-by ``previous_response_id`` moves that chain on to it); it marks deletions, and moves
+by ``previous_response_id`` moves that chain on to it); a stored response made in a
+tracked conversation is noted under it (deleting the conversation leaves the response
+readable, so a deletion of it deletes them too); it marks deletions, and moves
 ``last_activity`` on messages, runs and responses. It never raises into your code: a
 registry it cannot write (read-only, full disk, damaged, from a newer version) is named
 once in a warning on the ``tui.tracking`` logger, and your program goes on. Each record
@@ -162,6 +164,19 @@ class _Writer:
         )
         self._write(record)
 
+    def wrote_into(self, connection: Connection, conversation: object, response: object) -> None:
+        """Note the response a tracked conversation was written by (an unfit ID is skipped)."""
+        try:
+            conversation_id = intake.item_id(conversation, Kind.CONVERSATION)
+            response_id = intake.item_id(response, Kind.RESPONSE)
+        except intake.Unfit as exc:
+            self._unfit(exc)
+            return
+        record = partial(
+            self.registry.wrote_into, connection, conversation_id, response_id, source=SOURCE
+        )
+        self._write(record)
+
     def deleted(self, connection: Connection, item_id: str) -> None:
         """Mark an item deleted (a pending deletion of it is settled with it)."""
         self._write(partial(self.registry.mark_deleted, connection, item_id, source=SOURCE))
@@ -278,12 +293,19 @@ class _Observer:
         self.writer.created(self.connection, Kind.COMPLETION, obj, first)
 
     def response(self, response: dict[str, Any], body: dict[str, Any]) -> None:
-        """A response: its conversation touched, or, stored outside one, its chain recorded."""
+        """A response: its conversation touched, or, stored outside one, its chain recorded.
+
+        A stored response in a conversation is noted as one that wrote into it (deleting
+        the conversation leaves it readable), when the conversation is tracked.
+        """
         conv = body.get("conversation") or response.get("conversation")
         conv_id = conv.get("id") if isinstance(conv, dict) else conv
+        stored = body.get("store") is not False and response.get("store") is not False
         if isinstance(conv_id, str):
             self.writer.touched(self.connection, conv_id)
-        elif body.get("store") is not False and response.get("store") is not False:
+            if stored:
+                self.writer.wrote_into(self.connection, conv_id, response.get("id"))
+        elif stored:
             previous = body.get("previous_response_id")  # the request's word wins
             if previous:
                 response = {**response, "previous_response_id": previous}
