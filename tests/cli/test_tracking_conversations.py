@@ -100,3 +100,25 @@ async def test_odd_answers_are_skipped_without_raising(serve_asgi, db, caplog) -
     assert await noted(db, server.base_url, conv_id) == ["resp_" + "c3" * 24]
     warnings = [r.getMessage() for r in caplog.records if r.name == "tui.tracking"]
     assert len(warnings) == 1 and "not text" in warnings[0], warnings  # said once
+
+
+async def test_a_response_whose_output_is_added_to_a_conversation_is_noted_once(server, db) -> None:
+    client = track(strict_client(server.base_url), db=db)
+    made = client.responses.create(model=MODEL, input="Where is Kyoto?")
+    unstored = client.responses.create(model=MODEL, input="Where is Nara?", store=False)
+    conv, other = client.conversations.create(), client.conversations.create()
+
+    def add(conv_id: str, role: str, text: str) -> None:
+        kind = "output_text" if role == "assistant" else "input_text"
+        content = [{"type": kind, "text": text}]
+        client.conversations.items.create(
+            conv_id, items=[{"type": "message", "role": role, "content": content}]
+        )
+
+    add(conv.id, "user", made.output_text)  # a user's words are no response's output
+    add(conv.id, "assistant", unstored.output_text)  # kept nowhere: nothing to delete
+    assert await noted(db, server.base_url, conv.id) == []
+    add(conv.id, "assistant", made.output_text)
+    add(other.id, "assistant", made.output_text)  # its output went into the first already
+    assert await noted(db, server.base_url, conv.id) == [made.id]
+    assert await noted(db, server.base_url, other.id) == []
