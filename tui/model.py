@@ -115,6 +115,7 @@ class RemoteItem:
     created_at: datetime
     metadata: dict[str, str] = field(default_factory=dict)
     previous: str | None = None  # the response a chain's newest response continues
+    conversation: str | None = None  # the conversation a response wrote into
 
     @property
     def title(self) -> str | None:

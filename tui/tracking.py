@@ -12,7 +12,10 @@ The hook reads the client's HTTP responses: it records what ``threads.create``,
 ``threads.create_and_run`` and ``conversations.create`` made, the chat completions
 created with ``store=True`` (plain or streamed), and the responses stored outside a
 conversation, as response chains (one that continues a tracked chain's newest response
-by ``previous_response_id`` moves that chain on to it); it marks deletions, and moves
+by ``previous_response_id`` moves that chain on to it); a stored response made in a
+tracked conversation, or whose output is then added to one (an Agents SDK session's), is
+noted under it (deleting the conversation leaves the response readable, so a deletion of
+it deletes them too); it marks deletions, and moves
 ``last_activity`` on messages, runs and responses. It never raises into your code: a
 registry it cannot write (read-only, full disk, damaged, from a newer version) is named
 once in a warning on the ``tui.tracking`` logger, and your program goes on. Each record
@@ -21,11 +24,13 @@ costs one local SQLite write.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
@@ -57,6 +62,12 @@ CHAT = "chat/completions"
 AGENTS_BODY: dict[str, Any] = {"items": []}
 AGENTS_SESSION = "Agents session"
 _SCAN_LIMIT = 64 * 1024
+# An Agents SDK session (OpenAIConversationsSession) makes its responses outside the
+# conversation and then adds their output items to it (``conversations.items.create``,
+# without the items' IDs): such a response is noted under the conversation when an item
+# added is one of its outputs (the same function call, or the same assistant text). The
+# outputs of this many of the client's newest stored responses are remembered for it.
+RECENT_RESPONSES = 256
 
 ClientT = TypeVar("ClientT")
 
@@ -162,6 +173,19 @@ class _Writer:
         )
         self._write(record)
 
+    def wrote_into(self, connection: Connection, conversation: object, response: object) -> None:
+        """Note the response a tracked conversation was written by (an unfit ID is skipped)."""
+        try:
+            conversation_id = intake.item_id(conversation, Kind.CONVERSATION)
+            response_id = intake.item_id(response, Kind.RESPONSE)
+        except intake.Unfit as exc:
+            self._unfit(exc)
+            return
+        record = partial(
+            self.registry.wrote_into, connection, conversation_id, response_id, source=SOURCE
+        )
+        self._write(record)
+
     def deleted(self, connection: Connection, item_id: str) -> None:
         """Mark an item deleted (a pending deletion of it is settled with it)."""
         self._write(partial(self.registry.mark_deleted, connection, item_id, source=SOURCE))
@@ -198,6 +222,31 @@ def _first_user_text(entries: Any) -> str | None:
     return None
 
 
+def _output_key(item: Any) -> str | None:
+    """What tells an output item again once it is added to a conversation without its ID.
+
+    A function call by its call ID; an assistant message by its text. Anything else (a
+    user's message, reasoning, an item of no usable shape) is ``None``.
+    """
+    if not isinstance(item, dict):
+        return None
+    kind = item.get("type", "message")
+    call_id = item.get("call_id")
+    if kind == "function_call" and isinstance(call_id, str) and call_id:
+        return f"call {call_id}"
+    if kind != "message" or item.get("role") != "assistant":
+        return None
+    content = item.get("content")
+    parts = [content] if isinstance(content, str) else content
+    if not isinstance(parts, list):
+        return None
+    texts = [p if isinstance(p, str) else _mapping(p).get("text") for p in parts]
+    said = "\n".join(t for t in texts if isinstance(t, str))
+    if not said:
+        return None
+    return "said " + hashlib.blake2b(said.encode("utf-8", "replace"), digest_size=16).hexdigest()
+
+
 def _json_object(data: str) -> dict[str, Any]:
     """A JSON object from an event's data; an empty one for anything else."""
     try:
@@ -226,6 +275,8 @@ class _Observer:
         self.connection = Connection(str(client.base_url), client.organization, client.project)
         self.base_path = httpx2.URL(str(client.base_url)).path.rstrip("/")
         self.writer = writer
+        self._outputs: OrderedDict[str, tuple[str, ...]] = OrderedDict()  # response: its keys
+        self._outputs_lock = threading.Lock()
 
     def route(self, request: httpx2.Request) -> tuple[str, str | None, str | None] | None:
         path = request.url.path
@@ -252,6 +303,7 @@ class _Observer:
             first = _first_user_text(body.get("items"))
             if first:
                 self.writer.session_titled(self.connection, object_id, first)
+            self.outputs_added(object_id, body.get("items"))
             self.touch(method, resource, object_id, rest, body)
         elif method == "POST" and resource == "threads" and object_id == "runs":
             self._created_by_run(payload, body)
@@ -278,16 +330,57 @@ class _Observer:
         self.writer.created(self.connection, Kind.COMPLETION, obj, first)
 
     def response(self, response: dict[str, Any], body: dict[str, Any]) -> None:
-        """A response: its conversation touched, or, stored outside one, its chain recorded."""
+        """A response: its conversation touched, or, stored outside one, its chain recorded.
+
+        A stored response in a conversation is noted as one that wrote into it (deleting
+        the conversation leaves it readable), when the conversation is tracked.
+        """
         conv = body.get("conversation") or response.get("conversation")
         conv_id = conv.get("id") if isinstance(conv, dict) else conv
+        stored = body.get("store") is not False and response.get("store") is not False
         if isinstance(conv_id, str):
             self.writer.touched(self.connection, conv_id)
-        elif body.get("store") is not False and response.get("store") is not False:
+            if stored:
+                self.writer.wrote_into(self.connection, conv_id, response.get("id"))
+        elif stored:
             previous = body.get("previous_response_id")  # the request's word wins
             if previous:
                 response = {**response, "previous_response_id": previous}
             self.writer.responded(self.connection, response, _first_user_text(body.get("input")))
+            self.remember_outputs(response)
+
+    def remember_outputs(self, response: dict[str, Any]) -> None:
+        """Keep what tells this stored response's output items (see :data:`RECENT_RESPONSES`)."""
+        response_id = response.get("id")
+        output = response.get("output")
+        if not isinstance(response_id, str) or not isinstance(output, list):
+            return
+        keys = tuple(k for k in map(_output_key, output) if k)
+        if not keys:
+            return
+        with self._outputs_lock:
+            self._outputs[response_id] = keys
+            self._outputs.move_to_end(response_id)
+            while len(self._outputs) > RECENT_RESPONSES:
+                self._outputs.popitem(last=False)
+
+    def outputs_added(self, conversation_id: str, items: Any) -> None:
+        """Note under the conversation the responses whose output items were added to it.
+
+        Each item added is told by the newest remembered response that made it; a response
+        is noted once, and forgotten then (its output went into this conversation).
+        """
+        added = {k for k in map(_output_key, items if isinstance(items, list) else []) if k}
+        found: list[str] = []
+        with self._outputs_lock:
+            for response_id, keys in reversed(self._outputs.items()):
+                if added.intersection(keys):
+                    found.append(response_id)
+                    added.difference_update(keys)
+            for response_id in found:
+                del self._outputs[response_id]
+        for response_id in reversed(found):  # oldest first
+            self.writer.wrote_into(self.connection, conversation_id, response_id)
 
     def _created_by_run(self, run: dict[str, Any], body: dict[str, Any]) -> None:
         thread_id = run.get("thread_id")

@@ -174,3 +174,22 @@ async def test_oldest_is_the_first_input_of_the_chain(server) -> None:
     ids = chain(server, 3)
     first = await adapter(server).first_turn(ids[-1])
     assert first is not None and first.text == "turn 000"
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ({"id": "conv_" + "a1" * 24}, "conv_" + "a1" * 24),
+        ("conv_" + "b2" * 24, "conv_" + "b2" * 24),
+        (None, None),
+        ({"id": 7}, None),
+        ({"id": "conv_../x"}, None),
+        (["conv_" + "a1" * 24], None),
+        ({"id": "thread_" + "c" * 24}, None),
+    ],
+)
+def test_a_response_names_its_conversation_only_when_usable(field, expected) -> None:
+    from tui.api.convert import response_item
+
+    body = {"id": "resp_" + "d4" * 24, "object": "response", "created_at": 1, "conversation": field}
+    assert response_item(body).conversation == expected

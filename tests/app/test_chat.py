@@ -360,6 +360,8 @@ async def test_ctrl_b_sends_a_background_response_that_is_polled(chat_setup, pie
         [reply] = texts(app, "assistant")
         response = chat.sdk.responses.retrieve(app.query_one(RunStatusLine).run_id)
         assert response.background and response.output_text == reply
+        item = await app.svc.registry.get(Connection(chat.server.base_url), chat.item_id)
+        assert await app.svc.registry.responses.of(item) == [response.id]
 
 
 async def test_an_assistant_created_from_the_picker_answers(chat_setup) -> None:
@@ -414,6 +416,10 @@ async def test_a_conversation_turn_with_a_tool_call(chat_setup) -> None:
         assert roles()[0] == "user" and roles()[-1] == "assistant"
         item = await app.svc.registry.get(Connection(chat.server.base_url), chat.item_id)
         assert [t["name"] for t in item.tools] == ["get_weather"]
+        # the call's response and the one that answered the tool output, both noted
+        noted = await app.svc.registry.responses.of(item)
+        assert len(noted) == 2 and noted[-1] == app.query_one(RunStatusLine).run_id
+        assert {chat.sdk.responses.retrieve(r).conversation.id for r in noted} == {chat.item_id}
 
 
 @pytest.mark.parametrize(
@@ -480,3 +486,25 @@ async def test_a_reply_continues_a_response_chain_which_takes_its_id(chat_setup,
         archived = await registry.archive.page(head, limit=10)
         assert [t.role for t in archived.turns] == ["user", "assistant"] * 2
         assert app.query_one(ThreadList).current.id == head.id
+
+
+@pytest.mark.parametrize("kind", CHATTING)
+async def test_a_reply_in_a_conversation_is_noted_under_it(chat_setup, kind: Kind) -> None:
+    chat = await chat_setup(kind)
+    app = chat.app()
+    async with app.run_test(size=SIZE) as pilot:
+        await opened(pilot)
+        await pilot.press("c", *"Hello there", "ctrl+s")  # the keys a user presses
+        await until(lambda: finished(app) and texts(app, "assistant"), "the reply")
+        assert texts(app, "user") == ["Hello there"]
+        registry = app.svc.registry
+        item = await registry.get(Connection(chat.server.base_url), chat.item_id)
+        noted = await registry.responses.of(item)
+        if kind is Kind.THREAD:
+            assert noted == []  # a thread's runs are part of it
+            return
+        [response_id] = noted
+        assert response_id == app.query_one(RunStatusLine).run_id
+        assert chat.sdk.responses.retrieve(response_id).conversation.id == chat.item_id
+        events = [e for e in await registry.journal(item) if e.event == "response written"]
+        assert [(e.source, e.detail) for e in events] == [("app", response_id)]

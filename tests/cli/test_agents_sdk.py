@@ -14,6 +14,8 @@ from openai import AsyncOpenAI
 
 from tests.conftest import TEST_KEY
 from tui import track
+from tui.model import Connection
+from tui.store import Registry
 
 QUIET = RunConfig(tracing_disabled=True)  # the SDK's traces would go to the internet
 
@@ -31,8 +33,8 @@ async def test_sessions_and_chains_of_agent_runs_are_all_tracked(server, cli, tm
     agent = Agent(name="Guide", instructions="Answer briefly.", model=model)
 
     session = OpenAIConversationsSession(openai_client=client)
-    await Runner.run(agent, "Where is Kyoto?", session=session, run_config=QUIET)
-    await Runner.run(agent, "And how far is Osaka?", session=session, run_config=QUIET)
+    kyoto = await Runner.run(agent, "Where is Kyoto?", session=session, run_config=QUIET)
+    osaka = await Runner.run(agent, "And how far is Osaka?", session=session, run_config=QUIET)
     conversation = await session._get_session_id()
 
     first = await Runner.run(agent, "Plan a day in Nara.", run_config=QUIET)
@@ -55,3 +57,10 @@ async def test_sessions_and_chains_of_agent_runs_are_all_tracked(server, cli, tm
     exported = cli(server.base_url)("export", second.last_response_id, "--format", "json")
     said = [t for t in json.loads(exported.stdout)["turns"] if t["role"] == "user"]
     assert len(said) == 2
+    # the session's responses (made outside the conversation, their output then added to
+    # it) are noted under its conversation: deleting it alone would leave them readable
+    async with await Registry.open(db) as registry:
+        item = await registry.get(Connection(server.base_url), conversation)
+        assert item is not None
+        made = [kyoto.last_response_id, osaka.last_response_id]
+        assert await registry.responses.of(item) == made

@@ -219,9 +219,26 @@ def remote_item(obj: Any, kind: Kind, asked: str | None = None) -> RemoteItem:
 
 
 def response_item(body: Any, asked: str | None = None) -> RemoteItem:
-    """A response as the :class:`RemoteItem` of the chain it ends (with the one before it)."""
+    """A response as the :class:`RemoteItem` of the chain it ends (with the one before it).
+
+    A response made in a conversation names it too.
+    """
     found = remote_item(body, Kind.RESPONSE, asked)
-    return dataclasses.replace(found, previous=previous_of(body))
+    return dataclasses.replace(
+        found, previous=previous_of(body), conversation=conversation_of(body)
+    )
+
+
+def conversation_of(body: Any) -> str | None:
+    """The conversation a response wrote into (``{"id": "conv_…"}``), if it names a usable one.
+
+    Anything else is no conversation: what a response is stays readable without it.
+    """
+    conv = get(body, "conversation")
+    found = get(conv, "id") if is_object(conv) else conv
+    if not isinstance(found, str) or server_id_problem(found, Kind.CONVERSATION.stem):
+        return None
+    return found
 
 
 def previous_of(body: Any) -> str | None:

@@ -43,6 +43,18 @@ async def continued(registry: Registry, item: Tracked, event: Continued) -> Trac
     return new
 
 
+async def responded(registry: Registry, item: Tracked, response_id: str) -> None:
+    """Note the response a reply made in a conversation (its deletion deletes it too).
+
+    A reply in a conversation is a stored response of its own, which deleting the
+    conversation leaves readable. Nothing is noted for other kinds (a thread's runs are
+    part of it; a chain takes the response's ID), nor in a registry that cannot be written.
+    """
+    if item.kind is not Kind.CONVERSATION or not response_id or registry.read_only:
+        return
+    await registry.responses.wrote_into(item.connection, item.id, response_id, source="app")
+
+
 def send(
     api: ConversationApi, item: Tracked, text: str, *, choice: str, background: bool = False
 ) -> AsyncIterator[StreamEvent]:

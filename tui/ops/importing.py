@@ -164,6 +164,7 @@ class Importer:
         self.fatal: dict[Kind, ApiError] = {}
         self.on_checked = on_checked
         self.checked = self.to_check = 0
+        self.wrote: list[tuple[str, str]] = []  # (conversation, response) the server named
 
     def classified(self, found: FoundId) -> ImportResult | None:
         """The result of an ID that needs no registry or API: wrong kind or malformed."""
@@ -223,7 +224,19 @@ class Importer:
                 *(self.gated(f.text, f.kind, extra.get(f.text)) for f in todo)
             )
             results.update((r.id, r) for r in checked)
+            await self._note_responses()
         return [results[f.text] for f in found]
+
+    async def _note_responses(self) -> None:
+        """Note each response checked under the conversation it wrote into, if tracked.
+
+        After the whole batch, so a conversation imported beside its responses has them.
+        """
+        wrote, self.wrote = self.wrote, []
+        for conversation, response_id in wrote:
+            await self.registry.responses.wrote_into(
+                self.connection, conversation, response_id, source=SOURCE
+            )
 
     async def _in_chains(self, usable: list[FoundId]) -> dict[str, ImportResult]:
         """Older responses of tracked chains: already tracked, as part of their chain."""
@@ -322,6 +335,8 @@ class Importer:
             item = await self.registry.set_metadata(item, meta, source=SOURCE)
         if remote.previous:
             await self.registry.chains.stands_on(item, remote.previous)
+        if remote.conversation:
+            self.wrote.append((remote.conversation, item_id))
         return ImportResult(
             item_id, Outcome.ADDED if added else Outcome.ALREADY, kind=kind, title=item.title
         )

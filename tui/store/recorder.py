@@ -101,6 +101,13 @@ class Recorder:
         )
         return self._write(plan)[1]
 
+    def wrote_into(
+        self, connection: Connection, conversation_id: str, response_id: str, *, source: str
+    ) -> bool:
+        """Note that a response wrote into a tracked conversation; whether that is new."""
+        plan = writes.wrote_into(connection, conversation_id, response_id, source=source)
+        return self._write(plan)
+
     def mark_deleted(self, connection: Connection, item_id: str, *, source: str) -> bool:
         """Mark an item deleted, settling a pending deletion of it; whether it changed."""
         return self._write(writes.mark_deleted(connection, item_id, source=source))

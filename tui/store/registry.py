@@ -39,7 +39,8 @@ class Registry:
     """Async access to the registry file; the only writer of local state.
 
     Open with ``await Registry.open(path)`` (or ``async with``); ``archive`` and
-    ``search`` hold the message archive and the search index.
+    ``search`` hold the message archive and the search index, ``responses`` the responses
+    known to have written into each conversation.
     """
 
     def __init__(self, db: aiosqlite.Connection, target: files.Target) -> None:
@@ -50,6 +51,7 @@ class Registry:
         from tui.store.discoveries import Discoveries
         from tui.store.migrations import Migrations
         from tui.store.receipts import Receipts
+        from tui.store.responses import Responses
         from tui.store.search import Search
 
         self.db = db
@@ -67,6 +69,7 @@ class Registry:
         self.discoveries = Discoveries(self)
         self.migrations = Migrations(self)
         self.receipts = Receipts(self)
+        self.responses = Responses(self)
         self.search = Search(self)
 
     @classmethod

@@ -154,9 +154,13 @@ async def _fix_ids(db: aiosqlite.Connection, wrong: list[tuple[int, object, str,
 
 
 async def _removable(db: aiosqlite.Connection, pk: int) -> bool:
-    """True when the item holds nothing a user could want: no archive, migration, deletion."""
+    """True when the item holds nothing a user could want: no archive, migration, deletion.
+
+    Nor responses known to have written into it (a deletion of it needs them).
+    """
     for table, column in (
         ("messages", "item_pk"),
+        ("item_responses", "item_pk"),
         ("migrations", "thread_pk"),
         ("migrations", "conversation_pk"),
         ("migration_attempts", "thread_pk"),

@@ -301,3 +301,29 @@ def chained(
     if previous_id:
         yield Statement(CHAIN_LINK, (previous_id, pk, now))
     return pk, added
+
+
+WROTE_INTO = "INSERT OR IGNORE INTO item_responses (item_pk, response_id, at) VALUES (?, ?, ?)"
+CONVERSATION_PK_ON = ITEM_PK_ON + " AND items.kind = 'conversation'"
+RESPONSE_WRITTEN = "response written"
+
+
+def wrote_into(
+    connection: Connection, conversation_id: str, response_id: str, *, source: str
+) -> Plan[bool]:
+    """Note that the response ``response_id`` wrote into a conversation; whether it is new.
+
+    Deleting a conversation leaves the stored responses that wrote into it readable, so a
+    deletion of it needs their IDs. The link is kept (and journaled, once) when the
+    conversation is tracked on ``connection``; an untracked one stays untracked, as every
+    other use of a conversation leaves it (only what creates one tracks it).
+    """
+    key = sql.connection_params(connection)
+    found = (yield Statement(CONVERSATION_PK_ON, (conversation_id, *key))).rows
+    if not found:
+        return False
+    pk = int(found[0][0])
+    added = (yield Statement(WROTE_INTO, (pk, response_id, time.time()))).rowcount == 1
+    if added:
+        yield from journal(pk, RESPONSE_WRITTEN, source, response_id)
+    return added

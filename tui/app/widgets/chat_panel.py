@@ -367,6 +367,8 @@ class ChatPanel(Vertical):
                 if isinstance(event, TurnCompleted) and not event.run_id:
                     await self._sent(run, event.turn)
                 elif isinstance(event, StatusChanged):
+                    if event.run_id and event.run_id != run.run_id:
+                        await self._responded(run, event.run_id)
                     run.run_id = event.run_id or run.run_id
                     if not run.shown and run.item.kind.responds:
                         await self._sent(run, _local_turn(text))
@@ -401,6 +403,16 @@ class ChatPanel(Vertical):
                 return
             status.begin("sending tool outputs")
             events = chat.answer_tools(run.api, run.item, requested.run_id, outputs, choice=choice)
+
+    async def _responded(self, run: ActiveRun, response_id: str) -> None:
+        """Note the response the reply is (a conversation's); a failure is only logged.
+
+        The reply goes on whatever becomes of the note: the server has the response.
+        """
+        try:
+            await chat.responded(self.svc.registry, run.item, response_id)
+        except Exception as exc:
+            record("noting the reply's response", exc)
 
     async def _sent(self, run: ActiveRun, turn: Turn) -> None:
         """The server accepted the message: clear the composer, show the message."""
