@@ -39,6 +39,7 @@ NO_ADDING = (
     "A stored completion cannot take more messages: nothing can be added to one once the "
     "model has answered."
 )
+API = "stored completions"  # the API family of this adapter's requests, in ``learned``
 MAX_REMEMBERED = 10_000  # completion times kept, for the pages of their messages
 
 
@@ -53,20 +54,19 @@ class CompletionsAdapter:
         self.learned: Learned = {}
         self._raw = client.chat.completions.with_raw_response
         self._created: dict[str, object] = {}  # a completion's time: its messages carry none
-        route = Route(lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id))
+        route = Route(lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id), API)
         self._objects = ObjectCalls(
             connection,
             {ObjectKind.COMPLETION: route},
             holder="Stored completions",
             learned=self.learned,
-            api="stored completions",
         )
 
     def _errors(self, item_id: str | None = None) -> Any:
         return translate(self.connection, self.kind, item_id)
 
     async def _reply(self, call: Callable[[], Awaitable[Any]], item_id: str | None) -> Reply:
-        with family(self.learned, "stored completions"):
+        with family(self.learned, API):
             return await reply(call, self._errors(item_id), self.connection)
 
     async def completion(self, item_id: str) -> Reply:

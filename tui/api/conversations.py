@@ -49,6 +49,7 @@ from tui.model import (
     UsageReported,
 )
 
+API = "conversations"  # the API family of this adapter's requests, in ``learned``
 LIST_PAGES = 20  # pages of 100 conversations read when looking one up by its metadata
 _CANNOT_LIST = (NotFound, Unsupported, ApiGone, Invalid, Unreadable)  # no list route
 T = TypeVar("T")
@@ -158,7 +159,6 @@ class ConversationsAdapter:
             self._object_routes(),
             holder=f"{self.kind.noun.capitalize()}s",
             learned=self.learned,
-            api="conversations",
         )
 
     def _object_routes(self) -> dict[ObjectKind, Route]:
@@ -166,14 +166,17 @@ class ConversationsAdapter:
         items = self._raw.items
         return {
             ObjectKind.CONVERSATION: Route(
-                lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id)
+                lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id), API
             ),
             ObjectKind.CONVERSATION_ITEM: Route(
                 lambda o: items.delete(o.id, conversation_id=o.parent),
                 lambda o: items.retrieve(o.id, conversation_id=o.parent),
+                API,
             ),
             ObjectKind.RESPONSE: Route(
-                lambda o: self._responses.delete(o.id), lambda o: self._responses.retrieve(o.id)
+                lambda o: self._responses.delete(o.id),
+                lambda o: self._responses.retrieve(o.id),
+                API,
             ),
         }
 
@@ -185,7 +188,7 @@ class ConversationsAdapter:
         return translate(self.connection, self.kind, item_id)
 
     async def _reply(self, call: Callable[[], Awaitable[Any]], item_id: str | None) -> Reply:
-        with family(self.learned, "conversations"):
+        with family(self.learned, API):
             return await reply(call, self._errors(item_id), self.connection)
 
     def _item(self, body: Any) -> RemoteItem:

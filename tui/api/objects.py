@@ -10,6 +10,7 @@ and ``False`` to :meth:`ObjectCalls.exists`; anything else raises its domain err
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,10 +45,15 @@ PARENT = {ObjectKind.CONVERSATION_ITEM: ObjectKind.CONVERSATION}  # kinds that l
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """How one kind of object is deleted and fetched."""
+    """How one kind of object is deleted and fetched.
+
+    ``api`` is the API family its requests belong to, noted in the adapter's ``learned``
+    (``None`` for objects of no family the adapter keeps: files, vector stores).
+    """
 
     delete: Call
     fetch: Call
+    api: str | None = None
 
 
 def id_problem(obj: ServerObject) -> str | None:
@@ -73,13 +79,11 @@ class ObjectCalls:
         *,
         holder: str,
         learned: Learned,
-        api: str,
     ) -> None:
         self.connection = connection
         self.routes = routes
         self.holder = holder  # what the adapter's items are, for "… hold no file"
         self.learned = learned
-        self.api = api  # the API family its requests belong to, for ``learned``
 
     def _route(self, obj: ServerObject) -> Route:
         route = self.routes.get(obj.kind)
@@ -95,17 +99,20 @@ class ObjectCalls:
     def _errors(self, obj: ServerObject) -> Any:
         return translate(self.connection, KIND_OF.get(obj.kind), obj.id)
 
+    def _family(self, route: Route) -> AbstractContextManager[None]:
+        return family(self.learned, route.api) if route.api else nullcontext()
+
     async def remove(self, obj: ServerObject) -> None:
         """Delete the object (``NotFound`` when the server has no such object)."""
         route = self._route(obj)
-        with family(self.learned, self.api), self._errors(obj):
+        with self._family(route), self._errors(obj):
             await route.delete(obj)
 
     async def exists(self, obj: ServerObject) -> bool:
         """Whether the server still gives the object (a 404 is ``False``; else its error)."""
         route = self._route(obj)
         try:
-            with family(self.learned, self.api), self._errors(obj):
+            with self._family(route), self._errors(obj):
                 await route.fetch(obj)
         except NotFound:
             return False

@@ -58,6 +58,7 @@ from tui.model import (
 )
 
 T = TypeVar("T")
+API = "threads"  # the API family of this adapter's requests, in ``learned``
 ENRICH_CONCURRENCY = 8
 ASSISTANT_PAGES = 100  # pages of 100 assistants read to find what uses an object, at most
 USABLE = (ObjectKind.FILE, ObjectKind.VECTOR_STORE)  # what an assistant's tools may use
@@ -141,7 +142,7 @@ class ThreadsAdapter:
         self._resends = client.max_retries
         self.skipped = 0  # references the last ``parts`` or ``users`` could not read
         self._objects = ObjectCalls(
-            connection, self._object_routes(), holder="Threads", learned=self.learned, api="threads"
+            connection, self._object_routes(), holder="Threads", learned=self.learned
         )
 
     def _object_routes(self) -> dict[ObjectKind, Route]:
@@ -150,7 +151,7 @@ class ThreadsAdapter:
         stores = self.client.vector_stores.with_raw_response  # sends OpenAI-Beta: assistants=v2
         return {
             ObjectKind.THREAD: Route(
-                lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id)
+                lambda o: self._raw.delete(o.id), lambda o: self._raw.retrieve(o.id), API
             ),
             ObjectKind.FILE: Route(lambda o: files.delete(o.id), lambda o: files.retrieve(o.id)),
             ObjectKind.VECTOR_STORE: Route(
@@ -166,7 +167,7 @@ class ThreadsAdapter:
         return translate(self.connection, self.kind, item_id)
 
     async def _reply(self, call: Callable[[], Awaitable[Any]], item_id: str | None) -> Reply:
-        with family(self.learned, "threads"):
+        with family(self.learned, API):
             return await reply(call, self._errors(item_id), self.connection)
 
     def _item(self, body: Any) -> RemoteItem:
