@@ -30,7 +30,7 @@ import logging
 import os
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from functools import partial
@@ -367,12 +367,16 @@ class _Observer:
     def outputs_added(self, conversation_id: str, items: Any) -> None:
         """Note under the conversation the responses whose output items were added to it.
 
-        Each item added is told by the newest remembered response that made it; a response
-        is noted once, and forgotten then (its output went into this conversation).
+        Each item added is told by the remembered response that made it; a response is
+        noted once, and forgotten then (its output went into this conversation). A key
+        more than one remembered response made (the same text said twice) tells none of
+        them: a deletion must never take a response of another conversation.
         """
         added = {k for k in map(_output_key, items if isinstance(items, list) else []) if k}
         found: list[str] = []
         with self._outputs_lock:
+            seen = Counter(k for keys in self._outputs.values() for k in set(keys))
+            added = {k for k in added if seen[k] == 1}
             for response_id, keys in reversed(self._outputs.items()):
                 if added.intersection(keys):
                     found.append(response_id)

@@ -122,3 +122,16 @@ async def test_a_response_whose_output_is_added_to_a_conversation_is_noted_once(
     add(other.id, "assistant", made.output_text)  # its output went into the first already
     assert await noted(db, server.base_url, conv.id) == [made.id]
     assert await noted(db, server.base_url, other.id) == []
+
+
+async def test_the_same_words_from_two_responses_tell_neither(server, db) -> None:
+    client = track(strict_client(server.base_url), db=db)
+    first = client.responses.create(model=MODEL, input="Say ok")
+    second = client.responses.create(model=MODEL, input="Say ok")
+    assert first.output_text == second.output_text  # the emulator answers alike
+    conv = client.conversations.create()
+    content = [{"type": "output_text", "text": first.output_text}]
+    client.conversations.items.create(
+        conv.id, items=[{"type": "message", "role": "assistant", "content": content}]
+    )
+    assert await noted(db, server.base_url, conv.id) == []  # which one wrote it is not known

@@ -13,7 +13,7 @@ import openai
 import pytest
 
 from tests.conftest import TEST_KEY, ServerFactory, strict_client
-from tests.ops.test_bulk import run, settings_for
+from tests.ops.test_bulk import KEY_ENV, run, settings_for
 from tui import track
 from tui.emulator import EmulatorServer
 from tui.model import Connection, ItemState, Kind, ObjectKind, ObjectState
@@ -21,6 +21,11 @@ from tui.ops.deleting import Result
 from tui.store import Registry
 
 SECRET = "the plan for the merger"  # content: never in a receipt
+
+
+@pytest.fixture(autouse=True)
+def key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(KEY_ENV, TEST_KEY)
 
 
 def conversation_with_responses(server: EmulatorServer, db: Path) -> tuple[str, list[str]]:
@@ -118,9 +123,11 @@ async def test_a_server_that_deletes_nothing_is_caught(
         assert "still on the server" in outcome.reason
         fresh = await reg.get_pk(item.pk)
         assert fresh.state is ItemState.ACTIVE  # not marked deleted
-        receipts = await reg.receipts.since()
-        assert receipts and all(r.outcome is ObjectState.STILL_THERE for r in receipts)
-        assert {r.object_kind for r in receipts} != {ObjectKind.CONVERSATION}
+        *parts, container = await reg.receipts.since()
+        assert parts and all(r.outcome is ObjectState.STILL_THERE for r in parts)
+        # its parts stayed: the conversation itself was never asked for (they'd be lost)
+        assert (container.object_id, container.outcome) == (conv, ObjectState.PLANNED)
+        assert container.requested_at is None
     assert fetchable(server, conv, said) == [conv, *said]
 
 

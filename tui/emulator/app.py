@@ -168,7 +168,7 @@ class Emulator:
         async def checked(request: Request, namespace: Namespace) -> Response:
             await check_request(request)
             if self.config.hollow_deletes and request.method == "DELETE":
-                return _hollow(request)
+                return _hollow(request, namespace)
             return await handler(request, namespace)
 
         async def endpoint(request: Request) -> Response:
@@ -218,8 +218,16 @@ class Emulator:
         return Recording(stamped)
 
 
-def _hollow(request: Request) -> Response:
-    """A delete answered as done while nothing is deleted (some servers do just that)."""
+def _hollow(request: Request, namespace: Namespace) -> Response:
+    """A delete answered as done while nothing is deleted (some servers do just that).
+
+    An item's delete answers with its conversation, as the API's does.
+    """
+    params = request.path_params
+    if "item_id" in params and "conversation_id" in params:
+        record = namespace.conversations.get(params["conversation_id"])
+        if record is not None:
+            return JSONResponse(record.obj)
     object_id = request.url.path.rstrip("/").rsplit("/", 1)[-1]
     return JSONResponse({"id": object_id, "object": "deleted", "deleted": True})
 

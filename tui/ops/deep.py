@@ -86,13 +86,17 @@ def _some(planned: Sequence[Planned]) -> str:
 
 
 class Deep:
-    """Deletes the objects of one item on one connection, each paced by ``call``."""
+    """Deletes the objects of one item on one connection, each request paced by ``call``.
+
+    A stop ends the item before its next delete; the check of one already sent is made.
+    """
 
     def __init__(
         self,
         registry: Registry,
         api: ConversationApi,
         call: Call,
+        check: Call,
         *,
         deep: bool = True,
         files: bool = False,
@@ -100,6 +104,7 @@ class Deep:
         self.registry = registry
         self.api = api
         self.call = call
+        self.check = check  # a check of a delete sent: made even once the run is stopped
         self.deep = deep
         self.files = files
 
@@ -178,6 +183,8 @@ class Deep:
         marks = self.registry.deletions
         obj, said = planned.object, planned.detail
         if planned.state is not ObjectState.DELETED:
+            # Recorded before the request; after it, only the check's outcome is (a run
+            # killed in between sends the delete again, and a 404 then counts as gone).
             await marks.mark(item, obj, ObjectState.REQUESTED)
             said = ""
             try:
@@ -189,9 +196,8 @@ class Deep:
             except ApiError as exc:
                 await marks.mark(item, obj, ObjectState.FAILED, str(exc))
                 return
-            await marks.mark(item, obj, ObjectState.DELETED, said)
         try:
-            present = await self.call(lambda: self.api.exists(obj))
+            present = await self.check(lambda: self.api.exists(obj))
         except EVERYWHERE:
             raise
         except ApiError as exc:

@@ -185,6 +185,7 @@ class BulkDelete:
         self.pacer = pacer or Pacer()
         self._sleep = sleep
         self._stop_event = asyncio.Event()
+        self._interrupt = asyncio.Event()  # set with the stop when a server's wait ends it
         self.interrupted: str | None = None  # why the server's wait ended the run
         self._broken: dict[tuple[str, str], str] = {}  # (connection, kind) -> why it fails
 
@@ -261,7 +262,8 @@ class BulkDelete:
                     why = refusal(item)
                     fresh = await deletions.release(item, reason=why, source=self.source)
                     return Outcome(fresh, Result.KEPT, why)
-            deep = Deep(self.registry, api, self._call, deep=self.deep, files=self.files)
+            check = partial(self._call, finishing=True)
+            deep = Deep(self.registry, api, self._call, check, deep=self.deep, files=self.files)
             ended = await deep.run(item)
         except NotFound:
             fresh = await deletions.finish(item, gone=True, source=self.source)
@@ -343,35 +345,49 @@ class BulkDelete:
                 raise result
         return out
 
-    async def _turn(self) -> float:
-        """The pacer's go-ahead; :class:`Stopped` as soon as :meth:`stop` is called.
+    def _ending(self, finishing: bool) -> asyncio.Event:
+        """What ends a request before it is sent.
+
+        A stop; for a request that checks what was sent (a deletion's check), only an
+        interruption.
+        """
+        return self._interrupt if finishing else self._stop_event
+
+    async def _turn(self, finishing: bool = False) -> float:
+        """The pacer's go-ahead; :class:`Stopped` as soon as the run is told to end.
 
         A 429 may pause the run for minutes: stopping must not wait for the pause to end.
         """
+        ending = self._ending(finishing)
         turn = asyncio.ensure_future(self.pacer.acquire())
-        stop = asyncio.ensure_future(self._stop_event.wait())
+        stop = asyncio.ensure_future(ending.wait())
         try:
             await asyncio.wait((turn, stop), return_when=asyncio.FIRST_COMPLETED)
         finally:
             stop.cancel()
             if not turn.done():
                 turn.cancel()
-        if self.stopped:
+        if ending.is_set():
             raise Stopped
         return turn.result()
 
-    async def _call(self, request: Callable[[], Awaitable[T]]) -> T:
-        """One request, paced; 429s wait as told, 5xx and network errors are retried."""
+    async def _call(self, request: Callable[[], Awaitable[T]], *, finishing: bool = False) -> T:
+        """One request, paced; 429s wait as told, 5xx and network errors are retried.
+
+        ``finishing``: it checks what a request already sent did, and is sent even after
+        :meth:`stop` (not after a wait the server asked for ended the run).
+        """
         failures = 0
         while True:
-            if self.stopped:
+            if self._ending(finishing).is_set():
                 raise Stopped
-            sent = await self._turn()
+            sent = await self._turn(finishing)
             try:
                 result = await request()
             except RateLimited as exc:
                 if exc.retry_after is not None and exc.retry_after > MAX_WAIT:
                     self.interrupted = self.interrupted or too_long_a_wait(exc.retry_after)
+                    self._interrupt.set()
                     self.stop()
                     raise Stopped from exc
                 self.pacer.limited(sent, exc.retry_after)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tui.model import ItemState, ObjectKind, ObjectState, ServerObject, Tracked
-from tui.store import receipts, rows, sql, writes
+from tui.store import receipts, rows, writes
 
 if TYPE_CHECKING:
     from tui.store.registry import Registry
@@ -216,24 +216,6 @@ def _planned(row: tuple[object, ...]) -> Planned:
 def _receipt(item: Tracked, job: str, receipt: Receipt | None) -> writes.Plan[None]:
     """Keep an item's receipt lines (if any) and end its objects' record."""
     if receipt is not None and receipt.lines:
-        base, org, project = sql.connection_params(item.connection)
-        values = [
-            (
-                job,
-                item.id,
-                item.kind.value,
-                line.object.kind.value,
-                line.object.id,
-                base,
-                org,
-                project,
-                line.requested_at,
-                line.verified_at,
-                line.outcome.value,
-                line.detail,
-                receipt.kept_locally,
-            )
-            for line in receipt.lines
-        ]
+        values = receipts.rows(job, item, receipt.lines, receipt.kept_locally)
         yield writes.Statement(receipts.INSERT, values, many=True)
     yield writes.Statement(FORGET, (item.pk,))

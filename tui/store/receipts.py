@@ -8,6 +8,7 @@ a receipt is kept after the content it speaks of is erased.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 
 INSERT = (
     "INSERT INTO receipts (job, item_id, item_kind, object_kind, object_id, base_url, "
-    "organization, project, requested_at, verified_at, outcome, detail, kept_locally) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "organization, project, requested_at, verified_at, outcome, detail, kept_locally, "
+    "written_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 COLUMNS = (
     "pk, job, item_id, item_kind, object_kind, object_id, base_url, organization, project, "
@@ -78,6 +79,33 @@ class Receipt:
         }
 
 
+def rows(
+    job: str, item: Tracked, lines: Sequence[Line], kept_locally: str
+) -> list[tuple[object, ...]]:
+    """The :data:`INSERT` parameters of an item's receipt lines, written now."""
+    base, org, project = sql.connection_params(item.connection)
+    now = time.time()
+    return [
+        (
+            job,
+            item.id,
+            item.kind.value,
+            line.object.kind.value,
+            line.object.id,
+            base,
+            org,
+            project,
+            line.requested_at,
+            line.verified_at,
+            line.outcome.value,
+            line.detail,
+            kept_locally,
+            now,
+        )
+        for line in lines
+    ]
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -96,34 +124,15 @@ class Receipts:
         self, job: str, item: Tracked, lines: Sequence[Line], *, kept_locally: str
     ) -> None:
         """Keep the lines of one item of run ``job`` (``kept_locally``: what stays here)."""
-        base, org, project = sql.connection_params(item.connection)
-        rows = [
-            (
-                job,
-                item.id,
-                item.kind.value,
-                line.object.kind.value,
-                line.object.id,
-                base,
-                org,
-                project,
-                line.requested_at,
-                line.verified_at,
-                line.outcome.value,
-                line.detail,
-                kept_locally,
-            )
-            for line in lines
-        ]
+        values = rows(job, item, lines, kept_locally)
         async with self.registry.writing() as db:
-            await db.executemany(INSERT, rows)
+            await db.executemany(INSERT, values)
 
     async def since(self, moment: datetime | None = None, *, limit: int = 100_000) -> list[Receipt]:
-        """The receipt lines of runs requested at or after ``moment`` (all: ``None``)."""
+        """The receipt lines written at or after ``moment`` (all: ``None``), in order."""
         start = 0.0 if moment is None else moment.timestamp()
         found = await self.registry.fetchall(
-            f"SELECT {COLUMNS} FROM receipts WHERE coalesce(requested_at, 0) >= ? "
-            "ORDER BY coalesce(requested_at, 0), pk LIMIT ?",
+            f"SELECT {COLUMNS} FROM receipts WHERE written_at >= ? ORDER BY written_at, pk LIMIT ?",
             (start, limit),
         )
         return [_receipt(tuple(row)) for row in found]

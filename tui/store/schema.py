@@ -415,9 +415,10 @@ CREATE TABLE receipts (
     verified_at REAL,
     outcome TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT '',
-    kept_locally TEXT NOT NULL DEFAULT ''
+    kept_locally TEXT NOT NULL DEFAULT '',
+    written_at REAL NOT NULL
 );
-CREATE INDEX receipts_by_time ON receipts (requested_at, pk);
+CREATE INDEX receipts_by_time ON receipts (written_at, pk);
 """
 
 
