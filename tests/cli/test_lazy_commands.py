@@ -97,7 +97,7 @@ def test_help_lists_every_command() -> None:
     assert done.returncode == 0, done.stderr
     for name in COMMANDS:
         assert f"  {name} " in done.stdout
-    assert "Delete threads or conversations on their servers" in done.stdout
+    assert "Delete tracked items on their servers, deep and verified" in done.stdout
 
 
 def test_a_subcommand_still_runs() -> None:

@@ -133,10 +133,7 @@ class DeletionPlan:
                 "responses that wrote into it stay on the server, readable by their IDs."
             ]
         out = self._conversations() + self.chains() + self._threads()
-        out.append(
-            "Each object is fetched again after its delete: only what the server no longer "
-            "gives counts as deleted; anything still there is reported and kept as it is."
-        )
+        out.append("Each object is fetched again after its delete: only a 404 counts as gone.")
         return out
 
     def _conversations(self) -> list[str]:
@@ -148,14 +145,13 @@ class DeletionPlan:
         unknown = sum(max(0, c.asked - c.known) for c in counts)
         noun = "conversation" if len(conversations) == 1 else "conversations"
         out = [
-            f"Each of the {len(conversations):,} {noun} is deleted with its items and the "
-            f"{known:,} stored responses this registry knows wrote into it, then itself."
+            f"{len(conversations):,} {noun}: with their items and the {known:,} stored "
+            "responses this registry knows wrote into them."
         ]
         if unknown:
             out.append(
                 f"About {unknown:,} more responses were made where this registry could not "
-                "see them (another program, or before tracking): they stay on the server "
-                "under its retention (stored responses are kept 30 days on OpenAI)."
+                "see them: they stay on the server, under its retention."
             )
         return out
 
@@ -163,15 +159,8 @@ class DeletionPlan:
         if not any(i.kind is Kind.THREAD for i in self.items):
             return []
         if self.policy.files:
-            return [
-                "Threads: the files attached to their messages and the vector stores of "
-                "their tool resources are deleted too, except those an assistant or another "
-                "tracked item still uses (named in the outcome)."
-            ]
-        return [
-            "Threads: their files and vector stores stay (tick 'files too', or add "
-            "--with-files, to delete those nothing else uses)."
-        ]
+            return ["Threads: with their files and vector stores that no assistant uses."]
+        return ["Threads: their files and vector stores stay (--with-files deletes them)."]
 
     def chains(self) -> list[str]:
         """What deleting a response chain covers."""
@@ -180,9 +169,8 @@ class DeletionPlan:
             return []
         noun = "response chain" if count == 1 else "response chains"
         return [
-            f"Each of the {count:,} {noun} is deleted response by response, from its newest "
-            "back to its first; a response another tracked chain continues is kept, with "
-            "every response before it."
+            f"{count:,} {noun}: deleted response by response, newest first; one another "
+            "tracked chain continues stays, with all before it."
         ]
 
     def doubts(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Checkbox, Input, Label, Static
 
@@ -25,7 +25,7 @@ class ConfirmDelete(ModalScreen[Policy | None]):
 
     DEFAULT_CSS = """
     ConfirmDelete { align: center middle; }
-    ConfirmDelete > Vertical { width: 84; height: auto; max-height: 90%;
+    ConfirmDelete > VerticalScroll { width: 84; height: auto; max-height: 90%;
         border: thick $error; background: $surface; padding: 1 2; }
     ConfirmDelete .title { text-style: bold; color: $error; margin-bottom: 1; }
     ConfirmDelete .warning { color: $warning; margin-top: 1; }
@@ -46,7 +46,7 @@ class ConfirmDelete(ModalScreen[Policy | None]):
     def compose(self) -> ComposeResult:
         """The plan, the archive switch, and the question."""
         plan = self.plan
-        with Vertical():
+        with VerticalScroll():
             yield Label("Delete on the server?", classes="title")
             yield Static("\n".join(plan.summary()), markup=False)
             warning = plan.warning()
