@@ -24,7 +24,7 @@ from typing import Any
 from tui.model import Connection, ItemState, Kind, ObjectKind, ObjectState, ServerObject, Tracked
 from tui.ops.deleting import CONCURRENCY, ApiFor, BulkDelete, Outcome, Progress, Result
 from tui.ops.pacing import Pacer
-from tui.ops.plan import SAMPLES, TYPE_THE_NUMBER_ABOVE, DeletionPlan, Policy, make_plan
+from tui.ops.plan import SAMPLES, DeletionPlan, Policy, make_plan
 from tui.store import Query, Registry
 from tui.store.erasure import Held
 from tui.store.receipts import Line
@@ -81,16 +81,22 @@ class ErasePlan:
         return self.deletion.skipped
 
     @property
+    def confirmation(self) -> DeletionPlan:
+        """What is confirmed, as a deletion's plan: every item covered, the same rules.
+
+        More than ``TYPE_THE_NUMBER_ABOVE`` items (those erased here only included) need
+        their number typed, as a deletion of that many does.
+        """
+        return DeletionPlan(self.items, self.skipped, POLICY)
+
+    @property
     def typed(self) -> bool:
         """True when confirming needs the number of items typed (not a single key)."""
-        return len(self.items) > TYPE_THE_NUMBER_ABOVE
+        return self.confirmation.typed
 
     def accepts(self, answer: str) -> bool:
         """Whether ``answer`` confirms this plan (as a deletion's confirmation takes it)."""
-        answer = answer.strip().lower()
-        if self.typed:
-            return answer.replace(",", "") == str(len(self.items))
-        return answer in ("y", "yes")
+        return self.confirmation.accepts(answer)
 
     def question(self) -> str:
         """What to ask."""
