@@ -29,6 +29,10 @@ COMMANDS = {
         "tui.commands.emulator:emulator",
         "Serve an OpenAI-compatible emulator of threads and conversations.",
     ),
+    "erase": Lazy(
+        "tui.commands.erasing:erase",
+        "Delete every item with this metadata on its server and erase its content here.",
+    ),
     "export": Lazy(
         "tui.commands.exporting:export",
         "Export a thread or conversation (from the API, else from the local archive).",

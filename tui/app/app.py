@@ -34,6 +34,11 @@ PALETTE = (
     ("Mark all matching", "Mark every item the filter matches", "mark_all"),
     ("Unmark all", "Clear every mark", "clear_marks"),
     ("Delete", "Delete the marked items (or the highlighted one), after asking", "delete"),
+    (
+        "Erase by metadata…",
+        "Delete on the server and erase here every item with the filter's key=value pairs",
+        "erase",
+    ),
     ("Show or hide deleted", "Toggle deleted items in the list", "toggle_deleted"),
     (
         "Migrate to a conversation",

@@ -49,6 +49,7 @@ class Registry:
         from tui.store.chains import Chains
         from tui.store.deletions import Deletions
         from tui.store.discoveries import Discoveries
+        from tui.store.erasure import Erasure
         from tui.store.migrations import Migrations
         from tui.store.receipts import Receipts
         from tui.store.responses import Responses
@@ -67,6 +68,7 @@ class Registry:
         self.chains = Chains(self)
         self.deletions = Deletions(self)
         self.discoveries = Discoveries(self)
+        self.erasure = Erasure(self)
         self.migrations = Migrations(self)
         self.receipts = Receipts(self)
         self.responses = Responses(self)

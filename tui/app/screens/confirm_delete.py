@@ -65,18 +65,23 @@ class ConfirmDelete(ModalScreen[Policy | None]):
             yield Checkbox(DEEP, plan.policy.deep, id="deep")
             if any(i.kind is Kind.THREAD for i in plan.items):
                 yield Checkbox(FILES, plan.policy.files, id="files")
-            if not plan.items:
-                yield Static("Nothing can be deleted from here. Press escape.", classes="hint")
-            elif plan.typed:
-                yield Static(
-                    f"{len(plan.items):,} items: type {len(plan.items)} and press enter to "
-                    "delete them, or escape to cancel.",
-                    classes="hint",
-                )
-                yield Input(placeholder=f"type {len(plan.items)}", id="count")
-                yield Static("", classes="refused", id="refused")
-            else:
-                yield Static("y deletes · n or escape cancels", classes="hint")
+            yield from self.question()
+
+    def question(self, verb: str = "delete", keys: str = "y deletes") -> ComposeResult:
+        """The question: ``y``, or the number typed for more than a few items."""
+        plan = self.plan
+        if not plan.items:
+            yield Static("Nothing can be deleted from here. Press escape.", classes="hint")
+        elif plan.typed:
+            yield Static(
+                f"{len(plan.items):,} items: type {len(plan.items)} and press enter to "
+                f"{verb} them, or escape to cancel.",
+                classes="hint",
+            )
+            yield Input(placeholder=f"type {len(plan.items)}", id="count")
+            yield Static("", classes="refused", id="refused")
+        else:
+            yield Static(f"{keys} · n or escape cancels", classes="hint")
 
     def on_mount(self) -> None:
         """Focus the box where the number is typed, if there is one."""

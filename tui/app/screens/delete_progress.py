@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Protocol
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,7 +14,8 @@ from textual.widgets import Label, ProgressBar, Static
 
 from tui.app.failures import report
 from tui.model import ObjectState, Tracked
-from tui.ops.deleting import BulkDelete, Progress, Result
+from tui.ops.deleting import Progress, Result
+from tui.ops.pacing import Pacer
 from tui.text import clean
 
 SHOWN_FAILURES = 8
@@ -46,8 +48,39 @@ def summary_lines(progress: Progress) -> list[str]:
     return out
 
 
+class Engine(Protocol):
+    """What runs a deletion: :class:`~tui.ops.deleting.BulkDelete`, or an erase around one."""
+
+    @property
+    def pacer(self) -> Pacer:
+        """The pacer of its requests (429 waits)."""
+        ...
+
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called."""
+        ...
+
+    def stop(self) -> None:
+        """Send no new request."""
+
+    async def run(
+        self,
+        items: Sequence[Tracked],
+        *,
+        confirmed: bool = False,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> Progress:
+        """Delete ``items``."""
+        ...
+
+
 class DeleteProgress(ModalScreen[Progress]):
-    """Runs a :class:`BulkDelete`; ``escape`` stops it (requests in flight finish)."""
+    """Runs a deletion (an :class:`Engine`); ``escape`` stops it (requests in flight finish).
+
+    ``title`` names what runs; ``after`` gives lines shown under the summary once it ends
+    (what an erase erased and kept).
+    """
 
     DEFAULT_CSS = """
     DeleteProgress { align: center middle; }
@@ -63,10 +96,18 @@ class DeleteProgress(ModalScreen[Progress]):
     ]
 
     def __init__(
-        self, engine: BulkDelete, items: Sequence[Tracked], *, resumed: bool = False
+        self,
+        engine: Engine,
+        items: Sequence[Tracked],
+        *,
+        resumed: bool = False,
+        title: str = "Deleting",
+        after: Callable[[], list[str]] | None = None,
     ) -> None:
         super().__init__()
         self.engine = engine
+        self.title_text = title
+        self.after = after
         self.items = list(items)
         self.resumed = resumed
         self.progress = Progress(len(self.items))
@@ -76,7 +117,7 @@ class DeleteProgress(ModalScreen[Progress]):
     def compose(self) -> ComposeResult:
         """Title, bar, figures, hint."""
         with Vertical():
-            yield Label(f"Deleting {len(self.items):,} items", classes="title", id="title")
+            yield Label(f"{self.title_text} {len(self.items):,} items", classes="title", id="title")
             yield ProgressBar(total=max(1, len(self.items)), show_eta=False, id="bar")
             yield Static("Starting…", id="figures", markup=False)
             yield Static("escape stops sending; requests in flight finish", classes="hint")
@@ -118,6 +159,8 @@ class DeleteProgress(ModalScreen[Progress]):
             title = "Deletion stopped" if self.failure else "Deletion finished"
             self.query_one("#title", Label).update(title)
             lines = ([self.failure] if self.failure else []) + summary_lines(progress)
+            if self.after is not None and not self.failure:
+                lines += self.after()
             self.query_one("#figures", Static).update("\n".join(lines))
             self.query_one(".hint", Static).update("enter or escape closes")
             return

@@ -45,6 +45,10 @@ if TYPE_CHECKING:
     from tui.ops.roads import Road, RoadResult
 
 ServicesFactory = Callable[[], Awaitable[Services]]
+NO_PAIRS = (
+    "Erase acts on the metadata of the filter: press / and type key=value pairs (for "
+    "example user_id=u42), check the list, then choose Erase by metadata again."
+)
 DELETED_READ_ONLY = (
     "This item was deleted on its server: its archive is read-only here (copy and export "
     "still work)."
@@ -589,6 +593,54 @@ class MainScreen(Screen[None]):
         everything = list(plan.items) + [item for item, _ in plan.skipped]
         progress = await self.app.push_screen_wait(DeleteProgress(engine, everything))
         await self._after_delete(progress)
+
+    @work(group="erase", exclusive=True, exit_on_error=False, description="erasing")
+    @guarded("erasing", "Items not deleted keep their content here; erase again to retry.")
+    async def action_erase(self) -> None:
+        """Delete and erase every item with the filter's ``key=value`` pairs, after asking."""
+        from tui.app.screens.confirm_erase import ConfirmErase
+        from tui.app.screens.delete_progress import DeleteProgress
+        from tui.ops.erasing import Erase, pairs_text, plan_erase
+
+        query = self.sidebar.current_query()
+        if not query.meta:
+            self.notify(NO_PAIRS, title="Erase by metadata", severity="warning", timeout=15)
+            return
+        if query.pairs_left_out:
+            self.notify(f"Not erased: {query.notice}", severity="warning", timeout=15, markup=False)
+            return
+        plan = await plan_erase(
+            self.svc.registry, query.meta, self.svc.bulk_api_for, ignored_words=query.text
+        )
+        if not plan.items and not plan.skipped:
+            self.notify(f"No tracked item has {pairs_text(query.meta)}.", markup=False)
+            return
+        if await self.app.push_screen_wait(ConfirmErase(plan)) is None:
+            self.notify("Nothing deleted or erased.")
+            return
+        eraser = Erase(self.svc.registry, self.svc.bulk_api_for, plan)
+
+        def erased() -> list[str]:
+            return eraser.result.lines() if eraser.result is not None else []
+
+        sent = list(plan.deletion.items) + [item for item, _ in plan.skipped]
+        screen = DeleteProgress(eraser, sent, title="Deleting and erasing", after=erased)
+        progress = await self.app.push_screen_wait(screen)
+        gone = {e.item.pk for e in eraser.result.erased} if eraser.result else set()
+        self.marked.difference_update(gone)
+        await self.reload_list()
+        opened = self.query_one(MessagePane).item
+        if opened is not None and opened.pk in gone:
+            fresh = await self.svc.registry.get_pk(opened.pk)
+            if fresh is not None:
+                self.open_item(fresh)  # its history is gone from here too
+        kept = len(eraser.result.kept) if eraser.result else len(progress.outcomes)
+        self.notify(
+            f"Erased {len(gone):,}"
+            + (f"; {kept:,} kept their content (see the summary)" if kept else "")
+            + ".",
+            severity="warning" if kept else "information",
+        )
 
     async def offer_resume(self) -> None:
         """On start: offer to finish deletions an earlier run left unfinished."""
