@@ -114,6 +114,8 @@ class Deep:
         Raises what :attr:`call` raises to end a run (the user stopping it); any other
         failure is recorded on its object.
         """
+        if item.kind not in ITSELF:  # no server object (a local file): the adapter says why
+            await self.call(lambda: self.api.delete(item.id))
         deletions = self.registry.deletions
         objects = await deletions.objects(item) or await deletions.plan(
             item, await self._plan(item)

@@ -169,6 +169,7 @@ class BulkDelete:
         allow_incomplete: bool = False,
         deep: bool = True,
         files: bool = False,
+        job: str | None = None,
         concurrency: int = CONCURRENCY,
         source: str = "app",
         pacer: Pacer | None = None,
@@ -180,6 +181,7 @@ class BulkDelete:
         self.allow_incomplete = allow_incomplete
         self.deep = deep
         self.files = files
+        self.job = job  # the run's name: receipts go under it (a new one when not given)
         self.concurrency = max(1, concurrency)
         self.source = source
         self.pacer = pacer or Pacer()
@@ -217,8 +219,8 @@ class BulkDelete:
             else:
                 ready.append((item, api))
         if not confirmed and ready:
-            await self.registry.deletions.confirm(
-                [i for i, _ in ready], archive=self.archive, source=self.source
+            self.job = await self.registry.deletions.confirm(
+                [i for i, _ in ready], archive=self.archive, source=self.source, job=self.job
             )
         queue: asyncio.Queue[tuple[Tracked, ConversationApi]] = asyncio.Queue()
         for entry in ready:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +25,7 @@ from tui.ops.deleting import CONCURRENCY, ApiFor, BulkDelete, Outcome, Progress,
 from tui.ops.pacing import Pacer
 from tui.ops.plan import SAMPLES, DeletionPlan, Policy, make_plan
 from tui.store import Query, Registry
+from tui.store.deletions import new_job
 from tui.store.erasure import Held
 from tui.store.receipts import Line
 from tui.text import clean
@@ -310,6 +310,7 @@ class Erase:
             api_for,
             archive=POLICY.archive,
             allow_incomplete=POLICY.allow_incomplete,
+            job=new_job(),
             concurrency=concurrency,
             source=source,
             pacer=pacer,
@@ -355,7 +356,7 @@ class Erase:
     async def _erase(self, progress: Progress, started: float) -> Erased:
         """Erase the items now deleted; receipts for every item covered."""
         erasure = self.registry.erasure
-        result = Erased(job=uuid.uuid4().hex[:12])
+        result = Erased(job=self.engine.job or new_job())
         how = {o.item.pk: o.result.value for o in progress.outcomes if o.result in GONE}
         gone = [o.item for o in progress.outcomes if o.result in GONE]
         gone += [i for i in self.plan.local if i.pk not in how]
@@ -380,6 +381,7 @@ class Erase:
                 verified,
                 f"on its server: {said}; local content erased: {what.describe()}",
             )
+            await self.registry.receipts.kept(result.job, item, KEPT_NOTHING)
             if line is not None:
                 await self.registry.receipts.add(
                     result.job, item, [line], kept_locally=KEPT_NOTHING

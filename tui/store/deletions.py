@@ -32,6 +32,11 @@ FORGET = "DELETE FROM deletion_objects WHERE item_pk = ?"
 JOB = "SELECT job FROM deletions WHERE item_pk = ?"
 
 
+def new_job() -> str:
+    """A new name for a deletion run (its receipts are kept under it)."""
+    return uuid.uuid4().hex[:12]
+
+
 @dataclass(frozen=True, slots=True)
 class Planned:
     """One server object of an item's deletion, and where it stands."""
@@ -73,9 +78,14 @@ class Deletions:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
-    async def confirm(self, items: Sequence[Tracked], *, archive: bool, source: str) -> str:
-        """Record ``items`` as confirmed for deletion (state ``deleting``); the job's name."""
-        job = uuid.uuid4().hex[:12]
+    async def confirm(
+        self, items: Sequence[Tracked], *, archive: bool, source: str, job: str | None = None
+    ) -> str:
+        """Record ``items`` as confirmed for deletion (state ``deleting``); the job's name.
+
+        ``job`` names the run (its receipts go under it); a new name by default.
+        """
+        job = job or new_job()
         now = time.time()
         async with self.registry.writing() as db:
             for item in items:

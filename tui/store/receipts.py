@@ -128,6 +128,16 @@ class Receipts:
         async with self.registry.writing() as db:
             await db.executemany(INSERT, values)
 
+    async def kept(self, job: str, item: Tracked, kept_locally: str) -> None:
+        """Say again what stays here of an item of run ``job`` (after its content is erased)."""
+        base, org, project = sql.connection_params(item.connection)
+        async with self.registry.writing() as db:
+            await db.execute(
+                "UPDATE receipts SET kept_locally = ? WHERE job = ? AND item_id = ? "
+                "AND base_url = ? AND organization = ? AND project = ?",
+                (kept_locally, job, item.id, base, org, project),
+            )
+
     async def since(self, moment: datetime | None = None, *, limit: int = 100_000) -> list[Receipt]:
         """The receipt lines written at or after ``moment`` (all: ``None``), in order."""
         start = 0.0 if moment is None else moment.timestamp()
