@@ -221,3 +221,33 @@ async def test_a_conversation_with_a_response_in_it_deep_deletes(target) -> None
         assert [await api.exists(obj) for obj in whole] == [False] * len(whole)
         with pytest.raises(NotFound):
             await api.parts(conv_id)
+
+
+def test_a_deep_delete_leaves_nothing_of_the_conversation_fetchable(target, run, db) -> None:
+    from openai import OpenAI
+
+    from tui import track
+
+    # the user's own code, tracked: the registry learns the conversation and its responses
+    tracked = track(OpenAI(api_key=TEST_KEY, base_url=target.proxy_url), db=db)
+    conv_id = tracked.conversations.create(
+        items=[{"type": "message", "role": "user", "content": "erase me entirely"}]
+    ).id
+    said = [
+        tracked.responses.create(model=target.choice, input=f"turn {n}", conversation=conv_id).id
+        for n in range(2)
+    ]
+    with op.direct(target) as client:
+        items = [item.id for item in client.conversations.items.list(conv_id, order="asc")]
+    assert len(items) == 1 + 2 * 2  # the first message, and each response's in and out
+    base = target.direct_url
+    urls = [f"{base}/conversations/{conv_id}", *(f"{base}/responses/{r}" for r in said)]
+    urls += [f"{base}/conversations/{conv_id}/items/{i}" for i in items]
+    assert {url: httpx2.get(url).status_code for url in urls} == dict.fromkeys(urls, 200)
+    done = run("delete", "--yes", "--json", conv_id)
+    assert done.returncode == 0, done.stdout + done.stderr
+    objects = json.loads(done.stdout)["objects"]
+    assert objects["verified"] == len(items) + len(said) + 1 and objects["still_there"] == 0
+    assert {url: httpx2.get(url).status_code for url in urls} == dict.fromkeys(urls, 404)
+    receipts = json.loads(run("receipts", "--json").stdout)["receipts"]
+    assert {r["object_id"] for r in receipts} == {conv_id, *said, *items}
