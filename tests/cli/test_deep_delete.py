@@ -72,7 +72,7 @@ def test_delete_reports_objects_and_receipts_list_them(server, cli, tmp_path) ->
     run = cli(server.base_url)
     done = run("delete", "--yes", *convs)
     assert done.returncode == 0, done.stderr
-    assert "stored responses this registry knows wrote into it" in done.stderr
+    assert "stored responses this registry knows wrote into them" in done.stderr
     assert "verified gone, 0 still there, 0 failed" in done.stdout
     assert still_there(server, convs) == []
 

@@ -143,11 +143,13 @@ class DeletionPlan:
         counts = [self.responses.get(i.pk, Responses(0, 0)) for i in conversations]
         known = sum(c.known for c in counts)
         unknown = sum(max(0, c.asked - c.known) for c in counts)
-        noun = "conversation" if len(conversations) == 1 else "conversations"
-        out = [
-            f"{len(conversations):,} {noun}: with their items and the {known:,} stored "
-            "responses this registry knows wrote into them."
-        ]
+        one = len(conversations) == 1
+        noun, its, it = ("conversation", "its", "it") if one else ("conversations", "their", "them")
+        if known:
+            said = f"and the {known:,} stored responses this registry knows wrote into {it}"
+        else:
+            said = f"(this registry knows no stored response that wrote into {it})"
+        out = [f"{len(conversations):,} {noun}: with {its} items {said}."]
         if unknown:
             out.append(
                 f"About {unknown:,} more responses were made where this registry could not "

@@ -12,8 +12,8 @@ from tui.model import Kind
 from tui.ops.plan import DeletionPlan, Policy
 
 ALLOW_INCOMPLETE = "Delete even if the archive may be incomplete (may lose messages)"
-DEEP = "Deep: also a conversation's items and the responses known to have written into it"
-FILES = "Threads: also their files and vector stores that nothing else uses"
+DEEP = "Deep: with a conversation's items and known responses"
+FILES = "Threads: with their files and vector stores nothing else uses"
 
 
 class ConfirmDelete(ModalScreen[Policy | None]):
@@ -26,12 +26,15 @@ class ConfirmDelete(ModalScreen[Policy | None]):
     DEFAULT_CSS = """
     ConfirmDelete { align: center middle; }
     ConfirmDelete > VerticalScroll { width: 84; height: auto; max-height: 90%;
+        scrollbar-size-vertical: 1;
         border: thick $error; background: $surface; padding: 1 2; }
     ConfirmDelete .title { text-style: bold; color: $error; margin-bottom: 1; }
     ConfirmDelete .warning { color: $warning; margin-top: 1; }
     ConfirmDelete .hint { color: $text-muted; margin-top: 1; }
     ConfirmDelete .refused { color: $error; }
-    ConfirmDelete Checkbox { margin-top: 1; }
+    ConfirmDelete Checkbox { border: none; padding: 0 1; height: 1; margin-top: 0; }
+    ConfirmDelete Checkbox:focus { background: $boost; }
+    ConfirmDelete #archive { margin-top: 1; }
     """
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
