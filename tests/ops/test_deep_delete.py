@@ -8,6 +8,7 @@ and deletes nothing is caught; each run leaves receipts, and never content in th
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openai
 import pytest
@@ -15,6 +16,8 @@ import pytest
 from tests.conftest import TEST_KEY, ServerFactory, strict_client
 from tests.ops.test_bulk import KEY_ENV, run, settings_for
 from tui import track
+from tui.api import adapter_for
+from tui.api.client import make_client
 from tui.emulator import EmulatorServer
 from tui.model import Connection, ItemState, Kind, ObjectKind, ObjectState
 from tui.ops.deleting import Result
@@ -161,3 +164,51 @@ async def test_a_stored_completion_is_deleted_and_verified(
         assert (line.object_kind, line.outcome) == (ObjectKind.COMPLETION, ObjectState.VERIFIED)
     with pytest.raises(openai.NotFoundError):
         strict_client(server.base_url).chat.completions.retrieve(made.id)
+
+
+async def test_a_threads_files_go_with_it_unless_something_else_uses_them(
+    server: EmulatorServer, tmp_path: Path
+) -> None:
+    sdk = strict_client(server.base_url)
+
+    def upload(name: str) -> str:
+        return sdk.files.create(file=(name, b"some words"), purpose="assistants").id
+
+    own, shared = upload("own.txt"), upload("shared.txt")
+    store = sdk.vector_stores.create(name="notes").id
+    sdk.beta.assistants.create(
+        model="gpt-4.1",
+        name="Support bot",
+        tools=[{"type": "file_search"}],
+        tool_resources={"file_search": {"vector_store_ids": [store]}},
+    )
+    tools: Any = [{"type": "code_interpreter"}]
+
+    def thread(*file_ids: str) -> str:
+        attachments: Any = [{"file_id": f, "tools": tools} for f in file_ids]
+        return sdk.beta.threads.create(
+            messages=[{"role": "user", "content": "see", "attachments": attachments}],
+            tool_resources={"file_search": {"vector_store_ids": [store]}},
+        ).id
+
+    doomed, other = thread(own, shared), thread(shared)
+    connection = Connection(server.base_url)
+    async with await Registry.open(tmp_path / "r.sqlite3") as reg:
+        mine, _ = await reg.track(doomed, Kind.THREAD, connection, source="t")
+        theirs, _ = await reg.track(other, Kind.THREAD, connection, source="t")
+        async with make_client(connection, TEST_KEY) as client:  # the other one is archived
+            page = await adapter_for(Kind.THREAD, client, connection).history(other)
+        await reg.archive.store(theirs, page.turns, complete=True)
+        progress, _ = await run(reg, settings_for(server), [mine], files=True)
+        [outcome] = progress.outcomes
+        assert outcome.result is Result.DELETED, outcome.reason
+        assert outcome.ended is not None
+        states = {p.object.id: (p.state, p.detail) for p in outcome.ended.objects}
+    assert states[own][0] is ObjectState.VERIFIED
+    assert states[shared] == (ObjectState.KEPT, f"kept: tracked item {other} still uses it")
+    assert states[store][0] is ObjectState.KEPT and "(Support bot)" in states[store][1]
+    assert states[doomed][0] is ObjectState.VERIFIED
+    with pytest.raises(openai.NotFoundError):
+        sdk.files.retrieve(own)
+    sdk.files.retrieve(shared)  # kept
+    sdk.vector_stores.retrieve(store)  # kept

@@ -140,7 +140,7 @@ class Deep:
         except NotFound:  # the item is gone: what the registry knows of it may not be
             parts = []
         parts = _unique([*parts, *await self._known(item, parts, standing)])
-        users = await self._users(parts)
+        users = await self._users(item, parts)
         planned = [
             Planned(p, ObjectState.KEPT, f"kept: {users[p.id]} still uses it")
             if p.id in users
@@ -171,11 +171,25 @@ class Deep:
             if i not in listed and i not in standing and i != item.id
         ]
 
-    async def _users(self, parts: Sequence[ServerObject]) -> Mapping[str, str]:
+    async def _users(self, item: Tracked, parts: Sequence[ServerObject]) -> Mapping[str, str]:
+        """What else uses each shared part, said as who uses it.
+
+        An assistant (the server says), or another tracked item whose archived messages
+        have the file attached. When the server cannot say, every shared part is kept.
+        """
         shared = [p for p in parts if p.kind in (ObjectKind.FILE, ObjectKind.VECTOR_STORE)]
         if not shared:
             return {}
-        found: Mapping[str, str] = await self.call(lambda: self.api.users(shared))
+        try:
+            found: dict[str, str] = dict(await self.call(lambda: self.api.users(shared)))
+        except EVERYWHERE:
+            raise
+        except ApiError as exc:
+            unknown = f"perhaps an assistant (the server could not list them: {exc})"
+            return {p.id: unknown for p in shared}
+        files = [p.id for p in shared if p.kind is ObjectKind.FILE and p.id not in found]
+        elsewhere = await self.registry.archive.attached_elsewhere(item, files)
+        found.update({f: f"tracked item {other}" for f, other in elsewhere.items()})
         return found
 
     async def _one(self, item: Tracked, planned: Planned) -> None:

@@ -127,6 +127,24 @@ class Archive:
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
 
+    async def attached_elsewhere(self, item: Tracked, file_ids: Sequence[str]) -> dict[str, str]:
+        """Which of ``file_ids`` a message of another tracked, undeleted item has attached.
+
+        Each with the first such item's ID (what a deletion of ``item`` must not take).
+        """
+        if not file_ids:
+            return {}
+        marks = ", ".join("?" * len(file_ids))
+        found = await self.registry.fetchall(
+            "SELECT attached.value, min(items.id) FROM messages "
+            "JOIN items ON items.pk = messages.item_pk, "
+            "json_each(messages.data, '$.attachments') AS attached "
+            f"WHERE messages.item_pk != ? AND items.state != 'deleted' "
+            f"AND attached.value IN ({marks}) GROUP BY attached.value",
+            (item.pk, *file_ids),
+        )
+        return {str(row[0]): str(row[1]) for row in found}
+
     async def store(
         self,
         item: Tracked,
