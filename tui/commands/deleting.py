@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -24,10 +24,25 @@ from tui.store import Query
 from tui.text import json_text
 
 SOURCE = "cli"
+F = TypeVar("F", bound=Any)
 REFUSE = (
     "Refusing to delete without confirmation: standard input is not a terminal. "
     "Check the list above, then add --yes."
 )
+
+
+def _how_deep(command: F) -> F:
+    """The options that say how deep a deletion goes."""
+    command = click.option(
+        "--with-files",
+        is_flag=True,
+        help="Also delete a thread's files and vector stores that nothing else uses.",
+    )(command)
+    return click.option(
+        "--container-only",
+        is_flag=True,
+        help="Delete only the items themselves, not a conversation's items and responses.",
+    )(command)
 
 
 @click.command("delete")
@@ -41,16 +56,7 @@ REFUSE = (
     is_flag=True,
     help="Delete items even when their archive cannot be verified complete (may lose messages).",
 )
-@click.option(
-    "--container-only",
-    is_flag=True,
-    help="Delete only the items themselves, not a conversation's items and responses.",
-)
-@click.option(
-    "--with-files",
-    is_flag=True,
-    help="Also delete a thread's files and vector stores that nothing else uses.",
-)
+@_how_deep
 @click.option("--resume", is_flag=True, help="Finish the deletions an interrupted run left.")
 @click.option(
     "--put-back", is_flag=True, help="Give up interrupted deletions: items return as they were."
@@ -102,16 +108,7 @@ def delete(
     is_flag=True,
     help="Delete items even when their archive cannot be verified complete (may lose messages).",
 )
-@click.option(
-    "--container-only",
-    is_flag=True,
-    help="Delete only the items themselves, not a conversation's items and responses.",
-)
-@click.option(
-    "--with-files",
-    is_flag=True,
-    help="Also delete a thread's files and vector stores that nothing else uses.",
-)
+@_how_deep
 @common
 def prune(
     options: Options,
