@@ -30,11 +30,15 @@ def receipts(options: Options, since: str | None, as_json: bool) -> None:
     if not found:
         click.echo("No receipts" + (f" since {moment:%Y-%m-%d %H:%M} UTC." if moment else "."))
         return
-    job = None
+    job = item = None
     for receipt in found:
         if receipt.job != job:
-            job = receipt.job
+            job, item = receipt.job, None
             click.echo(_heading(receipt))
+        if receipt.item_id != item:
+            item = receipt.item_id
+            kept = clean(receipt.kept_locally)
+            click.echo(f"  {item} ({receipt.item_kind.value}) · kept here: {kept}")
         click.echo(_line(receipt))
 
 
@@ -68,10 +72,7 @@ def _line(receipt: Receipt) -> str:
     verified = _when(receipt.verified_at)
     outcome = receipt.outcome.value + (f" {verified}" if verified else "")
     detail = f" · {clean(receipt.detail)[:120]}" if receipt.detail else ""
-    return (
-        f"  {receipt.item_id}  {receipt.object_kind.value} {receipt.object_id}: {outcome}"
-        f"{detail} · kept here: {clean(receipt.kept_locally)}"
-    )
+    return f"    {receipt.object_kind.value} {receipt.object_id}: {outcome}{detail}"
 
 
 def _when(moment: datetime | None) -> str:
