@@ -11,6 +11,7 @@ is verified gone: its parts cannot be reached without it.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -32,6 +33,7 @@ ITSELF = {
     Kind.RESPONSE: ObjectKind.RESPONSE,
 }
 DONE = (ObjectState.VERIFIED, ObjectState.KEPT)
+AT_ONCE = 8  # objects of one item deleted at the same time (each paced like the rest)
 EVERYWHERE = (AuthFailed, ApiGone, Unsupported)  # what fails one request of a connection fails all
 GONE = "already gone on the server (404)"
 STILL_THERE = "still readable on the server after its delete was accepted"
@@ -107,6 +109,7 @@ class Deep:
         self.check = check  # a check of a delete sent: made even once the run is stopped
         self.deep = deep
         self.files = files
+        self._ended: ApiError | None = None  # what made a check find the connection unusable
 
     async def run(self, item: Tracked) -> Ended:
         """Delete and verify every object of ``item``; what became of each.
@@ -121,11 +124,11 @@ class Deep:
             item, await self._plan(item)
         )
         *parts, container = objects
-        for part in parts:
-            await self._one(item, part)
+        for start in range(0, len(parts), AT_ONCE):
+            await self._batch(item, parts[start : start + AT_ONCE])
         current = await deletions.objects(item)
         if all(p.state in DONE for p in current[:-1]):
-            await self._one(item, container)
+            await self._batch(item, [container])
         return Ended(tuple(await deletions.objects(item)))
 
     async def _plan(self, item: Tracked) -> list[Planned]:
@@ -192,37 +195,57 @@ class Deep:
         found.update({f: f"tracked item {other}" for f, other in elsewhere.items()})
         return found
 
-    async def _one(self, item: Tracked, planned: Planned) -> None:
-        """Delete one object (unless it is done), then check that it is gone."""
-        if planned.state in DONE:
-            return
+    async def _batch(self, item: Tracked, batch: Sequence[Planned]) -> None:
+        """Delete a batch of objects at once (those not done), then check each is gone.
+
+        The batch is recorded ``requested`` in one write before its requests go out, and
+        its outcomes in one write after. What ends the run (a stop, a connection-wide
+        error) is raised once every request of the batch has ended and been recorded.
+        """
+        todo = [p for p in batch if p.state not in DONE]
+        send = [p for p in todo if p.state is not ObjectState.DELETED]
         marks = self.registry.deletions
-        obj, said = planned.object, planned.detail
-        if planned.state is not ObjectState.DELETED:
-            # Recorded before the request; after it, only the check's outcome is (a run
-            # killed in between sends the delete again, and a 404 then counts as gone).
-            await marks.mark(item, obj, ObjectState.REQUESTED)
-            said = ""
-            try:
-                await self.call(lambda: self.api.remove(obj))
-            except NotFound:
-                said = GONE  # checked below like the rest
-            except EVERYWHERE:
-                raise  # no object of this connection would fare better: the item ends here
-            except ApiError as exc:
-                await marks.mark(item, obj, ObjectState.FAILED, str(exc))
-                return
+        await marks.mark_many(item, [(p.object, ObjectState.REQUESTED, "") for p in send])
+        sent = await asyncio.gather(*(self._remove(p) for p in send), return_exceptions=True)
+        said = {p.object: p.detail for p in todo if p not in send}
+        failed: list[tuple[ServerObject, ObjectState, str]] = []
+        ending: BaseException | None = None
+        for planned, outcome in zip(send, sent, strict=True):
+            if isinstance(outcome, str):
+                said[planned.object] = outcome
+            elif isinstance(outcome, ApiError) and not isinstance(outcome, EVERYWHERE):
+                failed.append((planned.object, ObjectState.FAILED, str(outcome)))
+            elif isinstance(outcome, BaseException):
+                ending = ending or outcome
+        checked = await asyncio.gather(*(self._check(o, d) for o, d in said.items()))
+        await marks.mark_many(item, [*failed, *(c for c in checked if c is not None)])
+        if ending is not None:
+            raise ending
+        if self._ended is not None:  # a connection-wide error in a check
+            raise self._ended
+
+    async def _remove(self, planned: Planned) -> str:
+        """Send one delete; what it said (``GONE`` for a 404, else nothing)."""
+        try:
+            await self.call(lambda: self.api.remove(planned.object))
+        except NotFound:
+            return GONE  # checked like the rest
+        return ""
+
+    async def _check(
+        self, obj: ServerObject, said: str
+    ) -> tuple[ServerObject, ObjectState, str] | None:
+        """Whether a deleted object is gone; its outcome (``None``: the run must end)."""
         try:
             present = await self.check(lambda: self.api.exists(obj))
-        except EVERYWHERE:
-            raise
+        except EVERYWHERE as exc:
+            self._ended = exc
+            return None
         except ApiError as exc:
-            await marks.mark(item, obj, ObjectState.FAILED, f"deleted; the check failed: {exc}")
-            return
+            return obj, ObjectState.FAILED, f"deleted; the check failed: {exc}"
         if present:
-            await marks.mark(item, obj, ObjectState.STILL_THERE, STILL_THERE)
-        else:
-            await marks.mark(item, obj, ObjectState.VERIFIED, said)
+            return obj, ObjectState.STILL_THERE, STILL_THERE
+        return obj, ObjectState.VERIFIED, said
 
 
 def _unique(objects: Sequence[ServerObject]) -> list[ServerObject]:

@@ -29,6 +29,11 @@ OBJECTS = (
     "FROM deletion_objects WHERE item_pk = ? ORDER BY seq"
 )
 FORGET = "DELETE FROM deletion_objects WHERE item_pk = ?"
+MARK_OBJECT = (
+    "UPDATE deletion_objects SET state = ?, detail = ?, requested_at = coalesce(?, "
+    "requested_at), verified_at = coalesce(?, verified_at) "
+    "WHERE item_pk = ? AND kind = ? AND object_id = ?"
+)
 JOB = "SELECT job FROM deletions WHERE item_pk = ?"
 
 
@@ -165,20 +170,30 @@ class Deletions:
             await db.executemany(PLAN_OBJECT, values)
         return await self.objects(item)
 
-    async def mark(
-        self, item: Tracked, obj: ServerObject, state: ObjectState, detail: str = ""
+    async def mark_many(
+        self, item: Tracked, marks: Sequence[tuple[ServerObject, ObjectState, str]]
     ) -> None:
-        """Record where one object stands (``requested`` before its request, the rest after)."""
+        """Record where objects stand, in one write.
+
+        ``requested`` before their requests; their outcomes, each with its detail, after.
+        """
+        if not marks:
+            return
         now = time.time()
-        requested = now if state is ObjectState.REQUESTED else None
-        verified = now if state is ObjectState.VERIFIED else None
-        async with self.registry.writing() as db:
-            await db.execute(
-                "UPDATE deletion_objects SET state = ?, detail = ?, "
-                "requested_at = coalesce(?, requested_at), verified_at = coalesce(?, verified_at) "
-                "WHERE item_pk = ? AND kind = ? AND object_id = ?",
-                (state.value, detail, requested, verified, item.pk, obj.kind.value, obj.id),
+        rows = [
+            (
+                state.value,
+                detail,
+                now if state is ObjectState.REQUESTED else None,
+                now if state is ObjectState.VERIFIED else None,
+                item.pk,
+                obj.kind.value,
+                obj.id,
             )
+            for obj, state, detail in marks
+        ]
+        async with self.registry.writing() as db:
+            await db.executemany(MARK_OBJECT, rows)
 
     async def response_counts(self, item_pks: Sequence[int]) -> dict[int, tuple[int, int]]:
         """Per item: the responses known to have written into it, and its archived asks."""
