@@ -31,6 +31,7 @@ BENCHES: tuple[tuple[str, list[str], list[str]], ...] = (
     ("discover", ["--items", "100000"], ["--items", "5000"]),
     ("chain", ["--responses", "2000"], ["--responses", "200"]),
     ("from_db", ["--rows", "1000000"], ["--rows", "20000", "--small", "2000"]),
+    ("deep_delete", ["--conversations", "1000"], ["--conversations", "40", "--kills", "1"]),
     ("tracking", ["--calls", "300"], ["--calls", "50"]),
     (
         "startup",
