@@ -36,3 +36,19 @@ async def test_slash_filters_live(app_factory) -> None:
         assert listing.count == 3  # two threads and a conversation share that title
         await pilot.press("enter")
         assert app.focused is listing
+
+
+async def test_escape_leaves_the_filter_and_keys_act_on_the_list_again(app_factory) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        listing = app.query_one(ThreadList)
+        await pilot.press("slash", *"Рецепт")
+        await settle(pilot)
+        assert listing.count == 3
+        first = listing.current
+        await pilot.press("escape", "j")  # j moves in the list; it is not typed
+        await settle(pilot)
+        assert app.focused is listing
+        assert app.query_one("#filter").value == "Рецепт"  # the filter stays as typed
+        assert listing.count == 3 and listing.current is not first

@@ -222,7 +222,11 @@ async def test_requires_action_shows_the_calls_and_sends_the_typed_output(chat_s
         dialog = await dialog_of(app, ToolOutputsDialog, "#out0")
         assert dialog.calls[0].name == "get_weather" and "Oslo" in dialog.calls[0].arguments
         assert RunStatus.REQUIRES_ACTION in statuses
-        dialog.query_one("#out0").value = '{"temp_c": 7}'
+        await until(lambda: dialog.focused is dialog.query_one("#out0"), "the box to take keys")
+        await pilot.press("ctrl+s")  # nothing typed: refused, nothing sent
+        assert app.screen is dialog
+        assert "is empty" in str(dialog.query_one("#refused").render())
+        await pilot.press(*'{"temp_c": 7}')  # typed, not set
         await pilot.press("ctrl+s")
         await until(lambda: finished(app), "the run to complete")
         assert statuses[-1] is RunStatus.COMPLETED

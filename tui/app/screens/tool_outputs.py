@@ -25,6 +25,7 @@ class ToolOutputsDialog(ModalScreen[list[ToolOutput] | None]):
     ToolOutputsDialog Label.title { text-style: bold; }
     ToolOutputsDialog Static.args { color: $text-muted; margin-bottom: 1; }
     ToolOutputsDialog Horizontal { height: auto; align-horizontal: right; }
+    ToolOutputsDialog #refused { color: $error; height: auto; }
     """
     BINDINGS = [
         Binding("ctrl+s", "submit", "Submit outputs"),
@@ -51,9 +52,14 @@ class ToolOutputsDialog(ModalScreen[list[ToolOutput] | None]):
                 yield Label(Text(f"{clean(call.name)}  {call.call_id}"))
                 yield Static(Text(args), classes="args")
                 yield Input(placeholder="output (text or JSON)", id=f"out{n}")
+            yield Static("", id="refused", markup=False)
             with Horizontal():
                 yield Button("Cancel the run", id="cancel")
                 yield Button("Submit", variant="primary", id="submit")
+
+    def on_mount(self) -> None:
+        """The first output box takes the keyboard (tab walks the calls)."""
+        self.query(Input).first().focus()
 
     def on_input_submitted(self) -> None:
         """Enter in the last box submits; elsewhere it moves on."""
@@ -70,8 +76,17 @@ class ToolOutputsDialog(ModalScreen[list[ToolOutput] | None]):
             self.action_cancel_run()
 
     def action_submit(self) -> None:
-        """Send every output (an empty one is sent as an empty string)."""
+        """Send every output; an empty one is refused, and its box takes the keyboard."""
         boxes = list(self.query(Input))
+        empty = [n for n, box in enumerate(boxes) if not box.value.strip()]
+        if empty:
+            call = self.calls[empty[0]]
+            self.query_one("#refused", Static).update(
+                f"Nothing was sent: the output of {clean(call.name)} ({call.call_id}) is "
+                "empty. Type what the tool returned, or press escape to cancel the run."
+            )
+            boxes[empty[0]].focus()
+            return
         self.dismiss(
             [ToolOutput(c.call_id, box.value) for c, box in zip(self.calls, boxes, strict=True)]
         )
