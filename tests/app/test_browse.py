@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tests.app.conftest import SIZE
 from tests.conftest import settle
+from tui.app.widgets.details import Details
 from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.message_view import MessageView
 from tui.app.widgets.thread_list import ThreadList
@@ -52,3 +53,16 @@ async def test_escape_leaves_the_filter_and_keys_act_on_the_list_again(app_facto
         assert app.focused is listing
         assert app.query_one("#filter").value == "Рецепт"  # the filter stays as typed
         assert listing.count == 3 and listing.current is not first
+
+
+async def test_a_filter_that_matches_nothing_says_so_not_that_nothing_is_tracked(
+    app_factory,
+) -> None:
+    app = app_factory()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"borscht")
+        await settle(pilot)
+        assert app.query_one(ThreadList).count == 0
+        shown = str(app.query_one(Details).render())
+        assert 'matches the filter "borscht"' in shown and "tracked here yet" not in shown

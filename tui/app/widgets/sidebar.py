@@ -22,6 +22,7 @@ from tui.app.widgets.details import Details
 from tui.app.widgets.filter_box import FilterBox
 from tui.app.widgets.thread_list import ThreadList
 from tui.model import Tracked
+from tui.text import clean
 
 QUICK_PAGE_BUDGET = 0.025  # seconds a keystroke's first page may take on the event loop
 FIRST_ROWS = 50  # rows read before the list is shown
@@ -128,7 +129,17 @@ class Sidebar(Vertical):
         marks = f" · {len(self.marked):,} marked" if self.marked else ""
         self.query_one("#count", Static).update(title + marks)
         if count == 0:
-            self.query_one(Details).say(EMPTY)
+            self.query_one(Details).say(self._nothing())
+
+    def _nothing(self) -> str:
+        """Why the list is empty: the filter (the registry may hold much else), or nothing."""
+        if not self.filter_text.strip():
+            return EMPTY
+        shown = clean(self.filter_text)[:60]
+        return (
+            f'Nothing here matches the filter "{shown}". Press / to change it (escape '
+            "leaves it), or A to show deleted items too."
+        )
 
     async def toggle_deleted(self) -> None:
         """Show or hide deleted items."""
