@@ -103,6 +103,12 @@ async def test_mark_confirm_delete_and_read_the_archive(app_factory, demo) -> No
         assert pane.item.state is ItemState.DELETED and pane.turns
         notices = " ".join(str(w.render()) for w in pane.query(".notice"))
         assert "deleted on its server" in notices
+        said: list[str] = []
+        app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
+        await pilot.press("c")  # no composer on a deleted item: it says why
+        await settle(pilot)
+        assert any("archive is read-only" in s for s in said), said
+        assert not any(c.display for c in app.query("Composer"))
 
 
 async def test_a_large_deletion_needs_its_number_typed(app_factory, demo) -> None:

@@ -27,6 +27,7 @@ from tui.app.widgets.message_pane import MessagePane
 from tui.app.widgets.run_status import RunStatusLine
 from tui.model import (
     Continued,
+    ItemState,
     Kind,
     Part,
     RunStatus,
@@ -130,6 +131,14 @@ class ChatPanel(Vertical):
         if self.opened is None:
             self.notify("Open a thread or conversation first (enter on the list).")
             return
+        if self.opened.state is ItemState.DELETED:
+            self.notify(
+                "This item was deleted on its server: its archive is read-only here, and "
+                "nothing can be written to it. Export it (e), or start a new item (n).",
+                severity="warning",
+                markup=False,
+            )
+            return
         composer = await self._mounted_composer()
         composer.display = True
         composer.focus()
@@ -161,7 +170,7 @@ class ChatPanel(Vertical):
                 f"The message is {len(text):,} characters; one message can hold at most "
                 f"{MAX_MESSAGE_CHARS:,}. Shorten it or send it in parts (nothing was sent)."
             )
-        if item.state.value == "deleted":
+        if item.state is ItemState.DELETED:
             return "This item was deleted; its archive is read-only."
         return None
 
