@@ -57,13 +57,16 @@ def as_json(item: Tracked) -> dict[str, Any]:
     }
 
 
+HEADER = f"{'KIND':<12}  {'ID':<52}  {'MSGS':>6}  {'AGE':>4}  {'STATE':<8}  TITLE"
+
+
 def table_row(item: Tracked, now: datetime, width: int) -> str:
-    """One readable line: kind, ID, messages, age, state, title."""
+    """One readable line: kind, ID, messages, age, state, title (as :data:`HEADER`)."""
     count = f"{item.message_count}{'' if item.history_complete else '+'}"
     if item.message_count == 0 and not item.history_complete:
         count = "?"
     head = (
-        f"{item.kind.value[:4]:<4}  {item.id:<52}  {count:>6}  "
+        f"{item.kind.value:<12}  {item.id:<52}  {count:>6}  "
         f"{describe(now - item.last_activity):>4}  {BADGES[item.state]:<8}  "
     )
     room = max(10, width - len(head))
@@ -118,28 +121,34 @@ def list_items(
     query = replace(query, meta=query.meta + _meta(meta))
     if query.notice:
         click.echo(clean(query.notice), err=True)
-    items = run(_fetch(options, query, limit))
+    items, more = run(_fetch(options, query, limit))
     if as_lines:
         for item in items:
             click.echo(json_text(as_json(item)))
-        return
-    if not items:
+    elif not items:
         click.echo("No tracked items match. Import IDs with `thread-browser import`.", err=True)
-        return
-    now = datetime.now(UTC)
-    width = shutil.get_terminal_size((120, 24)).columns
-    for item in items:
-        click.echo(table_row(item, now, width))
+    else:
+        now = datetime.now(UTC)
+        width = shutil.get_terminal_size((120, 24)).columns
+        click.echo(HEADER)
+        for item in items:
+            click.echo(table_row(item, now, width))
+    if more:
+        click.echo(
+            f"Showing the {limit:,} most recently active; more match (--limit N shows more).",
+            err=True,
+        )
 
 
-async def _fetch(options: Options, query: Query, limit: int) -> list[Tracked]:
+async def _fetch(options: Options, query: Query, limit: int) -> tuple[list[Tracked], bool]:
+    """The first ``limit`` items of ``query``, and whether more match."""
     async with await options.registry(upgrade=False) as registry:
         items: list[Tracked] = []
         cursor = None
-        while len(items) < limit:
-            page = await registry.search.page(query, after=cursor, limit=min(500, limit))
+        while len(items) <= limit:
+            page = await registry.search.page(query, after=cursor, limit=min(500, limit + 1))
             items += page.items
             cursor = page.next
             if cursor is None:
                 break
-        return items[:limit]
+        return items[:limit], len(items) > limit
