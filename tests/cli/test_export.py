@@ -63,3 +63,23 @@ def test_export_errors_are_clear(server, cli) -> None:
     unknown = run("export", "thread_" + "Z" * 24)
     assert unknown.returncode == 1 and "was not found" in unknown.stderr
     assert "Traceback" not in wrong.stderr + unknown.stderr
+
+
+def test_the_file_name_chooses_the_format_and_a_file_is_never_replaced_unasked(
+    server, cli, tmp_path
+) -> None:
+    thread_id = make_thread(server.base_url, 2)
+    run = cli(server.base_url)
+    out = tmp_path / "x.json"
+    done = run("export", thread_id, "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(out.read_text())["turns"][1]["parts"][0]["text"] == "line 1 `x`"
+    out.write_text("mine")
+    again = run("export", thread_id, "-o", str(out))  # no terminal to ask on: refused
+    assert again.returncode == 2 and "--force" in again.stderr
+    assert out.read_text() == "mine"
+    forced = run("export", thread_id, "-o", str(out), "--force")
+    assert forced.returncode == 0 and json.loads(out.read_text())["turns"]
+    markdown = tmp_path / "x.md"
+    assert run("export", thread_id, "-o", str(markdown)).returncode == 0
+    assert markdown.read_text().startswith("# Export me")

@@ -19,7 +19,13 @@ from tui.store import Registry
 
 @click.command()
 @click.argument("item_id", metavar="ID")
-@click.option("--format", "fmt", type=click.Choice(["md", "json"]), default="md", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "json"]),
+    default=None,
+    help="md or json (default: from the output file's name, else md).",
+)
 @click.option(
     "-o",
     "--output",
@@ -27,9 +33,15 @@ from tui.store import Registry
     type=click.Path(dir_okay=False),
     help="Write to this file (default: standard output).",
 )
+@click.option("--force", is_flag=True, help="Replace the output file if it exists.")
 @common
-def export(options: Options, item_id: str, fmt: str, output: str | None) -> None:
+def export(
+    options: Options, item_id: str, fmt: str | None, output: str | None, force: bool
+) -> None:
     """Export a thread or conversation (from the API, else from the local archive)."""
+    fmt = fmt or _format_of(output)
+    if output is not None and os.path.exists(output) and not force:
+        _may_replace(output)
     why = ""
     try:
         kind, clean_id = parse_item_id(item_id)
@@ -52,6 +64,20 @@ def export(options: Options, item_id: str, fmt: str, output: str | None) -> None
     except OSError as exc:
         raise click.ClickException(f"Cannot write {output}: {exc.strerror}.") from None
     click.echo(f"wrote {len(history.turns)} messages to {output}", err=True)
+
+
+def _format_of(output: str | None) -> str:
+    """The format a file's name asks for: ``json`` for ``.json``, else Markdown."""
+    return "json" if output is not None and output.lower().endswith(".json") else "md"
+
+
+def _may_replace(output: str) -> None:
+    """Ask before replacing a file (a terminal); without one, refuse (exit 2)."""
+    if not sys.stdin.isatty():
+        raise click.UsageError(f"{output} exists: add --force to replace it (nothing written).")
+    if not click.confirm(f"{output} exists. Replace it?", default=False, err=True):
+        click.echo("Nothing written.", err=True)
+        sys.exit(2)
 
 
 async def _history(options: Options, kind: Kind, item_id: str, why: str = "") -> History:
