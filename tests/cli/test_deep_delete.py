@@ -167,8 +167,6 @@ def test_ctrl_c_at_the_question_ends_with_130_and_says_what_stays(server, tmp_pa
         stdin=follower,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        # as from a terminal: a run started in the background (CI) inherits SIGINT ignored
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     os.close(follower)
     said = b""
