@@ -104,27 +104,10 @@ def cli(
         raise click.ClickException(str(exc)) from None
 
 
-INTERRUPTED = 130  # the shell's code for a command ended by Ctrl+C (128 + SIGINT)
-
-
 def main() -> None:
-    """Entry point: no traceback reaches the user unless THREAD_BROWSER_DEBUG is set.
-
-    Ctrl+C ends a command with 130 and says that what it recorded before stays recorded
-    (every write is a transaction: nothing is left half-written).
-    """
+    """Entry point: no traceback reaches the user unless THREAD_BROWSER_DEBUG is set."""
     try:
-        code = cli.main(prog_name="thread-browser", standalone_mode=False)
-    except (click.exceptions.Abort, KeyboardInterrupt):
-        click.echo(
-            "\nInterrupted (Ctrl+C): what was recorded before it stays recorded; nothing was "
-            "left half-written.",
-            err=True,
-        )
-        sys.exit(INTERRUPTED)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        cli.main(prog_name="thread-browser")
     except Exception as exc:
         from tui.config import DEBUG_ENV, environment  # on failure only: a light start
 
@@ -137,4 +120,3 @@ def main() -> None:
             err=True,
         )
         sys.exit(1)
-    sys.exit(code if isinstance(code, int) else 0)

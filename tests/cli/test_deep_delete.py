@@ -152,36 +152,3 @@ def test_a_kill_at_any_moment_leaves_nothing_unknown(make_server, cli, tmp_path,
     verified = rows(db, "SELECT object_id FROM receipts WHERE outcome = 'verified'")
     assert {*convs, *responses_of(convs)} <= {v for (v,) in verified}
     assert TEST_KEY.encode() not in db.read_bytes()
-
-
-def test_ctrl_c_at_the_question_ends_with_130_and_says_what_stays(server, tmp_path) -> None:
-    import pty
-    import select
-
-    db = tmp_path / "registry.sqlite3"
-    convs = made(server, db, 1, responses=0)
-    leader, follower = pty.openpty()  # a terminal to ask on
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tui", "delete", *convs],
-        env=cli_env(server.base_url, db),
-        stdin=follower,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    os.close(follower)
-    said = b""
-    try:
-        deadline = time.monotonic() + 60
-        while b"Delete? [y/N]" not in said:  # the question is asked on stderr
-            assert time.monotonic() < deadline and process.poll() is None, said
-            ready, _, _ = select.select([process.stderr], [], [], 0.1)
-            if ready:
-                said += os.read(process.stderr.fileno(), 4096)
-        process.send_signal(signal.SIGINT)
-        _, rest = process.communicate(timeout=30)
-    finally:
-        os.close(leader)
-    err = (said + rest).decode(errors="replace")
-    assert process.returncode == 130, err
-    assert "Interrupted (Ctrl+C)" in err and "Aborted!" not in err and "Traceback" not in err
-    assert still_there(server, convs) == list(convs)
