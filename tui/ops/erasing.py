@@ -20,7 +20,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.model import Connection, ItemState, Kind, ObjectKind, ObjectState, ServerObject, Tracked
+from tui.model import Connection, ItemState, ObjectState, ServerObject, Tracked
+from tui.ops.deep import ITSELF
 from tui.ops.deleting import CONCURRENCY, ApiFor, BulkDelete, Outcome, Progress, Result
 from tui.ops.pacing import Pacer
 from tui.ops.plan import SAMPLES, DeletionPlan, Policy, make_plan
@@ -36,12 +37,6 @@ KEPT_EVERYTHING = "everything: it was not deleted on its server, so its local co
 # An erase never archives first (what it would archive, it erases next), so an archive in
 # doubt is no reason to keep an item on its server.
 POLICY = Policy(archive=False, allow_incomplete=True)
-OBJECT_KINDS = {
-    Kind.THREAD: ObjectKind.THREAD,
-    Kind.CONVERSATION: ObjectKind.CONVERSATION,
-    Kind.COMPLETION: ObjectKind.COMPLETION,
-    Kind.RESPONSE: ObjectKind.RESPONSE,
-}  # an Agents SDK session is a local file, never deleted on a server: no receipt line
 GONE = (Result.DELETED, Result.GONE)
 NOT_SENT = (Result.STOPPED, Result.INTERRUPTED)
 
@@ -402,7 +397,7 @@ def _line(
     item: Tracked, outcome: ObjectState, requested: float, verified: float | None, detail: str
 ) -> Line | None:
     """The receipt line of the item itself (``None`` for a kind no server holds)."""
-    kind = OBJECT_KINDS.get(item.kind)
+    kind = ITSELF.get(item.kind)  # none for an Agents SDK session: a local file, no line
     if kind is None:
         return None
     return Line(ServerObject(kind, item.id), outcome, requested, verified, detail)
